@@ -1,0 +1,52 @@
+/**
+ * What the service needs from Binance: whole Vision files and REST pages. Implementations:
+ * vision-client.ts and rest-client.ts; tests run both against the fake Binance on 127.0.0.1.
+ */
+import type { Dataset, Kline } from '../domain/kline.ts';
+import type { Range } from '../domain/ranges.ts';
+
+/** Counters of upstream work, shared by the clients of one request (for `--stats` and metrics). */
+export interface UpstreamStats {
+  visionFiles: number;
+  visionBytes: number;
+  visionNotFound: number;
+  restRequests: number;
+  /** Sum of the documented weights of the REST requests made. */
+  restWeight: number;
+  /** Last `x-mbx-used-weight-1m` header seen (the IP's used weight in the current minute). */
+  usedWeight1m?: number;
+}
+
+/** A fresh counters object. */
+export function createUpstreamStats(): UpstreamStats {
+  return { visionFiles: 0, visionBytes: 0, visionNotFound: 0, restRequests: 0, restWeight: 0 };
+}
+
+/** One Vision file: daily (`periodStartMs` a UTC day start) or monthly (a UTC month start). */
+export interface VisionFileRequest {
+  readonly dataset: Dataset;
+  readonly kind: 'daily' | 'monthly';
+  readonly periodStartMs: number;
+}
+
+/** Reads Vision files. */
+export interface VisionSource {
+  /**
+   * Downloads one file and its `.CHECKSUM`, verifies sha256, unzips, parses and validates it.
+   * Returns the rows (sorted, open_time in ms) or `undefined` when the file is not published (404).
+   * Throws ChecksumMismatchError, DataValidationError, or UpstreamError (code UPSTREAM_FAILED).
+   */
+  fetchFile(request: VisionFileRequest, stats: UpstreamStats, signal?: AbortSignal): Promise<Kline[] | undefined>;
+}
+
+/** Reads REST pages. */
+export interface RestSource {
+  /**
+   * Fetches every closed candle with open_time in `range` (half-open), paging as needed, and
+   * drops any candle whose close_time is not before `nowMs` (the unfinished one).
+   * Returns rows sorted by open_time, one per open_time. The whole range counts as answered.
+   * Throws UpstreamError: code UPSTREAM_REJECTED for 4xx (e.g. -1121 Invalid symbol),
+   * RATE_LIMITED when a 429/418 Retry-After is too long to wait, UPSTREAM_FAILED otherwise.
+   */
+  fetchRange(dataset: Dataset, range: Range, nowMs: number, stats: UpstreamStats, signal?: AbortSignal): Promise<Kline[]>;
+}

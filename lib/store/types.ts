@@ -1,0 +1,64 @@
+/**
+ * The cache's two storage roles (DESIGN.md, Storage): an object store for immutable Parquet
+ * objects and a coverage index with one record per dataset period. Local files implement both
+ * now; S3 and DynamoDB implement the same interfaces and pass the same contract tests.
+ */
+import type { Granularity } from '../domain/periods.ts';
+import type { Range } from '../domain/ranges.ts';
+
+/** Immutable objects by key (`binance/spot/klines/monthly/BTCUSDT/1m/2024-01.parquet`). */
+export interface ObjectStore {
+  /** Writes the whole object atomically: readers see all of it or nothing. Overwrites an existing key. */
+  put(key: string, body: Uint8Array): Promise<void>;
+  /** Reads a whole object; `undefined` when the key does not exist. Throws StoreError on I/O failure. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Deletes an object; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+}
+
+/** Which upstream filled an object. */
+export type UpstreamName = 'vision' | 'rest';
+
+/** An object the index points to: its key, row count, sha256 (hex) and size, for integrity checks. */
+export interface ObjectRef {
+  readonly key: string;
+  readonly rows: number;
+  readonly sha256: string;
+  readonly sizeBytes: number;
+  /** Upstreams that produced its rows. */
+  readonly sources: readonly UpstreamName[];
+}
+
+/**
+ * The coverage record of one dataset period (one DynamoDB item in AWS).
+ * - `covered`: ranges of open_time an upstream has answered and the cache holds (normalized);
+ *   a range answered with no rows is covered too (DESIGN.md, Words: "coverage").
+ * - `parts`: immutable objects appended since the last compaction; `canonical`: the compacted file.
+ *   The period's rows are the union of canonical and parts, one row per open_time.
+ * - `version`: 1 for the first stored record, +1 on every write (conditional updates).
+ */
+export interface PeriodRecord {
+  readonly datasetId: string;
+  readonly period: string;
+  readonly granularity: Granularity;
+  readonly covered: readonly Range[];
+  readonly parts: readonly ObjectRef[];
+  readonly canonical?: ObjectRef | undefined;
+  readonly version: number;
+}
+
+/** The coverage index. */
+export interface CoverageIndex {
+  /**
+   * All records of a dataset whose period key is between `fromPeriod` and `toPeriod` inclusive
+   * (keys of one granularity sort as text), in period order: one query in DynamoDB.
+   */
+  query(datasetId: string, fromPeriod: string, toPeriod: string): Promise<PeriodRecord[]>;
+  /**
+   * Stores `record` only if the stored version is `record.version - 1` (0 = no record yet).
+   * Throws ConflictError when another writer got there first; the caller re-reads and retries.
+   */
+  put(record: PeriodRecord): Promise<void>;
+}

@@ -9,7 +9,8 @@ const SYMBOL_PATTERN = /^[A-Z0-9_]{2,30}$/;
  */
 export function parseSymbol(value: string): string {
   const symbol = value.trim().toUpperCase();
-  if (!SYMBOL_PATTERN.test(symbol)) {
+  // Checked before upper-casing too: Unicode case mapping turns `ß` into `SS` and `ı` into `I`.
+  if (!SYMBOL_PATTERN.test(symbol) || !/^[A-Za-z0-9_]*$/.test(value.trim())) {
     throw new InvalidInputError(
       `symbol: "${value}" is not a symbol; use 2-30 characters of A-Z, 0-9 and _ (e.g. BTCUSDT, BTCUSD_PERP)`,
       { symbol: value },

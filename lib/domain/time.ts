@@ -14,12 +14,18 @@ export function parseTime(value: string, what: string): number {
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(text) && text.length > 10;
     const iso = text.replace(' ', 'T');
     const ms = Date.parse(hasZone ? iso : text.length === 10 ? `${iso}T00:00:00Z` : `${iso}Z`);
-    if (Number.isFinite(ms)) return ms;
+    if (Number.isFinite(ms) && isCalendarDate(text)) return ms;
   }
   throw new InvalidInputError(
     `${what}: "${value}" is not a time; use ISO-8601 (2024-01-15, 2024-01-15T10:00:00Z) or epoch milliseconds (1705312800000)`,
     { [what]: value },
   );
+}
+
+// V8's Date.parse rolls impossible days over (2024-02-30 → 2024-03-01) instead of failing.
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** ISO-8601 text of UTC epoch ms, for messages. */

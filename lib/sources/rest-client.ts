@@ -1,0 +1,184 @@
+/**
+ * RestSource over Binance's klines endpoints (`/api/v3/klines`, `/fapi/v1/klines`,
+ * `/dapi/v1/klines`). Rules from the Binance API docs and the recorded responses
+ * (SOURCES.md, "REST behaviour seen in the recorded responses"): startTime and endTime are both
+ * inclusive on open_time; a page holds at most `limit` rows; /dapi rejects windows over 200 days
+ * (-4088); without an end bound the last row is the unfinished candle.
+ */
+import { DataValidationError, UpstreamError } from '../domain/errors.ts';
+import { validateKlines, type Dataset, type Kline } from '../domain/kline.ts';
+import { CM_MAX_WINDOW_MS, REST_KLINES_PATH, REST_PAGE_LIMIT, restRequestWeight, type Market } from '../domain/markets.ts';
+import { formatRange, type Range } from '../domain/ranges.ts';
+import { createHttpClient, type HttpClient, type HttpResponse } from './http-client.ts';
+import type { RestSource, UpstreamStats } from './types.ts';
+
+/** Base URLs per market (BINANCE_SPOT_API_URL, BINANCE_UM_API_URL, BINANCE_CM_API_URL). */
+export interface RestClientOptions {
+  /** `https://api.binance.com` in production. */
+  readonly spotUrl: string;
+  /** `https://fapi.binance.com` in production. */
+  readonly umUrl: string;
+  /** `https://dapi.binance.com` in production. */
+  readonly cmUrl: string;
+  /** Shared HTTP client; a default one (createHttpClient()) is built when absent. */
+  readonly http?: HttpClient;
+}
+
+/**
+ * Builds a RestSource. `fetchRange(dataset, range, nowMs, stats)` pages through `range`
+ * (half-open, UTC epoch ms) with REST_PAGE_LIMIT[market] rows a page (the cheapest rows per
+ * weight): `startTime = range.startMs`, `endTime = range.endMs - 1`, next page from the last
+ * open_time + 1, until a short page or the end. On cm the range is cut into windows of at most
+ * 200 days. Rows whose close_time is not before `nowMs` (the open candle) or whose open_time is
+ * outside the range are dropped; the rest are validated (validateKlines).
+ * Counts stats.restRequests and stats.restWeight per request made (retries included) and
+ * stats.usedWeight1m (`x-mbx-used-weight-1m`).
+ * Throws UpstreamError with `details.range` = `range`: UPSTREAM_REJECTED for a 4xx (message
+ * names endpoint, Binance code and msg, symbol and interval), RATE_LIMITED for a 429/418 too
+ * long to wait, UPSTREAM_FAILED for 5xx after retries or network failures; DataValidationError
+ * for a body that is not a klines array.
+ */
+export function createRestClient(options: RestClientOptions): RestSource {
+  const http = options.http ?? createHttpClient();
+  const baseUrls: Record<Market, string> = { spot: options.spotUrl, um: options.umUrl, cm: options.cmUrl };
+  return {
+    async fetchRange(dataset, range, nowMs, stats, signal) {
+      const endpoint = REST_KLINES_PATH[dataset.market];
+      const url = `${baseUrls[dataset.market].replace(/\/+$/, '')}${endpoint}`;
+      // Nothing opening at or after now can be closed, so never ask for it.
+      const askedEndMs = Math.min(range.endMs, nowMs);
+      const windows = dataset.market === 'cm' ? splitWindows(range.startMs, askedEndMs, CM_MAX_WINDOW_MS) : [{ startMs: range.startMs, endMs: askedEndMs }];
+      const rows: Kline[] = [];
+      for (const window of windows) {
+        const page = { url, endpoint, dataset, range, stats, signal };
+        for (const row of await fetchWindow(http, page, window)) {
+          if (row.close_time < nowMs && row.open_time >= range.startMs && row.open_time < range.endMs) rows.push(row);
+        }
+      }
+      validateKlines(rows, `REST ${endpoint} ${dataset.symbol} ${dataset.interval}`);
+      return rows;
+    },
+  };
+}
+
+interface PageContext {
+  readonly url: string;
+  readonly endpoint: string;
+  readonly dataset: Dataset;
+  readonly range: Range;
+  readonly stats: UpstreamStats;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Cuts [startMs, endMs) into consecutive windows of at most `maxMs`. */
+function splitWindows(startMs: number, endMs: number, maxMs: number): Range[] {
+  const out: Range[] = [];
+  for (let s = startMs; s < endMs; s += maxMs) out.push({ startMs: s, endMs: Math.min(s + maxMs, endMs) });
+  return out;
+}
+
+/** All rows of one window, page by page. */
+async function fetchWindow(http: HttpClient, context: PageContext, window: Range): Promise<Kline[]> {
+  const limit = REST_PAGE_LIMIT[context.dataset.market];
+  const rows: Kline[] = [];
+  let startTime = window.startMs;
+  while (startTime < window.endMs) {
+    const page = await fetchPage(http, context, startTime, window.endMs - 1, limit);
+    rows.push(...page);
+    const last = page[page.length - 1];
+    if (page.length < limit || last === undefined) break;
+    if (last.open_time < startTime) {
+      throw new DataValidationError(`REST ${context.endpoint}: a full page asked from startTime=${startTime} ended at open_time ${last.open_time}`, { startTime });
+    }
+    startTime = last.open_time + 1;
+  }
+  return rows;
+}
+
+async function fetchPage(http: HttpClient, context: PageContext, startTime: number, endTime: number, limit: number): Promise<Kline[]> {
+  const { dataset, stats } = context;
+  const weight = restRequestWeight(dataset.market, limit);
+  let response: HttpResponse;
+  try {
+    response = await http.get(context.url, {
+      signal: context.signal,
+      searchParams: { symbol: dataset.symbol, interval: dataset.interval, startTime, endTime, limit },
+    });
+  } catch (error) {
+    // Failed and retried requests cost weight too.
+    const attempts = error instanceof UpstreamError && typeof error.details.attempts === 'number' ? error.details.attempts : 1;
+    stats.restRequests += attempts;
+    stats.restWeight += attempts * weight;
+    throw describeFailure(error, context);
+  }
+  stats.restRequests += response.attempts;
+  stats.restWeight += response.attempts * weight;
+  const used = Number(response.headers['x-mbx-used-weight-1m']);
+  if (response.headers['x-mbx-used-weight-1m'] !== undefined && Number.isFinite(used)) stats.usedWeight1m = used;
+  return parseKlinesBody(response.body.toString('utf8'), `REST ${context.endpoint} ${dataset.symbol} ${dataset.interval} startTime=${startTime}`);
+}
+
+/** Rewrites an HttpClient failure into a message that names the endpoint, dataset and range. */
+function describeFailure(error: unknown, context: PageContext): unknown {
+  if (!(error instanceof UpstreamError)) return error;
+  const { endpoint, dataset, range } = context;
+  const what = `${dataset.symbol} ${dataset.interval}`;
+  const details = { ...error.details, endpoint, symbol: dataset.symbol, interval: dataset.interval, range };
+  if (error.code === 'UPSTREAM_REJECTED') {
+    const binance = parseBinanceError(error.details.body);
+    const reason = binance ? `${binance.code} ${binance.msg}` : `HTTP ${String(error.details.status)}`;
+    return new UpstreamError(`REST ${endpoint}: Binance rejected ${what}: ${reason}`, {
+      code: 'UPSTREAM_REJECTED', cause: error, details: { ...details, binanceCode: binance?.code, binanceMsg: binance?.msg },
+    });
+  }
+  const code = error.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'UPSTREAM_FAILED';
+  return new UpstreamError(`REST ${endpoint}: ${what} ${formatRange(range)} failed: ${error.message}`, { code, cause: error, details });
+}
+
+/** `{code, msg}` of a Binance error body, if that is what it is. */
+function parseBinanceError(body: unknown): { code: number; msg: string } | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === 'object' && 'code' in parsed && 'msg' in parsed) {
+      const { code, msg } = parsed as { code: unknown; msg: unknown };
+      if (typeof code === 'number' && typeof msg === 'string') return { code, msg };
+    }
+  } catch {
+    // Not JSON: the caller falls back to the HTTP status.
+  }
+  return undefined;
+}
+
+/**
+ * Parses a klines response body: an array of 12-element arrays
+ * `[openTime, "open", "high", "low", "close", "volume", closeTime, "quoteVolume", trades,
+ * "takerBuyVolume", "takerBuyQuoteVolume", "ignore"]` (numbers or numeric strings) into rows.
+ * Throws DataValidationError naming `context` and the bad element.
+ */
+export function parseKlinesBody(body: string, context: string): Kline[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new DataValidationError(`${context}: the answer is not JSON: "${body.slice(0, 200)}"`, { body: body.slice(0, 200) });
+  }
+  if (!Array.isArray(parsed)) throw new DataValidationError(`${context}: the answer is not a klines array: "${body.slice(0, 200)}"`, { body: body.slice(0, 200) });
+  return parsed.map((item: unknown, index) => {
+    if (!Array.isArray(item) || item.length < 11) {
+      throw new DataValidationError(`${context}: element ${index} is not a 12-element kline array: ${JSON.stringify(item)?.slice(0, 200)}`, { index });
+    }
+    const n = (i: number): number => toNumber(item[i]);
+    return {
+      open_time: n(0), open: n(1), high: n(2), low: n(3), close: n(4), volume: n(5), close_time: n(6),
+      quote_volume: n(7), trades: n(8), taker_buy_volume: n(9), taker_buy_quote_volume: n(10),
+    };
+  });
+}
+
+/** A number, or a numeric string; anything else becomes NaN and fails validateKlines. */
+function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
+}

@@ -1,0 +1,139 @@
+/**
+ * VisionSource over data.binance.vision (or a loopback fake): one daily or monthly klines zip
+ * per call, verified against its `.CHECKSUM` before it is unzipped (DESIGN.md, Upstreams:
+ * "Verify every zip against its CHECKSUM; a mismatch is an error, never data").
+ */
+import { createHash } from 'node:crypto';
+import { unzipSync } from 'fflate';
+import { ChecksumMismatchError, DataValidationError, UpstreamError } from '../domain/errors.ts';
+import { validateKlines, type Kline } from '../domain/kline.ts';
+import { formatRange, type Range } from '../domain/ranges.ts';
+import { createHttpClient, type HttpClient } from './http-client.ts';
+import type { UpstreamStats, VisionFileRequest, VisionSource } from './types.ts';
+import { parseVisionCsv } from './vision-csv.ts';
+import { visionFileRange, visionFileUrl } from './vision-url.ts';
+
+/** Configuration of the Vision client. */
+export interface VisionClientOptions {
+  /** `https://data.binance.vision` in production (BINANCE_VISION_URL), a loopback URL in tests. */
+  readonly baseUrl: string;
+  /** Shared HTTP client; a default one (createHttpClient()) is built when absent. */
+  readonly http?: HttpClient;
+}
+
+/**
+ * Builds a VisionSource. `fetchFile`:
+ * 1. GETs the `.CHECKSUM`, then the zip; a 404 on either means "not published yet": it returns
+ *    `undefined` and counts `stats.visionNotFound`.
+ * 2. Checks the zip's sha256 against the CHECKSUM (`<sha256>  <file name>`, trailing newline
+ *    optional; the file name must match too). On a mismatch it downloads the zip once more
+ *    (a transfer may have been cut), then throws ChecksumMismatchError naming the URL and both hashes.
+ * 3. Unzips (exactly one `.csv` member), parses, validates (validateKlines) and checks that every
+ *    open_time lies in the file's UTC day or month; otherwise DataValidationError.
+ * Counts `stats.visionFiles` (verified files) and `stats.visionBytes` (zip bytes received).
+ * HTTP failures are UpstreamError (see HttpClient.get) with `details { url, range }`.
+ */
+export function createVisionClient(options: VisionClientOptions): VisionSource {
+  const http = options.http ?? createHttpClient();
+  return {
+    async fetchFile(request, stats, signal) {
+      const range = visionFileRange(request);
+      const { zipUrl, checksumUrl, fileName } = visionFileUrl(options.baseUrl, request);
+      const checksumText = await download(http, checksumUrl, range, signal);
+      if (checksumText === undefined) return notFound(stats);
+      const expected = parseChecksum(checksumText.toString('utf8'), fileName, checksumUrl);
+
+      let zip = await download(http, zipUrl, range, signal);
+      if (zip === undefined) return notFound(stats);
+      stats.visionBytes += zip.length;
+      let actual = sha256(zip);
+      if (actual !== expected) {
+        zip = await download(http, zipUrl, range, signal);
+        if (zip === undefined) return notFound(stats);
+        stats.visionBytes += zip.length;
+        actual = sha256(zip);
+        if (actual !== expected) {
+          throw new ChecksumMismatchError(
+            `vision: ${zipUrl} has sha256 ${actual} but its CHECKSUM says ${expected} (twice); the file is not trusted`,
+            { url: zipUrl, expected, actual, range },
+          );
+        }
+      }
+      stats.visionFiles++;
+      return readRows(zip, zipUrl, range);
+    },
+  };
+}
+
+function notFound(stats: UpstreamStats): undefined {
+  stats.visionNotFound++;
+  return undefined;
+}
+
+/** The body, or `undefined` on 404. Other failures: UpstreamError with details.range added. */
+async function download(http: HttpClient, url: string, range: Range, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
+  try {
+    const response = await http.get(url, { signal, acceptStatuses: [404] });
+    return response.statusCode === 404 ? undefined : response.body;
+  } catch (error) {
+    if (error instanceof UpstreamError) {
+      throw new UpstreamError(`vision: ${error.message} (file range ${formatRange(range)})`, {
+        code: error.code as 'UPSTREAM_FAILED' | 'UPSTREAM_REJECTED' | 'RATE_LIMITED',
+        cause: error,
+        details: { ...error.details, url, range },
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Parses a `.CHECKSUM` sidecar: `<64 hex>  <file name>` with or without a trailing newline
+ * (SOURCES.md, "CHECKSUM sidecar"). Returns the lower-case hash.
+ * Throws DataValidationError when malformed, ChecksumMismatchError when it names another file.
+ */
+export function parseChecksum(text: string, fileName: string, url: string): string {
+  const parts = text.trim().split(/\s+/);
+  const hash = parts[0]?.toLowerCase() ?? '';
+  if (parts.length !== 2 || !/^[0-9a-f]{64}$/.test(hash)) {
+    throw new DataValidationError(`vision: ${url} is not "<sha256>  <file name>": "${text.slice(0, 200)}"`, { url });
+  }
+  if (parts[1] !== fileName) {
+    throw new ChecksumMismatchError(`vision: ${url} names file "${parts[1]}", expected "${fileName}"`, { url, expected: fileName, actual: parts[1] });
+  }
+  return hash;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Unzips, parses and validates one verified archive. */
+function readRows(zip: Buffer, url: string, range: Range): Kline[] {
+  let members: Record<string, Uint8Array>;
+  try {
+    members = unzipSync(new Uint8Array(zip.buffer, zip.byteOffset, zip.length));
+  } catch (error) {
+    throw new DataValidationError(`vision: ${url} is not a readable zip: ${(error as Error).message}`, { url, range });
+  }
+  const csvNames = Object.keys(members).filter((name) => name.toLowerCase().endsWith('.csv'));
+  const csvName = csvNames[0];
+  if (csvNames.length !== 1 || csvName === undefined) {
+    throw new DataValidationError(`vision: ${url} holds ${csvNames.length} .csv members (${Object.keys(members).join(', ') || 'none'}); expected exactly one`, { url, range });
+  }
+  const csv = members[csvName]!;
+  const context = `vision: ${url}`;
+  const rows = parseVisionCsv(Buffer.from(csv.buffer, csv.byteOffset, csv.length).toString('latin1'), context);
+  validateKlines(rows, context);
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  for (const row of first && last ? [first, last] : []) {
+    if (row.open_time < range.startMs || row.open_time >= range.endMs) {
+      throw new DataValidationError(
+        `${context}: open_time ${row.open_time} (${new Date(row.open_time).toISOString()}) lies outside the file's period ${formatRange(range)}`,
+        { url, range, open_time: row.open_time },
+      );
+    }
+  }
+  return rows;
+}

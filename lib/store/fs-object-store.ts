@@ -1,0 +1,136 @@
+/**
+ * ObjectStore on the local file system (DESIGN.md, Storage: embedded default). Keys map to paths
+ * under `rootDir` unchanged, so DuckDB or pandas can read `{rootDir}/binance/...` directly.
+ * Writes go to a temp file in the same folder and are renamed into place (rename is atomic on
+ * POSIX), so a killed process leaves at most a stray temp file, never a half object.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidInputError, StoreError } from '../domain/errors.ts';
+import type { ObjectStore } from './types.ts';
+
+/** Temp files carry this marker in their name; `list` never returns them. */
+export const TEMP_MARKER = '.tmp-';
+
+/**
+ * Checks an object key: relative, `/`-separated, no empty, `.` or `..` segment, no backslash,
+ * no NUL, and not containing TEMP_MARKER (the store's own temp names). Throws InvalidInputError naming the key otherwise. An empty key is allowed only when
+ * `allowEmpty` (a `list` prefix for the whole store).
+ */
+export function validateKey(key: string, allowEmpty = false): void {
+  if (key === '' && allowEmpty) return;
+  const bad =
+    key === '' || key.startsWith('/') || key.includes('\\') || key.includes('\0') || key.includes(TEMP_MARKER) ||
+    key.split('/').some((segment) => segment === '' || segment === '.' || segment === '..');
+  if (bad) {
+    throw new InvalidInputError(
+      `object key ${JSON.stringify(key)} is not valid: keys are relative, '/'-separated, with no empty, '.' or '..' segment and no backslash`,
+      { key },
+    );
+  }
+}
+
+/** Writes `body` to `file` through a same-folder temp file and a rename; creates folders. */
+export async function writeFileAtomic(file: string, body: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `${path.basename(file)}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await writeFile(temp, body);
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** True for Node errors with the given `code` (`ENOENT`, `EEXIST` …). */
+export function hasErrorCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/**
+ * An ObjectStore rooted at `rootDir` (created on first write).
+ * - `get` → `undefined` for a missing key; `delete` of a missing key is a no-op.
+ * - `list(prefix)` is a plain string prefix over keys (`a/b` matches `a/b.parquet` and
+ *   `a/b/c`), recursive, sorted, temp files excluded.
+ * Bad keys throw InvalidInputError; I/O failures throw StoreError with `details.key`.
+ */
+export function createFsObjectStore(rootDir: string): ObjectStore {
+  const root = path.resolve(rootDir);
+  const fileOf = (key: string): string => path.join(root, ...key.split('/'));
+
+  return {
+    async put(key, body) {
+      validateKey(key);
+      try {
+        await writeFileAtomic(fileOf(key), body);
+      } catch (cause) {
+        throw storeError('write', key, cause);
+      }
+    },
+
+    async get(key) {
+      validateKey(key);
+      try {
+        const buffer = await readFile(fileOf(key));
+        return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      } catch (cause) {
+        if (hasErrorCode(cause, 'ENOENT')) return undefined;
+        throw storeError('read', key, cause);
+      }
+    },
+
+    async delete(key) {
+      validateKey(key);
+      try {
+        await rm(fileOf(key), { force: true });
+      } catch (cause) {
+        throw storeError('delete', key, cause);
+      }
+    },
+
+    async list(prefix) {
+      validateListPrefix(prefix);
+      // Walk only the deepest folder the prefix names fully, then filter by the whole prefix.
+      const slash = prefix.lastIndexOf('/');
+      const base = slash < 0 ? '' : prefix.slice(0, slash);
+      try {
+        const keys = await walk(root, base);
+        return keys.filter((key) => key.startsWith(prefix)).sort();
+      } catch (cause) {
+        throw storeError('list', prefix, cause);
+      }
+    },
+  };
+}
+
+function validateListPrefix(prefix: string): void {
+  // A prefix may end in '/' (a folder) or mid-segment; its complete segments must be valid.
+  const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  validateKey(trimmed, true);
+}
+
+async function walk(root: string, base: string): Promise<string[]> {
+  const dir = base === '' ? root : path.join(root, ...base.split('/'));
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT') || hasErrorCode(error, 'ENOTDIR')) return [];
+    throw error;
+  }
+  const out: string[] = [];
+  for (const entry of entries) {
+    const key = base === '' ? entry.name : `${base}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await walk(root, key)));
+    else if (entry.isFile() && !entry.name.includes(TEMP_MARKER)) out.push(key);
+  }
+  return out;
+}
+
+function storeError(action: string, key: string, cause: unknown): StoreError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new StoreError(`fs object store: cannot ${action} ${JSON.stringify(key)}: ${reason}`, { cause, details: { key } });
+}

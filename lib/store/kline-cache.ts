@@ -1,0 +1,251 @@
+/**
+ * The kline cache the service reads and fills (DESIGN.md, Storage): Parquet objects in an
+ * ObjectStore, their coverage in a CoverageIndex. Appends write a new immutable part per period
+ * and only then claim coverage (data first, never the reverse); closed, fully covered periods
+ * are compacted into their canonical file. Index updates are conditional and retried, so
+ * concurrent writers (other processes, other Lambdas) never lose each other's rows.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import { ConflictError, DataValidationError, StoreError } from '../domain/errors.ts';
+import { datasetId, mergeKlines, type Dataset, type Kline } from '../domain/kline.ts';
+import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
+import { coversRange, formatRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { decodeKlines, encodeKlines } from './parquet-codec.ts';
+import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
+
+/** The cache used by the service. Times are UTC epoch ms; ranges are half-open on open_time. */
+export interface KlineCache {
+  /** One index query for the periods overlapping `range`: their records in period order. */
+  readCoverage(dataset: Dataset, range: Range): Promise<PeriodRecord[]>;
+  /**
+   * Rows with open_time in `range` from the records' canonical and part objects, merged (one row
+   * per open_time, sorted; a later part wins over an earlier one and over the canonical file).
+   * An object missing or changed (compacted meanwhile) makes it re-query that period once and
+   * retry; still missing → StoreError naming the key.
+   */
+  readRows(dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<Kline[]>;
+  /**
+   * Caches freshly fetched rows (sorted, one per open_time). `answered` are the ranges the
+   * upstream answered; every row must lie inside them, else DataValidationError. Per period:
+   * a new part object, then a conditional index update adding the part and `answered ∩ period`
+   * to the coverage. A period answered with no rows gets coverage and no object.
+   */
+  appendRows(dataset: Dataset, rows: readonly Kline[], answered: readonly Range[], sources: readonly UpstreamName[]): Promise<void>;
+  /**
+   * Compacts each period that is closed (`range.endMs <= closedEndMs`), fully covered and has
+   * parts: canonical + parts merged into the canonical object, the index switched to it, then
+   * the superseded parts deleted. A lost race is not an error.
+   */
+  compact(dataset: Dataset, periods: readonly Period[], closedEndMs: number): Promise<void>;
+}
+
+/** Conditional index updates tried at most this often before the ConflictError is thrown. */
+const MAX_UPDATE_TRIES = 20;
+/** Compaction attempts per period; a period still racing after them is left for the next run. */
+const MAX_COMPACT_TRIES = 5;
+/** Periods written or read at once. */
+const PERIOD_CONCURRENCY = 4;
+
+/** Builds the cache over a store and an index (the same code runs on fs, S3 and DynamoDB). */
+export function createKlineCache(options: { store: ObjectStore; index: CoverageIndex }): KlineCache {
+  const { store, index } = options;
+
+  const queryOne = async (id: string, period: string): Promise<PeriodRecord | undefined> =>
+    (await index.query(id, period, period))[0];
+
+  /**
+   * Reads every object of a record; `{ missing }` names the first absent one. Parts are
+   * immutable, so a part whose size or sha256 differs from its ref counts as missing. The
+   * canonical file is rewritten in place by each compaction, always as a superset of the one
+   * before (canonical ∪ parts), so a newer canonical than the record names is accepted.
+   */
+  const readRecordRows = async (record: PeriodRecord, range: Range): Promise<Kline[] | { missing: string }> => {
+    const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
+    const lists = await Promise.all(refs.map(async (ref) => {
+      const body = await store.get(ref.key);
+      const changed = body && ref !== record.canonical && (body.byteLength !== ref.sizeBytes || sha256Hex(body) !== ref.sha256);
+      if (!body || changed) return { missing: ref.key };
+      return (await decodeKlines(body)).filter((row) => row.open_time >= range.startMs && row.open_time < range.endMs);
+    }));
+    const missing = lists.find((list): list is { missing: string } => !Array.isArray(list));
+    return missing ?? mergeKlines(lists as Kline[][]);
+  };
+
+  /** Re-reads a record, applies `change`, and stores it conditionally, retrying lost races. */
+  const updateRecord = async (
+    id: string, period: Period, change: (current: PeriodRecord | undefined) => Omit<PeriodRecord, 'version'> | undefined,
+  ): Promise<PeriodRecord | undefined> => {
+    for (let attempt = 1; ; attempt++) {
+      const current = await queryOne(id, period.key);
+      const next = change(current);
+      if (!next) return current;
+      const record: PeriodRecord = { ...next, version: (current?.version ?? 0) + 1 };
+      try {
+        await index.put(record);
+        return record;
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= MAX_UPDATE_TRIES) throw error;
+        await sleep(Math.random() * 10 * Math.min(attempt, 5));
+      }
+    }
+  };
+
+  const writeObject = async (key: string, rows: readonly Kline[], sources: readonly UpstreamName[]): Promise<ObjectRef> => {
+    const body = encodeKlines(rows);
+    await store.put(key, body);
+    return { key, rows: rows.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, sources: [...new Set(sources)].sort() };
+  };
+
+  const appendPeriod = async (
+    dataset: Dataset, period: Period, rows: readonly Kline[], covered: Range[], sources: readonly UpstreamName[],
+  ): Promise<void> => {
+    const id = datasetId(dataset);
+    const ref = rows.length > 0 ? await writeObject(partKey(dataset, period, newPartId()), rows, sources) : undefined;
+    try {
+      await updateRecord(id, period, (current) => {
+        const nextCovered = unionRanges(current?.covered ?? [], covered);
+        if (!ref && current && sameRanges(nextCovered, current.covered)) return undefined;
+        return {
+          datasetId: id, period: period.key, granularity: period.granularity, covered: nextCovered,
+          parts: ref ? [...(current?.parts ?? []), ref] : current?.parts ?? [], canonical: current?.canonical,
+        };
+      });
+    } catch (error) {
+      // The index never pointed at the part, so no reader can need it.
+      if (ref && error instanceof ConflictError) await store.delete(ref.key).catch(() => undefined);
+      throw error;
+    }
+  };
+
+  /**
+   * Merges the file now at the canonical key (whatever compaction wrote it) with the record's
+   * parts, so the new canonical file never holds fewer rows than the one it replaces.
+   */
+  const compactPeriod = async (dataset: Dataset, period: Period, closedEndMs: number): Promise<void> => {
+    const id = datasetId(dataset);
+    const key = canonicalKey(dataset, period);
+    for (let attempt = 1; attempt <= MAX_COMPACT_TRIES; attempt++) {
+      const record = await queryOne(id, period.key);
+      if (!record || record.parts.length === 0 || period.range.endMs > closedEndMs || !coversRange(record.covered, period.range)) return;
+      const current = await store.get(key);
+      const parts = await readRecordRows({ ...record, canonical: undefined }, period.range);
+      if (!Array.isArray(parts)) continue; // someone compacted it meanwhile: look again
+      const rows = mergeKlines([current ? await decodeKlines(current) : [], parts]);
+      // Narrows (cannot close: the store has no compare-and-swap) the window in which a slower
+      // compactor could overwrite a newer canonical file with an older merge.
+      if ((await queryOne(id, period.key))?.version !== record.version) continue;
+      const sources = [record.canonical, ...record.parts].flatMap((ref) => ref?.sources ?? []);
+      const canonical = await writeObject(key, rows, sources);
+      try {
+        await index.put({ ...record, canonical, parts: [], version: record.version + 1 });
+      } catch (error) {
+        if (error instanceof ConflictError) continue;
+        throw error;
+      }
+      await Promise.all(record.parts.map((part) => store.delete(part.key)));
+      return;
+    }
+  };
+
+  return {
+    async readCoverage(dataset, range) {
+      const periods = periodsInRange(range, granularityFor(dataset.interval));
+      const first = periods[0];
+      const last = periods[periods.length - 1];
+      if (!first || !last) return [];
+      return index.query(datasetId(dataset), first.key, last.key);
+    },
+
+    async readRows(dataset, records, range) {
+      const id = datasetId(dataset);
+      const relevant = [...records]
+        .filter((record) => intersectRanges(record.covered, [range]).length > 0)
+        .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
+      const limit = pLimit(PERIOD_CONCURRENCY);
+      const perPeriod = await Promise.all(relevant.map((record) => limit(async () => {
+        const first = await readRecordRows(record, range);
+        if (Array.isArray(first)) return first;
+        const fresh = await queryOne(id, record.period);
+        const second = fresh ? await readRecordRows(fresh, range) : first;
+        if (Array.isArray(second)) return second;
+        throw new StoreError(`kline cache: object ${second.missing} of ${id} ${record.period} is missing or changed, even after re-reading the index`, {
+          details: { key: second.missing, datasetId: id, period: record.period },
+        });
+      })));
+      return perPeriod.flat();
+    },
+
+    async appendRows(dataset, rows, answered, sources) {
+      const ranges = normalizeRanges(answered);
+      checkRowsInside(rows, ranges);
+      const granularity = granularityFor(dataset.interval);
+      const periods = new Map<string, Period>();
+      for (const r of ranges) for (const p of periodsInRange(r, granularity)) periods.set(p.key, p);
+      const limit = pLimit(PERIOD_CONCURRENCY);
+      await Promise.all([...periods.values()].map((period) => limit(() => appendPeriod(
+        dataset, period, rowsIn(rows, period.range), intersectRanges(ranges, [period.range]), sources,
+      ))));
+    },
+
+    async compact(dataset, periods, closedEndMs) {
+      const limit = pLimit(PERIOD_CONCURRENCY);
+      await Promise.all(periods.map((period) => limit(() => compactPeriod(dataset, period, closedEndMs))));
+    },
+  };
+}
+
+/** Rows must be sorted, one per open_time, each inside an answered range (normalized). */
+function checkRowsInside(rows: readonly Kline[], answered: readonly Range[]): void {
+  let j = 0;
+  let previous = -Infinity;
+  for (let i = 0; i < rows.length; i++) {
+    const openTime = rows[i]!.open_time;
+    if (!(openTime > previous)) {
+      throw new DataValidationError(`kline cache: row ${i} (open_time ${openTime}) is not after the previous row (${previous}); rows must be sorted, one per open_time`, { row: i, open_time: openTime });
+    }
+    previous = openTime;
+    while (j < answered.length && answered[j]!.endMs <= openTime) j++;
+    const range = answered[j];
+    if (!range || openTime < range.startMs) {
+      throw new DataValidationError(
+        `kline cache: row ${i} (open_time ${new Date(openTime).toISOString()}) lies outside the answered ranges ${answered.map(formatRange).join(', ') || '(none)'}`,
+        { row: i, open_time: openTime },
+      );
+    }
+  }
+}
+
+/** The rows (sorted by open_time) with open_time in `range`. */
+function rowsIn(rows: readonly Kline[], range: Range): Kline[] {
+  const start = lowerBound(rows, range.startMs);
+  return rows.slice(start, lowerBound(rows, range.endMs, start));
+}
+
+function lowerBound(rows: readonly Kline[], openTime: number, from = 0): number {
+  let lo = from;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]!.open_time < openTime) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function sameRanges(a: readonly Range[], b: readonly Range[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.startMs === b[i]!.startMs && r.endMs === b[i]!.endMs);
+}
+
+/** Time-ordered then random, so part names sort by creation and never collide: `0001705312800123-9f2c4e1a7b3d`. */
+function newPartId(): string {
+  return `${String(Date.now()).padStart(16, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
+function sha256Hex(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -40,7 +40,7 @@ export class InvalidInputError extends KlinesError {
  * `details.range` is `{ startMs, endMs }` (half-open, UTC epoch ms) when known.
  */
 export class UpstreamError extends KlinesError {
-  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown>; code?: 'UPSTREAM_FAILED' | 'UPSTREAM_REJECTED' | 'RATE_LIMITED' } = {}) {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown>; code?: KlinesErrorCode } = {}) {
     super(options.code ?? 'UPSTREAM_FAILED', message, options);
   }
 }

@@ -60,3 +60,36 @@ export function closedEndMs(nowMs: number, interval: Interval): number {
 function mod(a: number, b: number): number {
   return ((a % b) + b) % b;
 }
+
+/**
+ * Rounds a half-open open_time range outward to the interval's grid: the start down and the end
+ * up to a candle boundary (month starts for `1M`, Mondays for `1w`, UTC days for `3d`, whose grid
+ * Binance does not document). Planning on the aligned range lets an inclusive public end such as
+ * `23:59` (range end `23:59:00.001`) fill, and cover, its whole day or month; the answer is still
+ * filtered to the requested range.
+ */
+export function alignRangeToInterval(range: { startMs: number; endMs: number }, interval: Interval): { startMs: number; endMs: number } {
+  const floor = (ms: number): number => gridFloor(ms, interval);
+  const step = (ms: number): number => gridNext(ms, interval);
+  const startMs = floor(range.startMs);
+  const lastStart = floor(range.endMs - 1);
+  return { startMs, endMs: Math.max(startMs, step(lastStart)) };
+}
+
+function gridFloor(ms: number, interval: Interval): number {
+  if (interval === '1M') {
+    const d = new Date(ms);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  }
+  if (interval === '1w') return ms - mod(ms - MONDAY_OFFSET_MS, INTERVAL_MS['1w']);
+  if (interval === '3d') return ms - mod(ms, DAY_MS);
+  return ms - mod(ms, INTERVAL_MS[interval]);
+}
+
+function gridNext(gridMs: number, interval: Interval): number {
+  if (interval === '1M') {
+    const d = new Date(gridMs);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  }
+  return gridMs + (interval === '3d' ? DAY_MS : INTERVAL_MS[interval]);
+}

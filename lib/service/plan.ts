@@ -11,7 +11,7 @@
  * unpublished periods use the file that contains them, and the executor keeps the rows inside
  * the piece. Fallbacks on 404 or failure are the executor's (see fallbackFetches).
  */
-import { closedEndMs, hasVisionDailyFiles, INTERVAL_MS, type Interval } from '../domain/intervals.ts';
+import { alignRangeToInterval, closedEndMs, hasVisionDailyFiles, INTERVAL_MS, type Interval } from '../domain/intervals.ts';
 import type { Dataset } from '../domain/kline.ts';
 import {
   intersectRanges, normalizeRanges, splitByDay, splitByMonth, subtractRanges, utcDayStart, utcMonthStart, type Range,
@@ -30,7 +30,7 @@ export type Fetch =
 
 /** A plan: what the cache answers and what must be fetched. */
 export interface Plan {
-  /** The requested range clipped to closed candles. */
+  /** The requested range rounded out to the interval's grid and clipped to closed candles. */
   readonly requested: Range;
   /** open_time before which every candle is closed (the unfinished candle opens at or after it). */
   readonly closedEndMs: number;
@@ -61,7 +61,8 @@ export const VISION_MONTHLY_LAG_MS = 3 * 86_400_000;
 /** Plans a request. Pure. */
 export function planFetches(input: PlanInput): Plan {
   const closedEnd = closedEndMs(input.nowMs, input.dataset.interval);
-  const requested = { startMs: input.range.startMs, endMs: Math.max(input.range.startMs, Math.min(input.range.endMs, closedEnd)) };
+  const aligned = alignRangeToInterval(input.range, input.dataset.interval);
+  const requested = { startMs: aligned.startMs, endMs: Math.max(aligned.startMs, Math.min(aligned.endMs, closedEnd)) };
   const cached = intersectRanges([requested], input.covered);
   const gaps = subtractRanges([requested], input.covered);
   const fetches = gaps.flatMap((gap) => planGap(gap, input.dataset.interval, input.nowMs, input.source));

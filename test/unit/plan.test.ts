@@ -57,6 +57,12 @@ describe('planFetches', () => {
     expect(plan.fetches.map(describeFetch)).toEqual(expected);
   });
 
+  it('rounds an inclusive end such as 23:59 out to the grid, so the whole day comes from its file', () => {
+    const range = { startMs: t('2024-01-10T00:00Z'), endMs: t('2024-01-10T23:59Z') + 1 };
+    const plan = planFetches({ dataset: spot1m, range, covered: [], nowMs: now, source: 'auto' });
+    expect(plan.fetches.map(describeFetch)).toEqual(['vision-daily 2024-01-10T00:00:00.000Z..2024-01-11T00:00:00.000Z']);
+  });
+
   it('clips the request to closed candles: the unfinished candle is never planned', () => {
     const plan = planFetches({ dataset: spot1m, range: r('2024-03-20T10:00Z', '2024-03-21'), covered: [], nowMs: now, source: 'auto' });
     expect(plan.requested.endMs).toBe(t('2024-03-20T10:30:00Z'));
@@ -73,11 +79,14 @@ describe('planFetches', () => {
 
   it('intervals without daily files use monthly files or REST', () => {
     const weekly: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1w' };
+    // Weekly candles open on Mondays: 2023-11-15 rounds down to Monday 11-13, and the candle of
+    // Monday 2024-01-29 runs to 02-05, so the plan reaches 02-05.
     const plan = planFetches({ dataset: weekly, range: r('2023-11-15', '2024-02-01'), covered: [], nowMs: now, source: 'auto' });
     expect(plan.fetches.map(describeFetch)).toEqual([
       'vision-monthly 2023-12-01T00:00:00.000Z..2024-01-01T00:00:00.000Z',
       'vision-monthly 2024-01-01T00:00:00.000Z..2024-02-01T00:00:00.000Z',
-      'rest 2023-11-15T00:00:00.000Z..2023-12-01T00:00:00.000Z',
+      'rest 2023-11-13T00:00:00.000Z..2023-12-01T00:00:00.000Z',
+      'rest 2024-02-01T00:00:00.000Z..2024-02-05T00:00:00.000Z',
     ]);
   });
 

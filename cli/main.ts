@@ -1,0 +1,52 @@
+/**
+ * The `klines` command (DESIGN.md, Surfaces): `klines get SYMBOL INTERVAL --market spot
+ * --start T --end T [--format csv|json|parquet] [--out FILE] [--source auto|vision|rest]
+ * [--with-source] [--stats]`. Exit codes: 0 answered, 2 bad input, 1 any other failure.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { KlinesError } from '../lib/domain/errors.ts';
+import { runGet, type GetOptions } from './get.ts';
+
+/** Runs the command line `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('klines')
+    .description('Binance klines from a local cache that fetches only the gaps (Vision archive first, then REST)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  let exitCode = 0;
+  program
+    .command('get')
+    .description('print the closed klines of one dataset over a range (bounds inclusive on open_time)')
+    .argument('<symbol>', 'Binance symbol, e.g. BTCUSDT or BTCUSD_PERP')
+    .argument('<interval>', 'kline interval: 1s (spot only) 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M')
+    .addOption(new Option('--market <market>', 'market').choices(['spot', 'um', 'cm']).default('spot'))
+    .requiredOption('--start <time>', 'first open_time, ISO-8601 (2024-01-15, 2024-01-15T10:00:00Z) or epoch ms')
+    .option('--end <time>', 'last open_time, inclusive (default: the last closed candle; later values are clamped to it)')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'parquet']).default('csv'))
+    .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
+    .addOption(new Option('--source <source>', 'upstreams allowed for the gaps').choices(['auto', 'vision', 'rest']).default('auto'))
+    .option('--with-source', 'add a source column: cache, vision or rest', false)
+    .option('--stats', 'print one JSON line of figures on stderr', false)
+    .action(async (symbol: string, interval: string, options: GetOptions) => {
+      exitCode = await runGet(symbol, interval, options);
+    });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return 0;
+    return 2; // commander already printed what was wrong
+  }
+  if (error instanceof KlinesError) {
+    process.stderr.write(`klines: ${error.message}\n`);
+    return error.code === 'INVALID_INPUT' ? 2 : 1;
+  }
+  process.stderr.write(`klines: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}

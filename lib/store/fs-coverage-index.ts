@@ -2,25 +2,18 @@
  * CoverageIndex on the local file system (DESIGN.md, Storage: "an embedded file-backed index
  * locally"): one JSON file per dataset period at `{rootDir}/_index/{datasetId}/{period}.json`.
  * Conditional puts are safe across processes: the writer takes a proper-lockfile lock on the
- * record (an atomic `mkdir` of `{period}.json.lock`), re-reads the stored version, compares,
- * writes a temp file and renames it over the record, then releases the lock. A lock whose
- * holder was killed goes stale after LOCK_STALE_MS and is taken over.
+ * record (fs-lock.ts: an atomic `mkdir` of `{period}.json.lock`), re-reads the stored version,
+ * compares, writes a temp file and renames it over the record, then releases the lock. A lock
+ * whose holder was killed goes stale after LOCK_STALE_MS and is taken over.
  */
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
 import { hasErrorCode, TEMP_MARKER, validateKey, writeFileAtomic } from './fs-object-store.ts';
+import { isLockBusy, withFileLock } from './fs-lock.ts';
 import type { CoverageIndex, PeriodRecord } from './types.ts';
 
-/** A lock not refreshed for this long belongs to a dead process and may be broken (proper-lockfile `stale`). */
-export const LOCK_STALE_MS = 10_000;
-
-/**
- * Lock acquisition retries with jittered exponential backoff (10 ms … 500 ms) for about 25 s
- * in all: long enough to outlive a stale lock, bounded so a stuck writer fails instead of hanging.
- */
-const LOCK_RETRIES = { retries: 60, factor: 1.5, minTimeout: 10, maxTimeout: 500, randomize: true };
+export { LOCK_STALE_MS } from './fs-lock.ts';
 
 const INDEX_FOLDER = '_index';
 const RECORD_SUFFIX = '.json';
@@ -33,6 +26,8 @@ const RECORD_SUFFIX = '.json';
  * - `put` throws ConflictError when the stored version is not `record.version - 1`,
  *   InvalidInputError for a bad datasetId/period/version, StoreError on I/O failure or when the
  *   lock cannot be taken in time.
+ * - `scan` walks every folder under `_index/` and yields each record (dataset by dataset, in
+ *   path order); a record file that vanishes mid-walk is skipped; StoreError on I/O failure.
  */
 export function createFsCoverageIndex(rootDir: string): CoverageIndex {
   const root = path.resolve(rootDir, INDEX_FOLDER);
@@ -60,32 +55,61 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
       validateRecord(record);
       const file = fileOf(record.datasetId, record.period);
       const what = `${record.datasetId} ${record.period}`;
-      let release: (() => Promise<void>) | undefined;
-      let compromised: Error | undefined;
       try {
-        await mkdir(path.dirname(file), { recursive: true });
-        release = await lockfile.lock(file, {
-          realpath: false,
-          stale: LOCK_STALE_MS,
-          retries: LOCK_RETRIES,
-          onCompromised: (error) => { compromised = error; },
+        await withFileLock(file, async () => {
+          const storedVersion = (await readRecord(file))?.version ?? 0;
+          if (storedVersion !== record.version - 1) {
+            throw new ConflictError(
+              `coverage index: ${what} is at version ${storedVersion}, the write expected ${record.version - 1}; re-read and retry`,
+              { datasetId: record.datasetId, period: record.period, storedVersion, version: record.version },
+            );
+          }
+          await writeFileAtomic(file, `${JSON.stringify(record)}\n`);
         });
-        const storedVersion = (await readRecord(file))?.version ?? 0;
-        if (storedVersion !== record.version - 1) {
-          throw new ConflictError(
-            `coverage index: ${what} is at version ${storedVersion}, the write expected ${record.version - 1}; re-read and retry`,
-            { datasetId: record.datasetId, period: record.period, storedVersion, version: record.version },
-          );
-        }
-        await writeFileAtomic(file, `${JSON.stringify(record)}\n`);
-        if (compromised) throw compromised;
       } catch (cause) {
         throw wrap(cause, `put ${what} v${record.version}`, { datasetId: record.datasetId, period: record.period });
-      } finally {
-        await release?.().catch(() => undefined);
+      }
+    },
+
+    async *scan() {
+      let files: string[];
+      try {
+        files = await walkRecordFiles(root);
+      } catch (cause) {
+        throw wrap(cause, 'scan', {});
+      }
+      for (const file of files) {
+        let record: PeriodRecord | undefined;
+        try {
+          record = await readRecord(file);
+        } catch (cause) {
+          throw wrap(cause, `scan ${file}`, { file });
+        }
+        if (record) yield record;
       }
     },
   };
+}
+
+/** Record files under `dir`, recursively, in path order; lock folders and temp files skipped. */
+async function walkRecordFiles(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) return [];
+    throw error;
+  }
+  const out: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!entry.name.endsWith('.lock')) out.push(...(await walkRecordFiles(full)));
+    } else if (entry.isFile() && entry.name.endsWith(RECORD_SUFFIX) && !entry.name.includes(TEMP_MARKER)) {
+      out.push(full);
+    }
+  }
+  return out;
 }
 
 async function listNames(folder: string): Promise<string[]> {
@@ -125,7 +149,7 @@ function validateRecord(record: PeriodRecord): void {
 
 function wrap(cause: unknown, action: string, details: Record<string, unknown>): Error {
   if (cause instanceof ConflictError || cause instanceof InvalidInputError || cause instanceof StoreError) return cause;
-  const locked = hasErrorCode(cause, 'ELOCKED');
+  const locked = isLockBusy(cause);
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new StoreError(
     `coverage index: cannot ${action}: ${locked ? 'the record stayed locked by another writer past the retry budget' : reason}`,

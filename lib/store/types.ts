@@ -61,4 +61,47 @@ export interface CoverageIndex {
    * Throws ConflictError when another writer got there first; the caller re-reads and retries.
    */
   put(record: PeriodRecord): Promise<void>;
+  /** Every record of every dataset (for `klines validate`, `repair` and `stats`), in no set order. */
+  scan(): AsyncIterable<PeriodRecord>;
+}
+
+/**
+ * Leases with an expiry, so that workers racing for the same gap fetch it from upstream once and
+ * a crashed worker blocks the others only until its lease expires (issue 3). Expiries use the
+ * system clock (never KLINES_NOW, which may be frozen for replays).
+ */
+export interface LeaseStore {
+  /**
+   * Takes lease `key` of a dataset for `owner` until now + `ttlMs` when it is free, expired, or
+   * already held by `owner` (which renews it). Returns true when `owner` holds it afterwards.
+   */
+  acquire(datasetId: string, key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Frees the lease if `owner` still holds it; otherwise does nothing. */
+  release(datasetId: string, key: string, owner: string): Promise<void>;
+}
+
+/** Cache statistics kept per dataset (the seed docs' `get_cache_stats`). All counts. */
+export interface CacheCounters {
+  /** Requests answered (or failed). */
+  requests: number;
+  /** Requests answered from the cache alone. */
+  hits: number;
+  /** Requests that needed at least one upstream fetch. */
+  misses: number;
+  /** Requests that failed. */
+  errors: number;
+  rowsServed: number;
+  rowsFromCache: number;
+  visionFiles: number;
+  restRequests: number;
+  /** Sum of the documented weights of the REST requests made. */
+  restWeight: number;
+}
+
+/** Where cache statistics are kept: atomic counters (DynamoDB ADD; a locked file locally). */
+export interface CacheStatsStore {
+  /** Adds `counters` to the dataset's totals atomically; missing counters count as 0. */
+  add(datasetId: string, counters: Partial<CacheCounters>): Promise<void>;
+  /** The totals of every dataset that has any. */
+  read(): Promise<Map<string, CacheCounters>>;
 }

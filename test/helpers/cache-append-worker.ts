@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const rows = parseVisionCsv(readFileSync(job.csvFile, 'utf8'), job.csvFile);
   const realIndex = createFsCoverageIndex(job.rootDir);
   const index: CoverageIndex = job.killBeforeIndexPut
-    ? { query: realIndex.query, put: async () => { process.kill(process.pid, 'SIGKILL'); } }
+    ? { query: realIndex.query, scan: realIndex.scan, put: async () => { process.kill(process.pid, 'SIGKILL'); } }
     : realIndex;
   const cache = createKlineCache({ store: createFsObjectStore(job.rootDir), index });
 

@@ -1,16 +1,21 @@
 /**
- * Contract tests every ObjectStore and CoverageIndex implementation must pass (fs now; S3 and
- * DynamoDB later), so the cache behaves the same on a laptop and in AWS (DESIGN.md, Storage).
- * Call them inside a test file: `describeObjectStoreContract('fs', async () => ({ store, cleanup }))`.
+ * Contract tests every ObjectStore, CoverageIndex, LeaseStore and CacheStatsStore implementation
+ * must pass (local files, S3, DynamoDB), so the cache behaves the same on a laptop and in AWS
+ * (DESIGN.md, Storage; issue 3). Call them inside a test file:
+ * `describeObjectStoreContract('fs', async () => ({ store, cleanup }))`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError } from '../../lib/domain/errors.ts';
-import type { CoverageIndex, ObjectStore, PeriodRecord } from '../../lib/store/types.ts';
+import type { CacheCounters, CacheStatsStore, CoverageIndex, LeaseStore, ObjectStore, PeriodRecord } from '../../lib/store/types.ts';
 
 /** Builds a fresh, empty store per test and removes it afterwards. */
 export type CreateObjectStore = () => Promise<{ store: ObjectStore; cleanup(): Promise<void> }>;
 /** Builds a fresh, empty index per test and removes it afterwards. */
 export type CreateCoverageIndex = () => Promise<{ index: CoverageIndex; cleanup(): Promise<void> }>;
+/** Builds a fresh lease store with no lease per test and removes it afterwards. */
+export type CreateLeaseStore = () => Promise<{ leases: LeaseStore; cleanup(): Promise<void> }>;
+/** Builds a fresh stats store with no counters per test and removes it afterwards. */
+export type CreateCacheStatsStore = () => Promise<{ stats: CacheStatsStore; cleanup(): Promise<void> }>;
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
@@ -138,6 +143,154 @@ export function describeCoverageIndexContract(name: string, create: CreateCovera
       expect(winners).toHaveLength(1);
       expect(losers.every((reason) => reason instanceof ConflictError)).toBe(true);
       expect(await index.query(id, '2024-01', '2024-01')).toEqual(winners);
+    });
+
+    it('scans nothing from an empty index', async () => {
+      expect(await collect(index.scan())).toEqual([]);
+    });
+
+    it('scans every record of every dataset once, at its latest version', async () => {
+      const eth = 'binance/um/klines/ETHUSDT/1d';
+      const stored = [
+        sampleRecord({ period: '2024-01' }),
+        sampleRecord({ period: '2024-02', canonical: { key: 'k/2024-02.parquet', rows: 1, sha256: 'ef'.repeat(32), sizeBytes: 10, sources: ['rest'] } }),
+        sampleRecord({ datasetId: eth, period: '2023', granularity: 'yearly', parts: [] }),
+        sampleRecord({ datasetId: 'binance/spot/klines/BTCUSDT/1s', period: '2024-01-15', granularity: 'daily' }),
+      ];
+      for (const record of stored) await index.put(record);
+      const updated = sampleRecord({ datasetId: eth, period: '2023', granularity: 'yearly', parts: [], covered: [], version: 2 });
+      await index.put(updated);
+      const expected = [stored[0], stored[1], updated, stored[3]];
+      expect(sortRecords(await collect(index.scan()))).toEqual(sortRecords(expected as PeriodRecord[]));
+    });
+  });
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+function sortRecords(records: readonly PeriodRecord[]): PeriodRecord[] {
+  const keyOf = (r: PeriodRecord): string => `${r.datasetId}\u0000${r.period}`;
+  return [...records].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Lease semantics (issue 3: workers racing for one gap fetch it once; a crashed worker blocks
+ * the others only until its lease expires). Expiry tests use a 50 ms ttl and wait well past it.
+ */
+export function describeLeaseStoreContract(name: string, create: CreateLeaseStore): void {
+  describe(`LeaseStore contract: ${name}`, () => {
+    let leases: LeaseStore;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => ({ leases, cleanup } = await create()));
+    afterEach(async () => cleanup());
+    const id = 'binance/spot/klines/BTCUSDT/1m';
+    const key = 'vision-2024-01';
+    const longMs = 60_000;
+
+    it('gives a free lease to its first owner and refuses a second owner while it is held', async () => {
+      expect(await leases.acquire(id, key, 'worker-a', longMs)).toBe(true);
+      expect(await leases.acquire(id, key, 'worker-b', longMs)).toBe(false);
+      expect(await leases.acquire(id, key, 'worker-c', longMs)).toBe(false);
+    });
+
+    it('keeps leases of other keys and other datasets independent', async () => {
+      expect(await leases.acquire(id, key, 'worker-a', longMs)).toBe(true);
+      expect(await leases.acquire(id, 'vision-2024-02', 'worker-b', longMs)).toBe(true);
+      expect(await leases.acquire('binance/um/klines/BTCUSDT/1m', key, 'worker-c', longMs)).toBe(true);
+    });
+
+    it('lets the holder renew, which extends the expiry', async () => {
+      expect(await leases.acquire(id, key, 'worker-a', 50)).toBe(true);
+      expect(await leases.acquire(id, key, 'worker-a', longMs)).toBe(true);
+      await sleep(200);
+      expect(await leases.acquire(id, key, 'worker-b', longMs)).toBe(false);
+    });
+
+    it('lets another owner take over an expired lease, after which the old holder is refused', async () => {
+      expect(await leases.acquire(id, key, 'crashed', 50)).toBe(true);
+      await sleep(200);
+      expect(await leases.acquire(id, key, 'worker-b', longMs)).toBe(true);
+      expect(await leases.acquire(id, key, 'crashed', longMs)).toBe(false);
+    });
+
+    it('ignores a release by someone who does not hold the lease', async () => {
+      expect(await leases.acquire(id, key, 'worker-a', longMs)).toBe(true);
+      await leases.release(id, key, 'worker-b');
+      await leases.release(id, 'never-taken', 'worker-b');
+      expect(await leases.acquire(id, key, 'worker-c', longMs)).toBe(false);
+    });
+
+    it('frees the lease when its holder releases it', async () => {
+      expect(await leases.acquire(id, key, 'worker-a', longMs)).toBe(true);
+      await leases.release(id, key, 'worker-a');
+      expect(await leases.acquire(id, key, 'worker-b', longMs)).toBe(true);
+      expect(await leases.acquire(id, key, 'worker-a', longMs)).toBe(false);
+    });
+
+    it('gives a lease to exactly one of many concurrent acquirers', async () => {
+      const owners = Array.from({ length: 10 }, (_, i) => `worker-${i}`);
+      const won = await Promise.all(owners.map((owner) => leases.acquire(id, key, owner, longMs)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const winner = owners[won.indexOf(true)]!;
+      expect(await leases.acquire(id, key, winner, longMs)).toBe(true);
+      expect(await leases.acquire(id, key, 'late-comer', longMs)).toBe(false);
+    });
+
+    it('gives an expired lease to exactly one of many concurrent acquirers', async () => {
+      expect(await leases.acquire(id, key, 'crashed', 50)).toBe(true);
+      await sleep(200);
+      const owners = Array.from({ length: 10 }, (_, i) => `worker-${i}`);
+      const won = await Promise.all(owners.map((owner) => leases.acquire(id, key, owner, longMs)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+    });
+  });
+}
+
+/** Every counter at 0. */
+const ZERO: CacheCounters = {
+  requests: 0, hits: 0, misses: 0, errors: 0, rowsServed: 0, rowsFromCache: 0, visionFiles: 0, restRequests: 0, restWeight: 0,
+};
+
+/** Atomic counter semantics of a CacheStatsStore (issue 3: `klines stats`). */
+export function describeCacheStatsStoreContract(name: string, create: CreateCacheStatsStore): void {
+  describe(`CacheStatsStore contract: ${name}`, () => {
+    let stats: CacheStatsStore;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => ({ stats, cleanup } = await create()));
+    afterEach(async () => cleanup());
+    const id = 'binance/spot/klines/BTCUSDT/1m';
+
+    it('reads no dataset before any add', async () => {
+      expect((await stats.read()).size).toBe(0);
+    });
+
+    it('accumulates adds, counting missing counters as 0', async () => {
+      await stats.add(id, { requests: 1, hits: 1, rowsServed: 60, rowsFromCache: 60 });
+      await stats.add(id, { requests: 1, misses: 1, rowsServed: 1440, rowsFromCache: 0, visionFiles: 1, restRequests: 2, restWeight: 4 });
+      await stats.add(id, { requests: 1, errors: 1 });
+      expect(await stats.read()).toEqual(new Map([[id, {
+        ...ZERO, requests: 3, hits: 1, misses: 1, errors: 1, rowsServed: 1500, rowsFromCache: 60, visionFiles: 1, restRequests: 2, restWeight: 4,
+      }]]));
+    });
+
+    it('loses no add among many concurrent ones', async () => {
+      await Promise.all(Array.from({ length: 25 }, (_, i) => stats.add(id, { requests: 1, rowsServed: i, restWeight: 2 })));
+      expect((await stats.read()).get(id)).toEqual({ ...ZERO, requests: 25, rowsServed: 300, restWeight: 50 });
+    });
+
+    it('reads the totals of every dataset, each separately', async () => {
+      const ids = ['binance/spot/klines/BTCUSDT/1m', 'binance/um/klines/ETHUSDT/1h', 'binance/cm/klines/BTCUSD_PERP/1d', 'binance/spot/klines/BTCUSDT/1s'];
+      await Promise.all(ids.map((dataset, i) => stats.add(dataset, { requests: i + 1, hits: i })));
+      await stats.add(ids[0]!, { misses: 7 });
+      const read = await stats.read();
+      expect([...read.keys()].sort()).toEqual([...ids].sort());
+      ids.forEach((dataset, i) => expect(read.get(dataset)).toEqual({ ...ZERO, requests: i + 1, hits: i, misses: i === 0 ? 7 : 0 }));
     });
   });
 }

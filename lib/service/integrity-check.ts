@@ -1,0 +1,164 @@
+/**
+ * The checks `klines validate` runs on one coverage record and the objects it names (issue 3,
+ * item 7; the seed docs' validate_cache_integrity): the record's own shape, then each object's
+ * presence, sha256 and size, Parquet schema, row count, order, duplicates, and that every row
+ * lies inside the period and inside the covered ranges.
+ */
+import { createHash } from 'node:crypto';
+import { validateKlines, type Kline } from '../domain/kline.ts';
+import { canonicalKey, type Period } from '../domain/periods.ts';
+import { normalizeRanges, type Range } from '../domain/ranges.ts';
+import { decodeKlines } from '../store/parquet-codec.ts';
+import type { ObjectRef, ObjectStore, PeriodRecord } from '../store/types.ts';
+import { datasetPrefix, parseDatasetId, parsePeriodKey } from './cache-layout.ts';
+
+/** What is wrong, in a word; `problem` gives the details. */
+export type ProblemKind =
+  | 'bad-record' | 'missing' | 'checksum' | 'unreadable' | 'row-count'
+  | 'order' | 'duplicate' | 'invalid-row' | 'outside-period' | 'outside-coverage';
+
+/** One problem found in a dataset period: in the record itself (no `key`) or in one of its objects. */
+export interface IntegrityProblem {
+  readonly datasetId: string;
+  readonly period: string;
+  readonly key?: string | undefined;
+  readonly kind: ProblemKind;
+  /** Human-readable: what was expected and what was found. */
+  readonly problem: string;
+  /** Version of the record the problem was found in. */
+  readonly version: number;
+}
+
+/** The outcome of checking one record. */
+export interface RecordCheck {
+  readonly problems: IntegrityProblem[];
+  /** Objects read. */
+  readonly objects: number;
+  /** Rows decoded and checked. */
+  readonly rows: number;
+  /**
+   * The canonical file when it differs from its ref but is a valid newer compaction of the
+   * period (kline-cache.ts: compaction rewrites it in place, always as a superset, and may lose
+   * the index race afterwards): same checks passed and at least `ref.rows` rows.
+   */
+  readonly rewrittenCanonical?: string | undefined;
+}
+
+/** Checks `record` and every object it names. Never throws for bad data; store failures propagate. */
+export async function checkRecord(store: ObjectStore, record: PeriodRecord): Promise<RecordCheck> {
+  const problems: IntegrityProblem[] = [];
+  const report = (kind: ProblemKind, problem: string, key?: string): void => {
+    problems.push({ datasetId: record.datasetId, period: record.period, key, kind, problem, version: record.version });
+  };
+  const period = checkRecordShape(record, report);
+  const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
+  let rows = 0;
+  let rewrittenCanonical: string | undefined;
+  for (const ref of refs) {
+    const result = await checkObject(store, ref, ref === record.canonical, period, record.covered);
+    rows += result.rows;
+    if (result.rewritten) rewrittenCanonical = ref.key;
+    for (const found of result.problems) report(found.kind, found.problem, ref.key);
+  }
+  return { problems, objects: refs.length, rows, rewrittenCanonical };
+}
+
+type Report = (kind: ProblemKind, problem: string, key?: string) => void;
+
+/** The record's dataset id, period key, covered ranges and object keys; returns its period when valid. */
+function checkRecordShape(record: PeriodRecord, report: Report): Period | undefined {
+  let prefix: string | undefined;
+  let canonical: string | undefined;
+  const period = parsePeriodKey(record.period, record.granularity);
+  try {
+    const dataset = parseDatasetId(record.datasetId);
+    prefix = `${datasetPrefix(dataset)}${record.period}.parts/`;
+    if (period) canonical = canonicalKey(dataset, period);
+  } catch (error) {
+    report('bad-record', error instanceof Error ? error.message : String(error));
+  }
+  if (!period) report('bad-record', `period ${JSON.stringify(record.period)} is not a ${record.granularity} period key`);
+  const normalized = normalizeRanges(record.covered);
+  if (normalized.length !== record.covered.length || normalized.some((r, i) => r.startMs !== record.covered[i]!.startMs || r.endMs !== record.covered[i]!.endMs)) {
+    report('bad-record', 'covered ranges are not normalized (sorted, non-overlapping, non-adjacent)');
+  }
+  if (period && record.covered.some((r) => r.startMs < period.range.startMs || r.endMs > period.range.endMs)) {
+    report('bad-record', `covered ranges extend outside the period ${record.period}`);
+  }
+  if (canonical && record.canonical && record.canonical.key !== canonical) {
+    report('bad-record', `canonical file is not at the period's canonical key ${canonical}`, record.canonical.key);
+  }
+  const seen = new Set<string>();
+  for (const part of record.parts) {
+    if (prefix && !part.key.startsWith(prefix)) report('bad-record', `part is not under ${prefix}`, part.key);
+    if (seen.has(part.key)) report('bad-record', 'part is listed twice', part.key);
+    seen.add(part.key);
+  }
+  return period;
+}
+
+interface ObjectCheck {
+  rows: number;
+  rewritten: boolean;
+  problems: { kind: ProblemKind; problem: string }[];
+}
+
+async function checkObject(
+  store: ObjectStore, ref: ObjectRef, isCanonical: boolean, period: Period | undefined, covered: readonly Range[],
+): Promise<ObjectCheck> {
+  const body = await store.get(ref.key);
+  if (!body) return { rows: 0, rewritten: false, problems: [{ kind: 'missing', problem: 'object does not exist' }] };
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const matches = sha256 === ref.sha256 && body.byteLength === ref.sizeBytes;
+  const mismatch = {
+    kind: 'checksum' as const,
+    problem: `object is ${body.byteLength} bytes with sha256 ${sha256}, the index recorded ${ref.sizeBytes} bytes with sha256 ${ref.sha256}`,
+  };
+  // Parts are immutable: any change is damage.
+  if (!matches && !isCanonical) return { rows: 0, rewritten: false, problems: [mismatch] };
+  let rows: Kline[];
+  try {
+    rows = await decodeKlines(body);
+  } catch (error) {
+    const unreadable = { kind: 'unreadable' as const, problem: `not a kline Parquet file: ${error instanceof Error ? error.message : String(error)}` };
+    return { rows: 0, rewritten: false, problems: matches ? [unreadable] : [mismatch, unreadable] };
+  }
+  const problems = checkRows(rows, period, covered);
+  if (matches && rows.length !== ref.rows) problems.unshift({ kind: 'row-count', problem: `object holds ${rows.length} rows, the index recorded ${ref.rows}` });
+  if (!matches) {
+    // A canonical file rewritten by a compaction that then lost the index race holds a superset.
+    if (problems.length === 0 && rows.length >= ref.rows) return { rows: rows.length, rewritten: true, problems };
+    problems.unshift({ kind: 'checksum', problem: `${mismatch.problem}, and it holds ${rows.length} rows (the index recorded ${ref.rows}), so it is not a newer compaction` });
+  }
+  return { rows: rows.length, rewritten: false, problems };
+}
+
+/** Order, duplicates, values (validateKlines), and rows outside the period or the covered ranges. */
+function checkRows(rows: readonly Kline[], period: Period | undefined, covered: readonly Range[]): { kind: ProblemKind; problem: string }[] {
+  const problems: { kind: ProblemKind; problem: string }[] = [];
+  const ranges = normalizeRanges(covered);
+  let disorder = 0;
+  let duplicates = 0;
+  let outsidePeriod = 0;
+  let outsideCoverage = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const openTime = rows[i]!.open_time;
+    const previous = i > 0 ? rows[i - 1]!.open_time : -Infinity;
+    if (openTime === previous) duplicates++;
+    else if (openTime < previous) disorder++;
+    if (period && (openTime < period.range.startMs || openTime >= period.range.endMs)) outsidePeriod++;
+    if (!ranges.some((r) => openTime >= r.startMs && openTime < r.endMs)) outsideCoverage++;
+  }
+  if (disorder > 0) problems.push({ kind: 'order', problem: `${disorder} row(s) are before the row above them (rows must be sorted by open_time)` });
+  if (duplicates > 0) problems.push({ kind: 'duplicate', problem: `${duplicates} row(s) repeat the open_time of the row above them` });
+  if (outsidePeriod > 0) problems.push({ kind: 'outside-period', problem: `${outsidePeriod} row(s) have an open_time outside the period` });
+  if (outsideCoverage > 0) problems.push({ kind: 'outside-coverage', problem: `${outsideCoverage} row(s) have an open_time outside the covered ranges` });
+  if (disorder === 0 && duplicates === 0) {
+    try {
+      validateKlines(rows, 'row check');
+    } catch (error) {
+      problems.push({ kind: 'invalid-row', problem: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return problems;
+}

@@ -17,6 +17,12 @@ export interface Config {
   readonly cmApiUrl: string;
   /** Fixed clock in UTC epoch ms (`KLINES_NOW`) for replaying recorded data; undefined in production. */
   readonly nowMs: number | undefined;
+  /** Where Parquet objects go: the local cache folder, or `KLINES_STORE=s3://bucket/prefix`. */
+  readonly store: { readonly kind: 'fs' } | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
+  /** The coverage index (with leases and statistics): local files, or `KLINES_INDEX=dynamodb://table`. */
+  readonly index: { readonly kind: 'fs' } | { readonly kind: 'dynamodb'; readonly table: string };
+  /** AWS settings (the SDK's standard variables): `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`. */
+  readonly aws: { readonly region: string | undefined; readonly s3Endpoint: string | undefined; readonly dynamodbEndpoint: string | undefined };
 }
 
 /** Binance's public endpoints, used when no override is configured. */
@@ -31,7 +37,9 @@ export const DEFAULT_URLS = {
  * Reads the configuration from an environment (default `process.env`):
  * `KLINES_CACHE_DIR` (default `$XDG_CACHE_HOME/klines`, else `~/.cache/klines`),
  * `BINANCE_VISION_URL`, `BINANCE_SPOT_API_URL`, `BINANCE_UM_API_URL`, `BINANCE_CM_API_URL`,
- * `KLINES_NOW` (ISO-8601 or epoch ms). Throws InvalidInputError naming the bad variable.
+ * `KLINES_NOW` (ISO-8601 or epoch ms), `KLINES_STORE` (`s3://bucket/prefix`), `KLINES_INDEX`
+ * (`dynamodb://table`), `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`.
+ * Throws InvalidInputError naming the bad variable and the accepted form.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -41,7 +49,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     umApiUrl: readUrl(env, 'BINANCE_UM_API_URL', DEFAULT_URLS.umApiUrl),
     cmApiUrl: readUrl(env, 'BINANCE_CM_API_URL', DEFAULT_URLS.cmApiUrl),
     nowMs: env.KLINES_NOW ? parseTime(env.KLINES_NOW, 'KLINES_NOW') : undefined,
+    store: parseStore(env.KLINES_STORE),
+    index: parseIndex(env.KLINES_INDEX),
+    aws: {
+      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+      s3Endpoint: env.AWS_ENDPOINT_URL_S3 ? readUrl(env, 'AWS_ENDPOINT_URL_S3', '') : undefined,
+      dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ? readUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB', '') : undefined,
+    },
   };
+}
+
+// S3 bucket naming rules (AWS docs, "Bucket naming rules"), without the rarely used dots.
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const PREFIX_PATTERN = /^[A-Za-z0-9_.\-/]*$/;
+// DynamoDB table names: 3–255 of a-z A-Z 0-9 _ - . (AWS docs, "Naming rules").
+const TABLE_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+
+function parseStore(value: string | undefined): Config['store'] {
+  if (!value) return { kind: 'fs' };
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value.trim());
+  const bucket = match?.[1] ?? '';
+  const prefix = (match?.[2] ?? '').replace(/\/+$/, '');
+  if (!match || !BUCKET_PATTERN.test(bucket) || !PREFIX_PATTERN.test(prefix) || prefix.split('/').some((part, i, all) => part === '..' || (part === '' && all.length > 1))) {
+    throw new InvalidInputError(`KLINES_STORE: "${value}" is not s3://bucket[/prefix] (bucket: 3-63 of a-z 0-9 -; prefix: letters, digits, _ . - /)`, { KLINES_STORE: value });
+  }
+  return { kind: 's3', bucket, prefix };
+}
+
+function parseIndex(value: string | undefined): Config['index'] {
+  if (!value) return { kind: 'fs' };
+  const match = /^dynamodb:\/\/([^/]+)\/?$/.exec(value.trim());
+  if (!match || !TABLE_PATTERN.test(match[1]!)) {
+    throw new InvalidInputError(`KLINES_INDEX: "${value}" is not dynamodb://table (table: 3-255 of A-Z a-z 0-9 _ . -)`, { KLINES_INDEX: value });
+  }
+  return { kind: 'dynamodb', table: match[1]! };
 }
 
 function readUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {

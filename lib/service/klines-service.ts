@@ -1,17 +1,22 @@
 /**
  * The service that answers a klines request (DESIGN.md, The flow): read coverage (one index
- * query), plan, fetch the gaps with bounded concurrency, store each verified piece (data, then
- * coverage), compact closed periods, and merge cache and fresh rows into one sorted answer.
+ * query), plan, take the leases of the gap periods, fetch the gaps, store each verified piece
+ * (data, then coverage), compact closed periods, and merge cache and fresh rows into one answer.
+ * Periods leased by another worker are not fetched twice: their coverage is re-read until that
+ * worker has filled them (or its lease expired and this worker takes over).
  */
+import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { UpstreamError, KlinesError, InvalidInputError } from '../domain/errors.ts';
-import { INTERVAL_MS } from '../domain/intervals.ts';
-import { mergeKlines, type Dataset, type Kline, type SourcedKline } from '../domain/kline.ts';
-import { granularityFor, periodsInRange } from '../domain/periods.ts';
-import { formatRange, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.ts';
+import { datasetId, mergeKlines, type Dataset, type Kline, type SourcedKline } from '../domain/kline.ts';
+import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
+import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import type { KlineCache } from '../store/kline-cache.ts';
+import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
-import { completionFetch, fallbackFetches, planFetches, type Fetch, type Plan, type SourceMode } from './plan.ts';
+import { fetchGaps, type FetchFailure, type FetchResult } from './fetch-gaps.ts';
+import { acquireLeases } from './leases.ts';
+import { planFetches, type Plan, type SourceMode } from './plan.ts';
 
 /** A request: a dataset and a half-open open_time range `[startMs, endMs)` in UTC epoch ms. */
 export interface KlinesRequest {
@@ -32,6 +37,8 @@ export interface KlinesStats extends UpstreamStats {
   fetchesPlanned: number;
   /** Vision fetches that failed (not 404) and fell back to another upstream. */
   visionFallbacks: number;
+  /** Times this request waited for another worker's lease. */
+  leaseWaits: number;
   elapsedMs: number;
 }
 
@@ -47,7 +54,8 @@ export interface KlinesService {
   /**
    * Answers a request with every closed candle Binance has in the range. Throws UpstreamError
    * naming the failed ranges when an upstream failure leaves a gap (pieces fetched before the
-   * failure are kept in the cache), InvalidInputError for a bad range.
+   * failure are kept in the cache), or when another worker's lease outlives `leaseWaitMs`;
+   * InvalidInputError for an empty range; StoreError when the cache cannot be read or written.
    */
   getKlines(request: KlinesRequest): Promise<KlinesAnswer>;
 }
@@ -55,6 +63,8 @@ export interface KlinesService {
 /** What the service is built from; `nowMs` is the injectable clock (KLINES_NOW). */
 export interface KlinesServiceDeps {
   readonly cache: KlineCache;
+  readonly leases: LeaseStore;
+  readonly stats?: CacheStatsStore;
   readonly vision: VisionSource;
   readonly rest: RestSource;
   readonly nowMs: () => number;
@@ -62,122 +72,147 @@ export interface KlinesServiceDeps {
   readonly visionConcurrency?: number;
   /** REST requests at once (default 2: REST is weight-limited per IP). */
   readonly restConcurrency?: number;
-}
-
-interface FetchResult {
-  readonly rows: Kline[];
-  readonly answered: Range[];
-  readonly origin: 'vision' | 'rest';
+  /** Lease length; renewed every third of it while held (default 60 s). */
+  readonly leaseTtlMs?: number;
+  /** How long to wait for periods another worker is filling before failing (default 120 s). */
+  readonly leaseWaitMs?: number;
 }
 
 /** Builds the service. */
 export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
-  const visionLimit = pLimit(deps.visionConcurrency ?? 8);
-  const restLimit = pLimit(deps.restConcurrency ?? 2);
+  const fetchDeps = { ...deps, visionLimit: pLimit(deps.visionConcurrency ?? 8), restLimit: pLimit(deps.restConcurrency ?? 2) };
+  const leaseTtlMs = deps.leaseTtlMs ?? 60_000;
+  const leaseWaitMs = deps.leaseWaitMs ?? 120_000;
 
   async function getKlines(request: KlinesRequest): Promise<KlinesAnswer> {
     const startedMs = performance.now();
     const { dataset, range } = request;
     const source = request.source ?? 'auto';
-    if (!(range.endMs > range.startMs)) {
-      throw new InvalidInputError(`range: ${formatRange(range)} is empty; end must be after start`, { ...range });
-    }
+    if (!(range.endMs > range.startMs)) throw new InvalidInputError(`range: ${formatRange(range)} is empty; end must be after start`, { ...range });
     const nowMs = deps.nowMs();
-    const stats: KlinesStats = {
-      ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, elapsedMs: 0,
-    };
-    const records = await deps.cache.readCoverage(dataset, range);
-    const covered = unionRanges([], records.flatMap((r) => r.covered));
-    const plan = planFetches({ dataset, range, covered, nowMs, source });
-    stats.gaps = plan.gaps.length;
-    stats.fetchesPlanned = plan.fetches.length;
-
-    const cachedRowsPromise = Promise.all(plan.cached.map((piece) => deps.cache.readRows(dataset, records, piece)));
-    const failures: { range: Range; error: unknown }[] = [];
-    const fresh: FetchResult[] = [];
-    let done = 0;
-    let total = 0;
-
-    const run = async (fetch: Fetch): Promise<void> => {
-      try {
-        const result = await execute(fetch);
-        if (result.kind === 'rows') {
-          await deps.cache.appendRows(dataset, result.value.rows, result.value.answered, [result.value.origin]);
-          fresh.push(result.value);
-          const completion = result.value.origin === 'vision' && source !== 'vision'
-            ? completionFetch(fetch.range, result.value.rows.at(-1)?.open_time, dataset.interval) : undefined;
-          if (completion) await schedule([completion]);
-        } else {
-          await schedule(result.value);
-        }
-      } catch (error) {
-        if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
-        failures.push({ range: fetch.range, error });
-      } finally {
-        done++;
-        request.onProgress?.(done, total);
-      }
-    };
-    const schedule = async (fetches: readonly Fetch[]): Promise<void> => {
-      total += fetches.length;
-      await Promise.all(fetches.map(run));
-    };
-
-    /** Runs one fetch: its rows, or the fetches that replace it (fallback). */
-    const execute = async (fetch: Fetch): Promise<{ kind: 'rows'; value: FetchResult } | { kind: 'fallback'; value: Fetch[] }> => {
-      if (fetch.kind === 'rest') {
-        const rows = await restLimit(() => deps.rest.fetchRange(dataset, fetch.range, nowMs, stats, request.signal));
-        return { kind: 'rows', value: { rows, answered: [fetch.range], origin: 'rest' } };
-      }
-      const fallback = fallbackFetches(fetch, dataset.interval, nowMs, source);
-      let fileRows: Kline[] | undefined;
-      try {
-        fileRows = await visionLimit(() => deps.vision.fetchFile(
-          { dataset, kind: fetch.kind === 'vision-monthly' ? 'monthly' : 'daily', periodStartMs: fetch.fileStartMs }, stats, request.signal));
-      } catch (error) {
-        if (source === 'vision' || fallback.length === 0) throw error;
-        stats.visionFallbacks++;
-        return { kind: 'fallback', value: fallback };
-      }
-      if (fileRows === undefined) {
-        if (fallback.length === 0) throw new UpstreamError(`Vision: no ${fetch.kind === 'vision-monthly' ? 'monthly' : 'daily'} file for ${formatRange(fetch.range)} (404, not published)`, { details: { range: fetch.range } });
-        return { kind: 'fallback', value: fallback };
-      }
-      const rows = fileRows.filter((row) => row.open_time >= fetch.range.startMs && row.open_time < fetch.range.endMs);
-      return { kind: 'rows', value: { rows, answered: [fetch.range], origin: 'vision' } };
-    };
-
-    await schedule(plan.fetches);
-    const cachedRows = await cachedRowsPromise;
-
-    if (failures.length > 0) throw gapError(dataset, failures);
-
+    const id = datasetId(dataset);
+    const owner = randomUUID();
     const granularity = granularityFor(dataset.interval);
-    await deps.cache.compact(dataset, periodsInRange(plan.requested, granularity), plan.closedEndMs);
+    const stats: KlinesStats = {
+      ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, leaseWaits: 0, elapsedMs: 0,
+    };
+    const periodKeys = (ranges: readonly Range[]) => ranges.flatMap((r) => periodsInRange(r, granularity).map((p) => p.key));
 
-    const rows = mergeKlines<SourcedKline>([
-      ...cachedRows.map((list) => list.map((row) => ({ ...row, source: 'cache' as const }))),
-      ...fresh.map((result) => result.rows.map((row) => ({ ...row, source: result.origin }))),
-    ]).filter((row) => row.open_time >= range.startMs && row.open_time < Math.min(range.endMs, plan.closedEndMs));
-    for (const row of rows) {
-      if (row.source === 'cache') stats.rowsFromCache++;
-      else if (row.source === 'vision') stats.rowsFromVision++;
-      else stats.rowsFromRest++;
+    let records = await deps.cache.readCoverage(dataset, range);
+    const firstPlan = planFetches({ dataset, range, covered: coverageOf(records), nowMs, source });
+    stats.gaps = firstPlan.gaps.length;
+    stats.fetchesPlanned = firstPlan.fetches.length;
+    const cachedRows = Promise.all(firstPlan.cached.map((piece) => deps.cache.readRows(dataset, records, piece)));
+    let have: Range[] = [...firstPlan.cached];
+    const fresh: FetchResult[] = [];
+    const failures: FetchFailure[] = [];
+    const touched = new Set<string>();
+    const deadlineMs = Date.now() + leaseWaitMs;
+
+    try {
+      for (let plan = firstPlan; plan.fetches.length > 0;) {
+        const held = await acquireLeases(deps.leases, id, periodKeys(plan.fetches.map((f) => f.range)), owner, leaseTtlMs);
+        const runnable = plan.fetches.filter((f) => periodKeys([f.range]).every((key) => held.keys.has(key)));
+        try {
+          if (runnable.length > 0) {
+            const result = await fetchGaps({ dataset, fetches: runnable, nowMs, source, stats, signal: request.signal, onProgress: request.onProgress }, fetchDeps);
+            fresh.push(...result.fresh);
+            failures.push(...result.failures);
+            have = unionRanges(have, result.fresh.flatMap((r) => r.answered));
+            for (const key of held.keys) touched.add(key);
+          }
+        } finally {
+          await held.release();
+        }
+        if (failures.length > 0 || runnable.length === plan.fetches.length) break;
+        // Another worker holds some periods: wait for it, then plan what is still a gap.
+        if (Date.now() > deadlineMs) throw leaseTimeout(dataset, plan);
+        stats.leaseWaits++;
+        await sleep(100 + Math.random() * 400);
+        records = await deps.cache.readCoverage(dataset, range);
+        plan = planFetches({ dataset, range, covered: unionRanges(coverageOf(records), have), nowMs, source });
+      }
+      if (failures.length > 0) throw gapError(dataset, failures);
+
+      // Ranges another worker filled while this one waited are read back from the cache.
+      const filledByOthers = subtractRanges([firstPlan.requested], have);
+      const otherRows = await Promise.all(filledByOthers.map((piece) => deps.cache.readRows(dataset, records, piece)));
+      await compactClosedPeriods(dataset, records, touched, firstPlan.requested, firstPlan.closedEndMs, owner);
+
+      const rows = mergeKlines<SourcedKline>([
+        ...[...(await cachedRows), ...otherRows].map((list) => list.map((row: Kline) => ({ ...row, source: 'cache' as const }))),
+        ...fresh.map((result) => result.rows.map((row) => ({ ...row, source: result.origin }))),
+      ]).filter((row) => row.open_time >= range.startMs && row.open_time < Math.min(range.endMs, firstPlan.closedEndMs));
+      for (const row of rows) {
+        if (row.source === 'cache') stats.rowsFromCache++;
+        else if (row.source === 'vision') stats.rowsFromVision++;
+        else stats.rowsFromRest++;
+      }
+      stats.elapsedMs = Math.round(performance.now() - startedMs);
+      await recordStats(id, stats, rows.length, undefined);
+      return { rows, plan: firstPlan, stats };
+    } catch (error) {
+      await recordStats(id, stats, 0, error);
+      throw error;
     }
-    stats.elapsedMs = Math.round(performance.now() - startedMs);
-    return { rows, plan, stats };
+  }
+
+  /**
+   * Compacts, under their leases, the closed and fully covered periods that have parts: the
+   * periods this request appended to, and those the first index read showed with parts.
+   */
+  async function compactClosedPeriods(dataset: Dataset, records: readonly PeriodRecord[], touched: ReadonlySet<string>, requested: Range, closedEndMs: number, owner: string): Promise<void> {
+    const byPeriod = new Map(records.map((r) => [r.period, r]));
+    const candidates: Period[] = periodsInRange(requested, granularityFor(dataset.interval)).filter((p) => {
+      if (p.range.endMs > closedEndMs) return false;
+      const record = byPeriod.get(p.key);
+      return touched.has(p.key) || (record !== undefined && record.parts.length > 0 && coversRange(record.covered, p.range));
+    });
+    if (candidates.length === 0) return;
+    const held = await acquireLeases(deps.leases, datasetId(dataset), candidates.map((p) => p.key), owner, leaseTtlMs);
+    try {
+      await deps.cache.compact(dataset, candidates.filter((p) => held.keys.has(p.key)), closedEndMs);
+    } finally {
+      await held.release();
+    }
+  }
+
+  /** Adds the request to the cache statistics; a failure to record them never fails the request. */
+  async function recordStats(id: string, stats: KlinesStats, rowsServed: number, error: unknown): Promise<void> {
+    if (!deps.stats) return;
+    const fetched = stats.visionFiles + stats.visionNotFound + stats.restRequests > 0;
+    await deps.stats.add(id, {
+      requests: 1, hits: !error && !fetched ? 1 : 0, misses: fetched ? 1 : 0, errors: error ? 1 : 0,
+      rowsServed, rowsFromCache: stats.rowsFromCache, visionFiles: stats.visionFiles, restRequests: stats.restRequests, restWeight: stats.restWeight,
+    }).catch(() => undefined);
   }
 
   return { getKlines };
 }
 
-function gapError(dataset: Dataset, failures: { range: Range; error: unknown }[]): UpstreamError {
+function coverageOf(records: readonly PeriodRecord[]): Range[] {
+  return normalizeRanges(records.flatMap((r) => r.covered));
+}
+
+function leaseTimeout(dataset: Dataset, plan: Plan): UpstreamError {
+  const ranges = normalizeRanges(plan.fetches.map((f) => f.range));
+  return new UpstreamError(
+    `${dataset.symbol} ${dataset.interval} (${dataset.market}): another worker is still filling ${ranges.map(formatRange).join(', ')}; try again shortly`,
+    { code: 'UPSTREAM_FAILED', details: { ranges } },
+  );
+}
+
+function gapError(dataset: Dataset, failures: readonly FetchFailure[]): UpstreamError {
   const ranges = normalizeRanges(failures.map((f) => f.range));
   const first = failures[0]!.error;
   const reason = first instanceof Error ? first.message : String(first);
   const code = first instanceof KlinesError ? first.code : 'UPSTREAM_FAILED';
   return new UpstreamError(
     `${dataset.symbol} ${dataset.interval} (${dataset.market}): could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`,
-    { cause: first, code, details: { ranges, failures: failures.length, interval_ms: INTERVAL_MS[dataset.interval] } },
+    { cause: first, code, details: { ranges, failures: failures.length } },
   );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

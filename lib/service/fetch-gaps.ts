@@ -1,0 +1,113 @@
+/**
+ * Executes the fetches of a plan (DESIGN.md, The flow, step 3): bounded concurrency per upstream,
+ * Vision 404 or failure replaced by its fallbacks, a Vision file whose rows stop early completed
+ * from REST, and every verified piece stored (data, then coverage) as soon as it arrives, so a
+ * later failure never loses it.
+ */
+import type { LimitFunction } from 'p-limit';
+import { KlinesError, UpstreamError } from '../domain/errors.ts';
+import type { Dataset, Kline } from '../domain/kline.ts';
+import { formatRange, type Range } from '../domain/ranges.ts';
+import type { KlineCache } from '../store/kline-cache.ts';
+import type { RestSource, UpstreamStats, VisionSource } from '../sources/types.ts';
+import { completionFetch, fallbackFetches, type Fetch, type SourceMode } from './plan.ts';
+
+/** Rows one fetch brought, the range they answer, and their upstream. */
+export interface FetchResult {
+  readonly rows: Kline[];
+  readonly answered: Range[];
+  readonly origin: 'vision' | 'rest';
+}
+
+/** A range that stayed a gap, and why. */
+export interface FetchFailure {
+  readonly range: Range;
+  readonly error: unknown;
+}
+
+/** What fetchGaps needs. The limits are shared by all requests of a service. */
+export interface FetchGapsDeps {
+  readonly cache: KlineCache;
+  readonly vision: VisionSource;
+  readonly rest: RestSource;
+  readonly visionLimit: LimitFunction;
+  readonly restLimit: LimitFunction;
+}
+
+/** One batch of fetches of one dataset. `nowMs` is the request's clock. */
+export interface FetchGapsJob {
+  readonly dataset: Dataset;
+  readonly fetches: readonly Fetch[];
+  readonly nowMs: number;
+  readonly source: SourceMode;
+  readonly stats: UpstreamStats & { visionFallbacks: number };
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+/**
+ * Runs the fetches and stores what they bring. Returns the stored pieces and the ranges that
+ * failed (an upstream error); a store failure (STORE_FAILED) is thrown at once.
+ */
+export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise<{ fresh: FetchResult[]; failures: FetchFailure[] }> {
+  const { dataset, nowMs, source, stats } = job;
+  const fresh: FetchResult[] = [];
+  const failures: FetchFailure[] = [];
+  let done = 0;
+  let total = 0;
+
+  const run = async (fetch: Fetch): Promise<void> => {
+    try {
+      const result = await execute(fetch);
+      if (Array.isArray(result)) {
+        await schedule(result);
+        return;
+      }
+      await deps.cache.appendRows(dataset, result.rows, result.answered, [result.origin]);
+      fresh.push(result);
+      const completion = result.origin === 'vision' && source !== 'vision'
+        ? completionFetch(fetch.range, result.rows.at(-1)?.open_time, dataset.interval) : undefined;
+      if (completion) await schedule([completion]);
+    } catch (error) {
+      if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
+      failures.push({ range: fetch.range, error });
+    } finally {
+      done++;
+      job.onProgress?.(done, total);
+    }
+  };
+
+  const schedule = async (fetches: readonly Fetch[]): Promise<void> => {
+    total += fetches.length;
+    await Promise.all(fetches.map(run));
+  };
+
+  /** One fetch: its rows, or the fetches that replace it (a fallback). */
+  const execute = async (fetch: Fetch): Promise<FetchResult | Fetch[]> => {
+    if (fetch.kind === 'rest') {
+      const rows = await deps.restLimit(() => deps.rest.fetchRange(dataset, fetch.range, nowMs, stats, job.signal));
+      return { rows, answered: [fetch.range], origin: 'rest' };
+    }
+    const kind = fetch.kind === 'vision-monthly' ? 'monthly' : 'daily';
+    const fallback = fallbackFetches(fetch, dataset.interval, nowMs, source);
+    let fileRows: Kline[] | undefined;
+    try {
+      fileRows = await deps.visionLimit(() => deps.vision.fetchFile({ dataset, kind, periodStartMs: fetch.fileStartMs }, stats, job.signal));
+    } catch (error) {
+      if (source === 'vision' || fallback.length === 0) throw error;
+      stats.visionFallbacks++;
+      return fallback;
+    }
+    if (fileRows === undefined) {
+      if (fallback.length === 0) {
+        throw new UpstreamError(`Vision: no ${kind} file for ${formatRange(fetch.range)} (404, not published)`, { details: { range: fetch.range } });
+      }
+      return fallback;
+    }
+    const rows = fileRows.filter((row) => row.open_time >= fetch.range.startMs && row.open_time < fetch.range.endMs);
+    return { rows, answered: [fetch.range], origin: 'vision' };
+  };
+
+  await schedule(job.fetches);
+  return { fresh, failures };
+}

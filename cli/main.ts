@@ -1,11 +1,13 @@
 /**
  * The `klines` command (DESIGN.md, Surfaces): `klines get SYMBOL INTERVAL --market spot
  * --start T --end T [--format csv|json|parquet] [--out FILE] [--source auto|vision|rest]
- * [--with-source] [--stats]`. Exit codes: 0 answered, 2 bad input, 1 any other failure.
+ * [--with-source] [--stats]`, and the maintenance commands `init`, `validate`, `repair`, `stats`.
+ * Exit codes: 0 done, 2 bad input, 1 any other failure (validate: problems found).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { KlinesError } from '../lib/domain/errors.ts';
 import { runGet, type GetOptions } from './get.ts';
+import { addMaintenanceCommands } from './maintenance.ts';
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -30,6 +32,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (symbol: string, interval: string, options: GetOptions) => {
       exitCode = await runGet(symbol, interval, options);
     });
+  addMaintenanceCommands(program, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

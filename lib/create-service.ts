@@ -1,27 +1,66 @@
 /**
- * Wires a KlinesService from configuration: the embedded local default (Parquet files and a
- * file-backed coverage index under `cacheDir`) with the Vision and REST clients. Built once per
- * process (a Lambda's cold start, a CLI run) and shared.
+ * Wires the cache and the service from configuration (DESIGN.md, Storage): the embedded local
+ * default (Parquet files, a file-backed index, leases and statistics under `cacheDir`), or S3
+ * (`KLINES_STORE=s3://bucket/prefix`) and DynamoDB (`KLINES_INDEX=dynamodb://table`). Built once
+ * per process (a Lambda's cold start, a CLI run) and shared; AWS clients can be passed in.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { createKlinesService, type KlinesService } from './service/klines-service.ts';
 import { createHttpClient } from './sources/http-client.ts';
 import { createRestClient } from './sources/rest-client.ts';
 import { createVisionClient } from './sources/vision-client.ts';
+import { createDynamoDbClients, createS3Client } from './store/aws-clients.ts';
+import { createDynamoDbCoverageIndex } from './store/dynamodb-coverage-index.ts';
+import { createDynamoDbLeaseStore } from './store/dynamodb-lease-store.ts';
+import { createDynamoDbStatsStore } from './store/dynamodb-stats-store.ts';
 import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
-import { createFsObjectStore } from './store/fs-object-store.ts';
-import { createKlineCache } from './store/kline-cache.ts';
 import { createFsLeaseStore } from './store/fs-lease-store.ts';
+import { createFsObjectStore } from './store/fs-object-store.ts';
 import { createFsStatsStore } from './store/fs-stats-store.ts';
+import { createKlineCache } from './store/kline-cache.ts';
+import { createS3ObjectStore } from './store/s3-object-store.ts';
+import type { CacheStatsStore, CoverageIndex, LeaseStore, ObjectStore } from './store/types.ts';
+
+/** The cache's storage, built from configuration, and the AWS clients it uses (if any). */
+export interface CacheHandles {
+  readonly store: ObjectStore;
+  readonly index: CoverageIndex;
+  readonly leases: LeaseStore;
+  readonly stats: CacheStatsStore;
+  readonly s3?: S3Client | undefined;
+  readonly dynamodb?: DynamoDBClient | undefined;
+}
+
+/** AWS clients to reuse instead of building new ones (tests, or a Lambda that has them). */
+export interface AwsClientsOverride {
+  readonly s3?: S3Client;
+  readonly dynamodb?: DynamoDBClient;
+}
+
+/** Builds the store, index, leases and statistics that `config` names. */
+export function createCacheHandles(config: Config, clients: AwsClientsOverride = {}): CacheHandles {
+  const s3 = config.store.kind === 's3' ? clients.s3 ?? createS3Client({ endpoint: config.aws.s3Endpoint, region: config.aws.region }) : undefined;
+  const dynamodb = config.index.kind === 'dynamodb'
+    ? clients.dynamodb ?? createDynamoDbClients({ endpoint: config.aws.dynamodbEndpoint, region: config.aws.region }).client : undefined;
+  const store = config.store.kind === 's3' && s3
+    ? createS3ObjectStore({ client: s3, bucket: config.store.bucket, prefix: config.store.prefix })
+    : createFsObjectStore(config.cacheDir);
+  if (config.index.kind === 'dynamodb' && dynamodb) {
+    const table = { client: dynamodb, tableName: config.index.table };
+    return { store, index: createDynamoDbCoverageIndex(table), leases: createDynamoDbLeaseStore(table), stats: createDynamoDbStatsStore(table), s3, dynamodb };
+  }
+  return { store, index: createFsCoverageIndex(config.cacheDir), leases: createFsLeaseStore(config.cacheDir), stats: createFsStatsStore(config.cacheDir), s3, dynamodb };
+}
 
 /** Builds the service for `config`. The clock is `config.nowMs` when set (KLINES_NOW), else the system clock. */
-export function createServiceFromConfig(config: Config): KlinesService {
+export function createServiceFromConfig(config: Config, handles: CacheHandles = createCacheHandles(config)): KlinesService {
   const http = createHttpClient();
-  const cache = createKlineCache({ store: createFsObjectStore(config.cacheDir), index: createFsCoverageIndex(config.cacheDir) });
   return createKlinesService({
-    cache,
-    leases: createFsLeaseStore(config.cacheDir),
-    stats: createFsStatsStore(config.cacheDir),
+    cache: createKlineCache({ store: handles.store, index: handles.index }),
+    leases: handles.leases,
+    stats: handles.stats,
     vision: createVisionClient({ baseUrl: config.visionUrl, http }),
     rest: createRestClient({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
     nowMs: () => config.nowMs ?? Date.now(),

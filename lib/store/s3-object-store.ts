@@ -1,0 +1,124 @@
+/**
+ * ObjectStore on Amazon S3 (DESIGN.md, Storage; issue 3). Keys are the same as on the local file
+ * system, under an optional prefix, so Athena or DuckDB read `s3://{bucket}/{prefix}binance/...`
+ * directly. A PutObject is atomic (readers see the old or the new whole object), which is all
+ * the cache needs: it never relies on conditional writes (If-None-Match / If-Match) or range
+ * reads, which local servers such as s3rver ignore or answer wrongly.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { InvalidInputError, StoreError } from '../domain/errors.ts';
+import { validateKey } from './fs-object-store.ts';
+import type { ObjectStore } from './types.ts';
+
+/**
+ * Options of {@link createS3ObjectStore}.
+ * - `prefix`: a key prefix inside the bucket (`cache` or `cache/`; a trailing `/` is added);
+ *   default none. Its segments must be valid keys (see validateKey).
+ * - `pageSize`: keys per ListObjectsV2 page (1 … 1000, S3's maximum and the default); smaller
+ *   values only make tests cover pagination with few objects.
+ */
+export interface S3ObjectStoreOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix?: string | undefined;
+  readonly pageSize?: number | undefined;
+}
+
+/**
+ * An ObjectStore in `bucket` under `prefix`. Same semantics as the fs store:
+ * - `get` → `undefined` only for a missing key (S3 `NoSuchKey`); a missing bucket or denied
+ *   access is a StoreError (grant `s3:ListBucket`, else S3 answers 403 for missing keys).
+ * - `delete` of a missing key is a no-op (S3 DeleteObject is idempotent).
+ * - `list(prefix)` is a plain string prefix over keys, all pages, returned without the store's
+ *   prefix and sorted.
+ * Bad keys throw InvalidInputError; S3 failures throw StoreError whose message names
+ * `s3://bucket/key` and whose `details` hold `{ bucket, key }`.
+ */
+export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore {
+  const { client, bucket } = options;
+  const prefix = normalizePrefix(options.prefix);
+  const pageSize = options.pageSize ?? 1000;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+    throw new InvalidInputError(`s3 object store: pageSize must be an integer 1…1000, got ${String(pageSize)}`, { pageSize });
+  }
+  const fail = (action: string, key: string, cause: unknown): StoreError => {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    return new StoreError(`s3 object store: cannot ${action} s3://${bucket}/${prefix}${key}: ${reason}`, {
+      cause,
+      details: { bucket, key, prefix },
+    });
+  };
+
+  return {
+    async put(key, body) {
+      validateKey(key);
+      try {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: body, ContentLength: body.byteLength }));
+      } catch (cause) {
+        throw fail('write', key, cause);
+      }
+    },
+
+    async get(key) {
+      validateKey(key);
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + key }));
+        if (!response.Body) return new Uint8Array(0);
+        return await response.Body.transformToByteArray();
+      } catch (cause) {
+        if (isMissingKey(cause)) return undefined;
+        throw fail('read', key, cause);
+      }
+    },
+
+    async delete(key) {
+      validateKey(key);
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix + key }));
+      } catch (cause) {
+        throw fail('delete', key, cause);
+      }
+    },
+
+    async list(listPrefix) {
+      validateKey(listPrefix.endsWith('/') ? listPrefix.slice(0, -1) : listPrefix, true);
+      const keys: string[] = [];
+      try {
+        let token: string | undefined;
+        do {
+          const page = await client.send(new ListObjectsV2Command({
+            Bucket: bucket, Prefix: prefix + listPrefix, MaxKeys: pageSize, ContinuationToken: token,
+          }));
+          for (const object of page.Contents ?? []) {
+            if (object.Key?.startsWith(prefix)) keys.push(object.Key.slice(prefix.length));
+          }
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      } catch (cause) {
+        throw fail('list', listPrefix, cause);
+      }
+      return keys.sort();
+    },
+  };
+}
+
+/** `undefined`/`''` → `''`; `a/b` or `a/b/` → `a/b/`. Throws InvalidInputError for a bad prefix. */
+function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined || prefix === '') return '';
+  const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  validateKey(trimmed);
+  return `${trimmed}/`;
+}
+
+/** S3's answer for an absent key (not an absent bucket, which is also a 404). */
+function isMissingKey(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const name = (error as { name?: unknown }).name;
+  return name === 'NoSuchKey' || name === 'NotFound';
+}

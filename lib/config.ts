@@ -21,6 +21,8 @@ export interface Config {
   readonly store: { readonly kind: 'fs' } | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
   /** The coverage index (with leases and statistics): local files, or `KLINES_INDEX=dynamodb://table`. */
   readonly index: { readonly kind: 'fs' } | { readonly kind: 'dynamodb'; readonly table: string };
+  /** Lease length for gap fetches (`KLINES_LEASE_TTL_MS`, default 60 s): how long a crashed worker can block others. */
+  readonly leaseTtlMs: number;
   /** AWS settings (the SDK's standard variables): `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`. */
   readonly aws: { readonly region: string | undefined; readonly s3Endpoint: string | undefined; readonly dynamodbEndpoint: string | undefined };
 }
@@ -38,7 +40,7 @@ export const DEFAULT_URLS = {
  * `KLINES_CACHE_DIR` (default `$XDG_CACHE_HOME/klines`, else `~/.cache/klines`),
  * `BINANCE_VISION_URL`, `BINANCE_SPOT_API_URL`, `BINANCE_UM_API_URL`, `BINANCE_CM_API_URL`,
  * `KLINES_NOW` (ISO-8601 or epoch ms), `KLINES_STORE` (`s3://bucket/prefix`), `KLINES_INDEX`
- * (`dynamodb://table`), `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`.
+ * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`.
  * Throws InvalidInputError naming the bad variable and the accepted form.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -49,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     umApiUrl: readUrl(env, 'BINANCE_UM_API_URL', DEFAULT_URLS.umApiUrl),
     cmApiUrl: readUrl(env, 'BINANCE_CM_API_URL', DEFAULT_URLS.cmApiUrl),
     nowMs: env.KLINES_NOW ? parseTime(env.KLINES_NOW, 'KLINES_NOW') : undefined,
+    leaseTtlMs: readPositiveInteger(env, 'KLINES_LEASE_TTL_MS', 60_000),
     store: parseStore(env.KLINES_STORE),
     index: parseIndex(env.KLINES_INDEX),
     aws: {
@@ -57,6 +60,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ? readUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB', '') : undefined,
     },
   };
+}
+
+function readPositiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (!value) return fallback;
+  if (!/^\d{1,12}$/.test(value.trim()) || Number(value) <= 0) {
+    throw new InvalidInputError(`${name}: "${value}" is not a positive whole number of milliseconds`, { [name]: value });
+  }
+  return Number(value);
 }
 
 // S3 bucket naming rules (AWS docs, "Bucket naming rules"), without the rarely used dots.

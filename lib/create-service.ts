@@ -64,5 +64,6 @@ export function createServiceFromConfig(config: Config, handles: CacheHandles = 
     vision: createVisionClient({ baseUrl: config.visionUrl, http }),
     rest: createRestClient({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
     nowMs: () => config.nowMs ?? Date.now(),
+    leaseTtlMs: config.leaseTtlMs,
   });
 }

@@ -1,0 +1,35 @@
+/**
+ * Child process of the peak-RSS benchmark (bundled and started by rss.ts, one fresh process per figure):
+ *
+ *   node rss-child.mjs <baseline|cold|warm> <cacheDir> <upstreamUrl> <nowMs> <startMs> <endMs> <expectedRows>
+ *
+ * Builds the service as the CLI does (bench-service.ts), runs one `getKlines` of
+ * BENCHUSDT 1m spot over `[startMs, endMs)` (none for `baseline`), keeps the answer alive until
+ * it has read `process.resourceUsage().maxRSS`, and prints one JSON line on stdout:
+ * `{ mode, maxRssKb, rows, elapsedMs, stats }`.
+ */
+import { createBenchService } from './bench-service.ts';
+
+const [mode, cacheDir, url, nowText, startText, endText, expectedText] = process.argv.slice(2);
+if (!mode || !cacheDir || !url || !nowText || !startText || !endText || !expectedText || !['baseline', 'cold', 'warm'].includes(mode)) {
+  throw new Error('usage: rss-child.ts <baseline|cold|warm> <cacheDir> <upstreamUrl> <nowMs> <startMs> <endMs> <expectedRows>');
+}
+const service = createBenchService(cacheDir, url, Number(nowText));
+let rows = 0;
+let elapsedMs = 0;
+let stats: unknown;
+let answer: unknown;
+if (mode !== 'baseline') {
+  const startedMs = performance.now();
+  const result = await service.getKlines({
+    dataset: { market: 'spot', symbol: 'BENCHUSDT', interval: '1m' },
+    range: { startMs: Number(startText), endMs: Number(endText) },
+  });
+  elapsedMs = performance.now() - startedMs;
+  rows = result.rows.length;
+  stats = result.stats;
+  answer = result;
+  if (rows !== Number(expectedText)) throw new Error(`rss-child: ${mode} read ${rows} rows, expected ${expectedText}`);
+}
+const maxRssKb = process.resourceUsage().maxRSS;
+process.stdout.write(`${JSON.stringify({ mode, maxRssKb, rows, elapsedMs, stats, kept: answer !== undefined })}\n`);

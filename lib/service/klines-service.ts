@@ -112,8 +112,13 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     try {
       for (let plan = firstPlan; plan.fetches.length > 0;) {
         const held = await acquireLeases(deps.leases, id, periodKeys(plan.fetches.map((f) => f.range)), owner, leaseTtlMs);
-        const runnable = plan.fetches.filter((f) => periodKeys([f.range]).every((key) => held.keys.has(key)));
         try {
+          if (held.keys.size > 0) {
+            // Another worker may have filled these periods between our read and our lease.
+            records = await deps.cache.readCoverage(dataset, range);
+            plan = planFetches({ dataset, range, covered: unionRanges(coverageOf(records), have), nowMs, source });
+          }
+          const runnable = plan.fetches.filter((f) => periodKeys([f.range]).every((key) => held.keys.has(key)));
           if (runnable.length > 0) {
             const result = await fetchGaps({ dataset, fetches: runnable, nowMs, source, stats, signal: request.signal, onProgress: request.onProgress }, fetchDeps);
             fresh.push(...result.fresh);
@@ -121,10 +126,10 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
             have = unionRanges(have, result.fresh.flatMap((r) => r.answered));
             for (const key of held.keys) touched.add(key);
           }
+          if (failures.length > 0 || runnable.length === plan.fetches.length) break;
         } finally {
           await held.release();
         }
-        if (failures.length > 0 || runnable.length === plan.fetches.length) break;
         // Another worker holds some periods: wait for it, then plan what is still a gap.
         if (Date.now() > deadlineMs) throw leaseTimeout(dataset, plan);
         stats.leaseWaits++;
@@ -139,10 +144,11 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
       const otherRows = await Promise.all(filledByOthers.map((piece) => deps.cache.readRows(dataset, records, piece)));
       await compactClosedPeriods(dataset, records, touched, firstPlan.requested, firstPlan.closedEndMs, owner);
 
+      const endMs = Math.min(range.endMs, firstPlan.closedEndMs);
       const rows = mergeKlines<SourcedKline>([
-        ...[...(await cachedRows), ...otherRows].map((list) => list.map((row: Kline) => ({ ...row, source: 'cache' as const }))),
-        ...fresh.map((result) => result.rows.map((row) => ({ ...row, source: result.origin }))),
-      ]).filter((row) => row.open_time >= range.startMs && row.open_time < Math.min(range.endMs, firstPlan.closedEndMs));
+        ...[...(await cachedRows), ...otherRows].map((list) => tagRows(list, 'cache')),
+        ...fresh.map((result) => tagRows(result.rows, result.origin)),
+      ]).filter((row) => row.open_time >= range.startMs && row.open_time < endMs);
       for (const row of rows) {
         if (row.source === 'cache') stats.rowsFromCache++;
         else if (row.source === 'vision') stats.rowsFromVision++;
@@ -188,6 +194,15 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   }
 
   return { getKlines };
+}
+
+/**
+ * Tags rows with their source in place: the lists are this request's own (decoded from the cache
+ * or parsed from an upstream answer), and copying 500,000 rows would double the memory.
+ */
+function tagRows(rows: Kline[], source: SourcedKline['source']): SourcedKline[] {
+  for (const row of rows) (row as SourcedKline).source = source;
+  return rows as SourcedKline[];
 }
 
 function coverageOf(records: readonly PeriodRecord[]): Range[] {

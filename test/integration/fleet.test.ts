@@ -1,0 +1,129 @@
+/**
+ * One cache for the whole fleet (issue 3, "Done when"): with the local S3 and DynamoDB servers and
+ * the four variables set, `klines init` then `klines get` answer exactly as the local default,
+ * objects land under the seed layout in the bucket, DynamoDB holds the coverage, and six
+ * processes started together on overlapping ranges all answer exactly while the upstream serves
+ * each needed file once.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { createCacheHandles } from '../../lib/create-service.ts';
+import { KLINE_COLUMNS } from '../../lib/domain/kline.ts';
+import { prepareAwsBackend, prepareFsBackend, type PreparedBackend } from '../helpers/backends.ts';
+import { expectedKlines } from '../helpers/expected.ts';
+import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startLocalAws, type LocalAws } from '../helpers/local-aws.ts';
+
+const run = promisify(execFile);
+const BIN = resolve(import.meta.dirname, '../../bin/klines.mjs');
+const NOW = '2020-12-15T10:30:00Z';
+const t = (iso: string): number => Date.parse(iso);
+
+let fake: FakeBinance;
+let aws: LocalAws;
+const backends: PreparedBackend[] = [];
+
+beforeAll(async () => {
+  [fake, aws] = await Promise.all([startFakeBinance({ nowMs: t(NOW) }), startLocalAws()]);
+});
+afterAll(async () => {
+  await Promise.all(backends.map((b) => b.cleanup()));
+  await Promise.all([fake?.close(), aws?.close()]);
+});
+beforeEach(() => fake.clearRequests());
+
+async function klines(backend: PreparedBackend, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH, ...backend.env, KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl,
+    BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function freshAws(): Promise<PreparedBackend> {
+  const backend = await prepareAwsBackend(aws);
+  backends.push(backend);
+  return backend;
+}
+
+function expectedCsv(startIso: string, endIso: string): string {
+  const rows = expectedKlines('spot', 'BTCUSDT', '1h', t(startIso), t(endIso));
+  return `${[KLINE_COLUMNS.join(','), ...rows.map((row) => KLINE_COLUMNS.map((c) => row[c]).join(','))].join('\n')}\n`;
+}
+
+describe('S3 + DynamoDB', () => {
+  it('klines init creates the bucket and table once, and says so', async () => {
+    const backend = await freshAws();
+    const env = { ...backend.env, KLINES_STORE: `s3://klines-init-${process.pid}/cache`, KLINES_INDEX: `dynamodb://klines-init-${process.pid}` };
+    const first = await klines({ ...backend, env }, ['init']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`bucket s3://klines-init-${process.pid}: created`);
+    expect(first.stdout).toContain(`table klines-init-${process.pid}: created`);
+    const second = await klines({ ...backend, env }, ['init']);
+    expect(second.stdout).toContain('already exists');
+    expect(second.stdout).not.toContain('created');
+  });
+
+  it('klines get answers exactly as the local default, with objects in the seed layout and coverage in DynamoDB', async () => {
+    const backend = await freshAws();
+    const local = await prepareFsBackend();
+    backends.push(local);
+    const args = ['get', 'BTCUSDT', '1h', '--start', '2020-10-01', '--end', '2020-12-15T09:00:00Z'];
+    const onAws = await klines(backend, args);
+    const onFs = await klines(local, args);
+    expect(onAws.code).toBe(0);
+    expect(onAws.stdout).toBe(expectedCsv('2020-10-01', '2020-12-15T09:00:00Z'));
+    expect(onAws.stdout).toBe(onFs.stdout);
+
+    const bucket = /^s3:\/\/([^/]+)\//.exec(backend.env.KLINES_STORE!)![1]!;
+    const listed = await aws.makeS3Client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'cache/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    expect(keys).toEqual(expect.arrayContaining([
+      'cache/binance/spot/klines/monthly/BTCUSDT/1h/2020-10.parquet',
+      'cache/binance/spot/klines/monthly/BTCUSDT/1h/2020-11.parquet',
+    ]));
+    expect(keys.filter((k) => k.startsWith('cache/binance/spot/klines/monthly/BTCUSDT/1h/2020-12.parts/')).length).toBeGreaterThan(0);
+
+    const handles = createCacheHandles(loadConfig(backend.env), { s3: aws.makeS3Client(), dynamodb: aws.makeDynamoClient() });
+    const records = await handles.index.query('binance/spot/klines/BTCUSDT/1h', '2020-10', '2020-12');
+    expect(records.map((r) => r.period)).toEqual(['2020-10', '2020-11', '2020-12']);
+    expect(records[0]!.covered).toEqual([{ startMs: t('2020-10-01'), endMs: t('2020-11-01') }]);
+    expect(records[2]!.covered).toEqual([{ startMs: t('2020-12-01'), endMs: t('2020-12-15T10:00:00Z') }]);
+  });
+
+  it('six processes started together on overlapping ranges all answer exactly; each file is served once', async () => {
+    const backend = await freshAws();
+    const ranges: [string, string][] = [
+      ['2020-08-01', '2020-10-31T23:00:00Z'], ['2020-09-15', '2020-11-30T23:00:00Z'], ['2020-10-01', '2020-12-15T09:00:00Z'],
+      ['2020-08-10', '2020-12-10T23:00:00Z'], ['2020-11-01', '2020-12-15T09:00:00Z'], ['2020-08-01', '2020-12-15T09:00:00Z'],
+    ];
+    const answers = await Promise.all(ranges.map(([start, end]) => klines(backend, ['get', 'BTCUSDT', '1h', '--start', start, '--end', end])));
+    answers.forEach((answer, i) => {
+      expect(answer.code, answer.stderr).toBe(0);
+      expect(answer.stdout).toBe(expectedCsv(...ranges[i]!));
+    });
+    const served = fake.requests.filter((r) => r.status === 200 && r.kind !== 'vision-checksum');
+    const perPath = new Map<string, number>();
+    for (const r of served) {
+      const key = r.kind === 'rest' ? `${r.path}?${new URLSearchParams(r.query)}` : r.path;
+      perPath.set(key, (perPath.get(key) ?? 0) + 1);
+    }
+    expect([...perPath.entries()].filter(([, n]) => n > 1)).toEqual([]);
+    expect(served.filter((r) => r.kind === 'rest')).toHaveLength(1);
+
+    fake.clearRequests();
+    const union = await klines(backend, ['get', 'BTCUSDT', '1h', '--start', '2020-08-01', '--end', '2020-12-15T09:00:00Z']);
+    expect(fake.requests).toEqual([]);
+    expect(union.stdout).toBe(expectedCsv('2020-08-01', '2020-12-15T09:00:00Z'));
+  });
+});

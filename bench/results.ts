@@ -3,6 +3,7 @@
  * pass/fail), the machine, and how each figure was measured.
  */
 import type { CodecResults } from './codec.ts';
+import type { ColdStartRow } from './cold-start.ts';
 import { INGEST_STAGES, type IngestResult, type ServiceColdResult } from './ingest.ts';
 import { formatCount, formatMs } from './measure.ts';
 import type { WarmReadResult } from './read.ts';
@@ -19,6 +20,8 @@ export interface BenchResults {
   readonly warmMonth: WarmReadResult;
   readonly warmYearHours: WarmReadResult;
   readonly rss: { baseline: ChildRss; cold: ChildRss; warm: ChildRss; coldRequests: number; warmRequests: number };
+  /** Lambda bundles: size and cold-start import time (cold-start.ts). */
+  readonly coldStart: readonly ColdStartRow[];
   readonly totalMs: number;
 }
 
@@ -43,6 +46,7 @@ export function renderResults(r: BenchResults): string {
     ['Warm reads: upstream requests', '0', String(warmMonth.upstreamRequests + warmYearHours.upstreamRequests + rss.warmRequests), verdict(warmMonth.upstreamRequests + warmYearHours.upstreamRequests + rss.warmRequests === 0)],
     ['Peak RSS, cold fill of a year of 1m (525,600 rows), fresh process', `≤ ${RSS_TARGET_MIB} MiB`, `${mib(rss.cold.maxRssKb).toFixed(0)} MiB`, verdict(mib(rss.cold.maxRssKb) <= RSS_TARGET_MIB)],
     ['Peak RSS, warm read of a year of 1m (525,600 rows), fresh process', `≤ ${RSS_TARGET_MIB} MiB`, `${mib(rss.warm.maxRssKb).toFixed(0)} MiB`, verdict(mib(rss.warm.maxRssKb) <= RSS_TARGET_MIB)],
+    ...r.coldStart.map((row): [string, string, string, string] => [`Lambda bundle \`${row.name}\` (index.mjs, unzipped)`, `≤ ${formatCount(row.budgetBytes / 1000)} kB`, `${formatCount(row.bundleBytes / 1000)} kB`, verdict(row.bundleBytes <= row.budgetBytes)]),
     ['CSV parse (`parseVisionCsv`)', '—', rate(codecs.csvParse.rowsPerSecond), 'info'],
     ['Parquet encode (`encodeKlines`)', '—', `${rate(codecs.parquetEncode.rowsPerSecond)} (${codecs.parquetEncode.bytesPerRow.toFixed(1)} bytes/row)`, 'info'],
     ['Parquet decode (`decodeKlines`)', '—', rate(codecs.parquetDecode.rowsPerSecond), 'info'],
@@ -98,6 +102,20 @@ so the end-to-end and RSS figures use a bench-only server (bench/vision-server.t
   (open_time, close_time) take its BigInt delta path, and every INT64 value is range-checked
   against BigInt bounds. At 2 µs a row for 500,000 rows/s, unzip + parse + validate + encode
   alone exceed the budget on this machine.
+
+## Lambda bundles: cold-start import
+
+| function | index.mjs | import, median (min – max) | with \`--enable-source-maps\` | whole process |
+|---|---|---|---|---|
+${r.coldStart.map((row) => `| ${row.name} | ${formatCount(row.bundleBytes / 1000)} kB | ${formatMs(row.importMedianMs)} (${formatMs(row.importMinMs)} – ${formatMs(row.importMaxMs)}) | ${formatMs(row.sourceMapsImportMedianMs)} | ${formatMs(row.processMedianMs)} |`).join('\n')}
+
+Measured by bench/cold-start.ts: \`npm run bundle\` (scripts/bundle.mjs: esbuild, ESM, node20,
+minified, AWS SDK bundled), then for each function ${r.coldStart[0]?.runs ?? 0} fresh \`node\` processes, one at a time,
+each timing \`await import(bundle)\` (loading the file and running its top level: configuration,
+clients, middy; no handler call, nothing contacted), after one untimed run to warm the file
+cache; median by nearest rank. Then the same with \`--enable-source-maps\` (as deployed, via
+NODE_OPTIONS in serverless.yml). "Whole process" is spawn to exit, Node's own start included.
+Lambda's init phase adds the runtime's bootstrap and its own CPU share (memory-sized) to these.
 
 ## How each figure was measured
 

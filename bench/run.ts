@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../lib/domain/kline.ts';
 import { createBenchService } from './bench-service.ts';
 import { benchCodecs } from './codec.ts';
+import { benchColdStart } from './cold-start.ts';
 import { generateVisionMonths } from './generate.ts';
 import { benchIngestPipeline, benchServiceCold } from './ingest.ts';
 import { timed } from './measure.ts';
@@ -88,11 +89,15 @@ async function main(): Promise<void> {
       const warmRequests = server.total() - before;
       if (warmRequests !== 0) throw new Error(`bench: the warm child made ${warmRequests} upstream requests`);
 
+      log('Lambda bundles: cold-start import in fresh processes ...');
+      const coldStart = await benchColdStart();
+
       const results: BenchResults = {
         machine: machine(loadBefore),
         generation: { files: minutes.length + hours.length, rows: [...minutes, ...hours].reduce((n, f) => n + f.rows, 0), elapsedMs: generated.elapsedMs, zipBytes: january.zip.length, csvBytes: january.csvBytes },
         codecs, ingest, cold, coldHours, warmMonth, warmYearHours,
         rss: { baseline, cold: rssCold, warm: rssWarm, coldRequests, warmRequests },
+        coldStart,
         totalMs: performance.now() - startedMs,
       };
       const markdown = renderResults(results);

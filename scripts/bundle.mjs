@@ -1,0 +1,106 @@
+// `npm run bundle`: one esbuild bundle per Lambda (issue 4, "Bundles"), then one zip per function
+// for `osls package` (serverless.yml points each function's `package.artifact` at its zip).
+//
+//   dist/functions/<name>/index.mjs      ESM, node20, minified; the handler is `index.handler`
+//   dist/functions/<name>/index.mjs.map  source map (mappings only; NODE_OPTIONS=--enable-source-maps)
+//   dist/functions/<name>.zip            both files, fixed timestamps and modes (same input, same zip)
+//   dist/functions/sizes.json            the table printed below, for tests and the bench
+//
+// The AWS SDK v3 is bundled, not left to the runtime's copy: the SDK clients are then the
+// versions the tests ran against (the nodejs20.x runtime ships whatever SDK AWS last pinned,
+// and no @aws-sdk/lib-dynamodb guarantee across updates), esbuild drops the unused commands, and
+// one minified file loads faster at cold start than resolving hundreds of runtime modules.
+// Exits 1 when a bundle is over BUDGET_BYTES (1 MB unzipped, issue 4) or a handler is missing.
+import { build } from 'esbuild';
+import { zipSync } from 'fflate';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The handlers (functions/<name>.ts, each exporting `handler`); names are fixed by serverless.yml. */
+const FUNCTION_NAMES = ['http-get-klines', 'http-get-coverage', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
+/** Unzipped size budget of one function's code (index.mjs), in bytes: 1 MB. */
+const BUDGET_BYTES = 1_000_000;
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT_DIR = path.join(REPO_ROOT, 'dist', 'functions');
+// DOS time cannot go before 1980; a fixed stamp keeps the zips byte-identical between builds.
+const ZIP_MTIME = new Date('1980-01-01T00:00:00Z');
+// Unix host, regular file, rw-r--r--: Lambda needs the files world-readable.
+const ZIP_ATTRS = { os: 3, attrs: (0o100644 << 16) >>> 0, mtime: ZIP_MTIME };
+
+async function bundleAll() {
+  const missing = FUNCTION_NAMES.filter((name) => !existsSync(path.join(REPO_ROOT, 'functions', `${name}.ts`)));
+  if (missing.length > 0) throw new Error(`bundle: missing handler file(s): ${missing.map((name) => `functions/${name}.ts`).join(', ')}`);
+  await rm(OUT_DIR, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: Object.fromEntries(FUNCTION_NAMES.map((name) => [`${name}/index`, `functions/${name}.ts`])),
+    outdir: OUT_DIR,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    // ESM builds of the SDK and Powertools first: they tree-shake, their CommonJS builds do not.
+    mainFields: ['module', 'main'],
+    minify: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    metafile: true,
+    // CommonJS dependencies (proper-lockfile, …) call require(); ESM output has none of its own.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  const rows = [];
+  for (const name of FUNCTION_NAMES) {
+    const dir = path.join(OUT_DIR, name);
+    const code = await readFile(path.join(dir, 'index.mjs'));
+    const map = await readFile(path.join(dir, 'index.mjs.map'));
+    const zip = zipSync({ 'index.mjs': [code, ZIP_ATTRS], 'index.mjs.map': [map, ZIP_ATTRS] }, { level: 9 });
+    await writeFile(path.join(OUT_DIR, `${name}.zip`), zip);
+    rows.push({ name, bundleBytes: code.byteLength, mapBytes: map.byteLength, zipBytes: zip.byteLength, inputs: topInputs(result.metafile, `${name}/index.mjs`) });
+  }
+  await writeFile(path.join(OUT_DIR, 'sizes.json'), `${JSON.stringify({ budgetBytes: BUDGET_BYTES, functions: rows }, null, 2)}\n`);
+  return rows;
+}
+
+/** The three packages contributing most bytes to one output, e.g. `@aws-sdk 310 kB`. */
+function topInputs(metafile, outputSuffix) {
+  const [, output] = Object.entries(metafile.outputs).find(([file]) => file.endsWith(outputSuffix)) ?? [];
+  const byPackage = new Map();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+    const name = match ? (match[1].startsWith('@aws-sdk/') || match[1].startsWith('@smithy/') ? '@aws-sdk+@smithy' : match[1]) : '(project)';
+    byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+  }
+  return [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, bytes]) => `${name} ${kb(bytes)}`).join(', ');
+}
+
+const kb = (bytes) => `${(bytes / 1000).toFixed(0)} kB`;
+
+function printTable(rows) {
+  const lines = [
+    ['function', 'index.mjs', 'budget', 'map', 'zip', 'largest inputs'],
+    ...rows.map((row) => [row.name, kb(row.bundleBytes), `${((100 * row.bundleBytes) / BUDGET_BYTES).toFixed(0)} %`, kb(row.mapBytes), kb(row.zipBytes), row.inputs]),
+  ];
+  const widths = lines[0].map((_, column) => Math.max(...lines.map((line) => line[column].length)));
+  for (const line of lines) process.stdout.write(`${line.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()}\n`);
+}
+
+let rows;
+try {
+  rows = await bundleAll();
+} catch (error) {
+  // esbuild has already printed its diagnostics (logLevel 'warning'); no stack trace on top.
+  if (!error?.errors) process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+printTable(rows);
+const over = rows.filter((row) => row.bundleBytes > BUDGET_BYTES);
+if (over.length > 0) {
+  process.stderr.write(`bundle: over the ${kb(BUDGET_BYTES)} budget: ${over.map((row) => `${row.name} (${kb(row.bundleBytes)})`).join(', ')}\n`);
+  process.exit(1);
+}

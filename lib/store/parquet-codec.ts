@@ -2,100 +2,87 @@
  * Parquet encoding of klines (DESIGN.md, Storage): one flat schema in KLINE_COLUMNS order,
  * `open_time`, `close_time`, `trades` as required INT64 and every other column as required
  * DOUBLE, so DuckDB, Athena or pandas read the cache files directly.
- * Built on hyparquet-writer / hyparquet (the house-style model for Parquet I/O).
+ * Encoding is this project's own writer (parquet-writer.ts: PLAIN, UNCOMPRESSED, one row group,
+ * one v1 data page per column, min/max statistics on open_time); decoding uses hyparquet.
  *
- * Encoding choice, measured on the real spot 1h files (29,475 rows): integers
- * DELTA_BINARY_PACKED, doubles PLAIN, no compression, statistics on open_time only. That
- * writes ~1.8M rows/s at 66 bytes/row; hyparquet-writer's JS snappy wrote 0.4M rows/s for
- * 67 bytes/row (float columns barely compress), too slow for the 500k rows/s ingest target.
+ * Encoding choice: hyparquet-writer (integers DELTA_BINARY_PACKED, doubles PLAIN) wrote
+ * ~0.8M rows/s at 66 bytes/row on a generated month of 1m (44,640 rows), most of it in its BigInt
+ * INT64 path; its JS snappy was slower still for ~1 % smaller files (float columns barely
+ * compress). Writing PLAIN values in place through a DataView encodes that month at ~7-25M
+ * rows/s (machine load dependent) for 88 bytes/row; the 22 extra bytes a row buy the speed.
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { DecodedArray, FileMetaData } from 'hyparquet';
-import { ByteWriter, parquetWrite } from 'hyparquet-writer';
-import type { ColumnSource, SchemaElement } from 'hyparquet-writer';
 import { DataValidationError } from '../domain/errors.ts';
 import { INTEGER_COLUMNS, KLINE_COLUMNS, type Kline } from '../domain/kline.ts';
+import { allocateColumns, type KlineColumns } from '../domain/kline-columns.ts';
+import { layoutPlainParquet, type PlainColumnSpec } from './parquet-writer.ts';
 
 type Column = (typeof KLINE_COLUMNS)[number];
 
-/** Rows per row group: a cache file (at most 86,400 rows) is one row group. */
-const ROW_GROUP_ROWS = 1_048_576;
-
-/** Plain doubles take 64 bytes a row; delta-packed times and trades add a few more. */
-const ESTIMATED_BYTES_PER_ROW = 72;
-
-const SCHEMA: SchemaElement[] = [
-  { name: 'schema', num_children: KLINE_COLUMNS.length },
-  ...KLINE_COLUMNS.map((name): SchemaElement => ({
-    name,
-    type: INTEGER_COLUMNS.has(name) ? 'INT64' : 'DOUBLE',
-    repetition_type: 'REQUIRED',
-  })),
-];
+const CREATED_BY = 'klines-cache';
+const TWO_POW_32 = 4_294_967_296;
+const COLUMN_SPECS: readonly PlainColumnSpec[] = KLINE_COLUMNS.map((name) => ({
+  name,
+  type: INTEGER_COLUMNS.has(name) ? 'INT64' : 'DOUBLE',
+  statistics: name === 'open_time',
+}));
 
 /**
- * Encodes rows (in the order given) as a standard Parquet file.
+ * Encodes rows (in the order given) as a standard Parquet file of 88 bytes a row plus ~1 KB.
  * Integer columns must hold safe integers (as `validateKlines` guarantees); a non-integer
- * time or trade count throws DataValidationError naming the column and row.
+ * time or trade count throws DataValidationError naming the row. An integer -0 is written as 0
+ * (int64 has no negative zero); doubles, -0 and subnormals included, keep their exact bits.
  */
 export function encodeKlines(rows: readonly Kline[]): Uint8Array {
-  const columns = toColumns(rows);
-  const columnData: ColumnSource[] = KLINE_COLUMNS.map((name) => {
-    const integer = INTEGER_COLUMNS.has(name);
-    return {
-      name,
-      data: name === 'open_time' ? toBigInts(columns.open_time) : columns[name],
-      nullable: false,
-      encoding: integer ? 'DELTA_BINARY_PACKED' : 'PLAIN',
-      statistics: name === 'open_time',
-    };
-  });
-  // Sized up front: growing by doubling copies the buffer and churns the garbage collector.
-  const writer = new ByteWriter(rows.length * ESTIMATED_BYTES_PER_ROW + 65_536);
-  parquetWrite({
-    writer,
-    columnData,
-    schema: SCHEMA,
-    codec: 'UNCOMPRESSED',
-    rowGroupSize: ROW_GROUP_ROWS,
-    createdBy: 'klines-cache',
-  });
-  return writer.getBytes();
-}
-
-/** One pass over the rows with static property reads (fast), checking the integer columns. */
-function toColumns(rows: readonly Kline[]): Record<Column, Float64Array> {
   const n = rows.length;
-  const c = Object.fromEntries(KLINE_COLUMNS.map((name) => [name, new Float64Array(n)])) as Record<Column, Float64Array>;
-  const { open_time, open, high, low, close, volume, close_time, quote_volume, trades, taker_buy_volume, taker_buy_quote_volume } = c;
+  const file = layoutPlainParquet(COLUMN_SPECS, n, CREATED_BY);
+  if (n === 0) return file.finish(new Map());
+  const { view } = file;
+  const at = (name: Column): number => file.valueOffsets[KLINE_COLUMNS.indexOf(name)]!;
+  const openTime = at('open_time');
+  const open = at('open');
+  const high = at('high');
+  const low = at('low');
+  const close = at('close');
+  const volume = at('volume');
+  const closeTime = at('close_time');
+  const quoteVolume = at('quote_volume');
+  const trades = at('trades');
+  const takerBuyVolume = at('taker_buy_volume');
+  const takerBuyQuoteVolume = at('taker_buy_quote_volume');
+  let minOpen = Infinity;
+  let maxOpen = -Infinity;
+  // One pass over the rows (each object read once, in order), writing every column in place.
   for (let i = 0; i < n; i++) {
     const row = rows[i]!;
-    if (!Number.isSafeInteger(row.open_time) || !Number.isSafeInteger(row.close_time) || !Number.isSafeInteger(row.trades)) {
-      throw new DataValidationError(`parquet-codec: row ${i} has a non-integer open_time, close_time or trades: ${row.open_time}, ${row.close_time}, ${row.trades}`, { row: i });
+    const ot = row.open_time;
+    const ct = row.close_time;
+    const tr = row.trades;
+    if (!Number.isSafeInteger(ot) || !Number.isSafeInteger(ct) || !Number.isSafeInteger(tr)) {
+      throw new DataValidationError(`parquet-codec: row ${i} has a non-integer open_time, close_time or trades: ${ot}, ${ct}, ${tr}`, { row: i });
     }
-    open_time[i] = row.open_time;
-    open[i] = row.open;
-    high[i] = row.high;
-    low[i] = row.low;
-    close[i] = row.close;
-    volume[i] = row.volume;
-    close_time[i] = row.close_time;
-    quote_volume[i] = row.quote_volume;
-    trades[i] = row.trades;
-    taker_buy_volume[i] = row.taker_buy_volume;
-    taker_buy_quote_volume[i] = row.taker_buy_quote_volume;
+    if (ot < minOpen) minOpen = ot;
+    if (ot > maxOpen) maxOpen = ot;
+    const x = 8 * i;
+    // int64 as two little-endian int32 halves: setInt32 keeps the low 32 bits (ToInt32 is
+    // modular) and the floored quotient is the high word, exact for safe integers.
+    view.setInt32(openTime + x, ot, true);
+    view.setInt32(openTime + x + 4, Math.floor(ot / TWO_POW_32), true);
+    view.setFloat64(open + x, row.open, true);
+    view.setFloat64(high + x, row.high, true);
+    view.setFloat64(low + x, row.low, true);
+    view.setFloat64(close + x, row.close, true);
+    view.setFloat64(volume + x, row.volume, true);
+    view.setInt32(closeTime + x, ct, true);
+    view.setInt32(closeTime + x + 4, Math.floor(ct / TWO_POW_32), true);
+    view.setFloat64(quoteVolume + x, row.quote_volume, true);
+    view.setInt32(trades + x, tr, true);
+    view.setInt32(trades + x + 4, Math.floor(tr / TWO_POW_32), true);
+    view.setFloat64(takerBuyVolume + x, row.taker_buy_volume, true);
+    view.setFloat64(takerBuyQuoteVolume + x, row.taker_buy_quote_volume, true);
   }
-  return c;
-}
-
-/**
- * Delta encoding takes numbers for INT64 (plain encoding would need bigints), but the
- * statistics kept on open_time are compared and written as int64, so that column goes as bigints.
- */
-function toBigInts(numbers: Float64Array): BigInt64Array {
-  const out = new BigInt64Array(numbers.length);
-  for (let i = 0; i < numbers.length; i++) out[i] = BigInt(numbers[i]!);
-  return out;
+  return file.finish(new Map([['open_time', { min: minOpen, max: maxOpen }]]));
 }
 
 /**
@@ -104,7 +91,18 @@ function toBigInts(numbers: Float64Array): BigInt64Array {
  * bytes are not Parquet or a column is missing.
  */
 export async function decodeKlines(bytes: Uint8Array): Promise<Kline[]> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return buildRows(await decodeKlineColumns(bytes));
+}
+
+/**
+ * The same decoding as `decodeKlines`, as one Float64Array per column (kline-columns.ts) in file
+ * order, without building row objects (files written by the cache are sorted by open_time).
+ * Same errors as `decodeKlines`.
+ */
+export async function decodeKlineColumns(bytes: Uint8Array): Promise<KlineColumns> {
+  // hyparquet takes an ArrayBuffer; copy only when `bytes` is a window on a larger buffer.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  const file = whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let metadata: FileMetaData;
   try {
     metadata = parquetMetadata(file);
@@ -112,15 +110,13 @@ export async function decodeKlines(bytes: Uint8Array): Promise<Kline[]> {
     throw new DataValidationError(`parquet-codec: not a Parquet file (${bytes.byteLength} bytes): ${String(cause)}`, { sizeBytes: bytes.byteLength });
   }
   const n = Number(metadata.num_rows);
-  const columns = new Map<string, Float64Array>();
-  for (const name of KLINE_COLUMNS) columns.set(name, new Float64Array(n));
+  const columns = allocateColumns(n);
   await parquetRead({
     file,
     metadata,
     columns: [...KLINE_COLUMNS],
     onChunk: ({ columnName, columnData, rowStart }) => {
-      const target = columns.get(columnName);
-      if (target) copyNumbers(columnData, target, rowStart);
+      if ((KLINE_COLUMNS as readonly string[]).includes(columnName)) copyNumbers(columnData, columns[columnName as Column], rowStart);
     },
   });
   const present = new Set(metadata.schema.slice(1).map((element) => element.name));
@@ -128,7 +124,7 @@ export async function decodeKlines(bytes: Uint8Array): Promise<Kline[]> {
   if (missing.length > 0) {
     throw new DataValidationError(`parquet-codec: file lacks column(s) ${missing.join(', ')}`, { missing });
   }
-  return buildRows(columns, n);
+  return columns;
 }
 
 function copyNumbers(source: DecodedArray, target: Float64Array, rowStart: number): void {
@@ -139,19 +135,12 @@ function copyNumbers(source: DecodedArray, target: Float64Array, rowStart: numbe
   for (let i = 0; i < source.length; i++) target[rowStart + i] = Number(source[i]);
 }
 
-function buildRows(columns: Map<string, Float64Array>, n: number): Kline[] {
-  const col = (name: Column): Float64Array => columns.get(name)!;
-  const openTime = col('open_time');
-  const open = col('open');
-  const high = col('high');
-  const low = col('low');
-  const close = col('close');
-  const volume = col('volume');
-  const closeTime = col('close_time');
-  const quoteVolume = col('quote_volume');
-  const trades = col('trades');
-  const takerBuyVolume = col('taker_buy_volume');
-  const takerBuyQuoteVolume = col('taker_buy_quote_volume');
+function buildRows(columns: KlineColumns): Kline[] {
+  const n = columns.length;
+  const {
+    open_time: openTime, open, high, low, close, volume, close_time: closeTime, quote_volume: quoteVolume, trades,
+    taker_buy_volume: takerBuyVolume, taker_buy_quote_volume: takerBuyQuoteVolume,
+  } = columns;
   const rows = new Array<Kline>(n);
   for (let i = 0; i < n; i++) {
     rows[i] = {

@@ -1,22 +1,51 @@
 /**
  * encodeKlines/decodeKlines: exact round trips of real Binance rows (read in place from
- * ../shared/data/binance-real, see SOURCES.md) and of generated extremes, and the file schema
- * other Parquet readers see.
+ * ../shared/data/binance-real, see SOURCES.md) and of generated extremes, and the file other
+ * Parquet readers see: metadata and page headers parsed by hyparquet's own Thrift reader, and
+ * the PLAIN value bytes checked against an independent oracle (BigInt64Array/Float64Array).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parquetMetadata } from 'hyparquet';
+import type { FileMetaData } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
 import { describe, expect, it } from 'vitest';
 import { DataValidationError } from '../../lib/domain/errors.ts';
 import { KLINE_COLUMNS, type Kline } from '../../lib/domain/kline.ts';
 import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
-import { decodeKlines, encodeKlines } from '../../lib/store/parquet-codec.ts';
+import { decodeKlineColumns, decodeKlines, encodeKlines } from '../../lib/store/parquet-codec.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const realCsv = path.resolve(repoRoot, '../shared/data/binance-real/csv');
 const readReal = (relative: string): Kline[] => parseVisionCsv(readFileSync(path.join(realCsv, relative), 'utf8'), relative);
+
+const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+const metadataOf = (bytes: Uint8Array): FileMetaData => parquetMetadata(toArrayBuffer(bytes));
+const isInteger = (name: string): boolean => ['open_time', 'close_time', 'trades'].includes(name);
+
+/** The PLAIN bytes of one column chunk's single page, located through the footer. */
+function valueBytes(bytes: Uint8Array, metadata: FileMetaData, column: number): Uint8Array {
+  const meta = metadata.row_groups[0]!.columns[column]!.meta_data!;
+  const end = Number(meta.data_page_offset) + Number(meta.total_compressed_size);
+  return bytes.subarray(end - 8 * Number(metadata.num_rows), end);
+}
+
+/** What PLAIN must hold, built without the encoder: int64 via BigInt, doubles via Float64Array. */
+function expectedBytes(rows: readonly Kline[], name: (typeof KLINE_COLUMNS)[number]): Uint8Array {
+  const values = rows.map((row) => row[name]);
+  const array = isInteger(name) ? BigInt64Array.from(values, (value) => BigInt(value)) : Float64Array.from(values);
+  return new Uint8Array(array.buffer);
+}
+
+/** Index of the first byte where `a` and `b` differ (or the shorter length), -1 when identical. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)) return -1;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
 
 const SPOT_1H_2020_12 = 'spot/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2020-12.csv';
 const SPOT_1H_2018_02 = 'spot/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2018-02.csv';
@@ -28,6 +57,13 @@ describe('parquet codec on real rows', () => {
     const rows = readReal(file);
     expect(rows.length).toBeGreaterThan(0);
     expect(await decodeKlines(encodeKlines(rows))).toEqual(rows);
+  });
+
+  it('decodes to columns holding the same values as the rows', async () => {
+    const rows = readReal(SPOT_1H_2018_02);
+    const columns = await decodeKlineColumns(encodeKlines(rows));
+    expect(columns.length).toBe(rows.length);
+    for (const name of KLINE_COLUMNS) expect([...columns[name]], name).toEqual(rows.map((row) => row[name]));
   });
 
   it('keeps the 2020-12-21 14:00 maintenance candle whose close_time is before its open_time', async () => {
@@ -57,11 +93,102 @@ describe('parquet codec on real rows', () => {
     expect(new TextDecoder().decode(bytes.subarray(0, 4))).toBe('PAR1');
     expect(new TextDecoder().decode(bytes.subarray(bytes.byteLength - 4))).toBe('PAR1');
   });
+
+  it('writes one PLAIN, UNCOMPRESSED v1 data page per column and open_time min/max statistics', () => {
+    const rows = readReal(UM_5M_2022_04);
+    const bytes = encodeKlines(rows);
+    const metadata = metadataOf(bytes);
+    expect(metadata.created_by).toBe('klines-cache');
+    const chunks = metadata.row_groups[0]!.columns;
+    expect(chunks.map((chunk) => chunk.meta_data!.path_in_schema)).toEqual(KLINE_COLUMNS.map((name) => [name]));
+    let expectedOffset = 4;
+    for (const chunk of chunks) {
+      const meta = chunk.meta_data!;
+      expect(meta.codec).toBe('UNCOMPRESSED');
+      expect(meta.encodings).toContain('PLAIN');
+      expect(Number(meta.num_values)).toBe(rows.length);
+      expect(Number(meta.data_page_offset)).toBe(expectedOffset);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const reader = { view, offset: Number(meta.data_page_offset) };
+      const header = parquetHeader(reader);
+      expect(header).toMatchObject({ type: 'DATA_PAGE', uncompressed_page_size: 8 * rows.length, compressed_page_size: 8 * rows.length });
+      expect(header.data_page_header).toMatchObject({ num_values: rows.length, encoding: 'PLAIN' });
+      // The page (header + values) is the whole chunk: no dictionary, no levels, no second page.
+      expect(reader.offset - Number(meta.data_page_offset) + 8 * rows.length).toBe(Number(meta.total_compressed_size));
+      expect(meta.total_uncompressed_size).toBe(meta.total_compressed_size);
+      expectedOffset += Number(meta.total_compressed_size);
+    }
+    const stats = chunks[0]!.meta_data!.statistics;
+    expect(stats?.min_value).toBe(BigInt(rows[0]!.open_time));
+    expect(stats?.max_value).toBe(BigInt(rows.at(-1)!.open_time));
+    expect(Number(stats?.null_count)).toBe(0);
+    // Footer right after the last chunk: 4-byte length, then PAR1.
+    const footerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.byteLength - 8, true);
+    expect(expectedOffset + footerLength + 8).toBe(bytes.byteLength);
+    expect(bytes.byteLength - 88 * rows.length).toBeLessThan(2048);
+  });
+
+  it('stores every value of a real file as the exact int64 / IEEE 754 little-endian bytes', () => {
+    const rows = readReal(SPOT_1M_2025_US);
+    const bytes = encodeKlines(rows);
+    const metadata = metadataOf(bytes);
+    KLINE_COLUMNS.forEach((name, column) => {
+      expect(firstDifference(valueBytes(bytes, metadata, column), expectedBytes(rows, name)), name).toBe(-1);
+    });
+  });
 });
 
 describe('parquet codec edge cases', () => {
-  it('round-trips zero rows', async () => {
-    expect(await decodeKlines(encodeKlines([]))).toEqual([]);
+  it('round-trips zero rows as a schema-only file', async () => {
+    const bytes = encodeKlines([]);
+    expect(await decodeKlines(bytes)).toEqual([]);
+    const metadata = metadataOf(bytes);
+    expect(Number(metadata.num_rows)).toBe(0);
+    expect(metadata.row_groups).toEqual([]);
+    expect(metadata.schema.slice(1).map((element) => element.name)).toEqual([...KLINE_COLUMNS]);
+  });
+
+  it('keeps the exact bits of edge values: -0, subnormals, ±max double, ±max safe integer, 2^32 boundaries', async () => {
+    const M = Number.MAX_SAFE_INTEGER;
+    const rows: Kline[] = [
+      { open_time: -M, open: -0, high: Number.MIN_VALUE, low: -Number.MIN_VALUE, close: 2.2250738585072009e-308, volume: Number.MAX_VALUE,
+        close_time: M, quote_volume: -Number.MAX_VALUE, trades: 0, taker_buy_volume: 0.1, taker_buy_quote_volume: 1e-300 },
+      { open_time: M, open: 0, high: -0, low: 1 / 3, close: -2.5e-320, volume: 5e-324,
+        close_time: -1, quote_volume: 123456789.12345679, trades: 2 ** 32, taker_buy_volume: -(2 ** 32) - 1, taker_buy_quote_volume: Math.PI },
+      { open_time: -(2 ** 31) - 1, open: 1, high: 2, low: 3, close: 4, volume: 5,
+        close_time: 2 ** 31, quote_volume: 6, trades: 2 ** 32 - 1, taker_buy_volume: 7, taker_buy_quote_volume: 8 },
+    ];
+    const bytes = encodeKlines(rows);
+    const metadata = metadataOf(bytes);
+    KLINE_COLUMNS.forEach((name, column) => {
+      expect(firstDifference(valueBytes(bytes, metadata, column), expectedBytes(rows, name)), name).toBe(-1);
+    });
+    const decoded = await decodeKlines(bytes);
+    for (const [i, row] of rows.entries()) {
+      for (const name of KLINE_COLUMNS) expect(Object.is(decoded[i]![name], row[name]), `row ${i} ${name}`).toBe(true);
+    }
+    const stats = metadata.row_groups[0]!.columns[0]!.meta_data!.statistics;
+    expect([stats?.min_value, stats?.max_value]).toEqual([BigInt(-M), BigInt(M)]);
+  });
+
+  it('writes any rows (unsorted, any safe integers and finite doubles) as the oracle bytes, with open_time min/max', () => {
+    const safeInt = fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+    const double = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const row = fc.record({
+      open_time: safeInt, open: double, high: double, low: double, close: double, volume: double,
+      close_time: safeInt, quote_volume: double, trades: safeInt, taker_buy_volume: double, taker_buy_quote_volume: double,
+    });
+    fc.assert(fc.property(fc.array(row, { minLength: 1, maxLength: 200 }), (rows) => {
+      const bytes = encodeKlines(rows);
+      const metadata = metadataOf(bytes);
+      expect(Number(metadata.num_rows)).toBe(rows.length);
+      KLINE_COLUMNS.forEach((name, column) => {
+        expect(firstDifference(valueBytes(bytes, metadata, column), expectedBytes(rows, name)), name).toBe(-1);
+      });
+      const opens = rows.map((r) => r.open_time);
+      const stats = metadata.row_groups[0]!.columns[0]!.meta_data!.statistics;
+      expect([stats?.min_value, stats?.max_value]).toEqual([BigInt(Math.min(...opens)), BigInt(Math.max(...opens))]);
+    }), { numRuns: 100 });
   });
 
   it('round-trips any finite doubles and safe integers exactly', async () => {
@@ -81,6 +208,15 @@ describe('parquet codec edge cases', () => {
     const bad = [rows[0]!, { ...rows[1]!, open_time: rows[1]!.open_time + 0.5 }, rows[2]!];
     expect(() => encodeKlines(bad)).toThrow(DataValidationError);
     expect(() => encodeKlines(bad)).toThrow(/row 1/);
+  });
+
+  it.each([
+    ['close_time', 2 ** 53],
+    ['trades', Number.NaN],
+    ['open_time', -(2 ** 53) - 2],
+  ] as const)('refuses %s = %d (not a safe integer) with DataValidationError', (column, value) => {
+    const rows = readReal(SPOT_1H_2020_12).slice(0, 2);
+    expect(() => encodeKlines([rows[0]!, { ...rows[1]!, [column]: value }])).toThrow(DataValidationError);
   });
 
   it('refuses bytes that are not Parquet with DataValidationError', async () => {

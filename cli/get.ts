@@ -1,10 +1,12 @@
 /** `klines get`: resolves the request, asks the service, writes the answer. */
+import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { createServiceFromConfig } from '../lib/create-service.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
-import { formatCsv, formatJson, formatParquet, type OutputFormat } from '../lib/service/format.ts';
+import { columnsToParquet, writeCsv, writeJson, type OutputFormat } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 
 /** Options of `klines get` as commander parses them. */
@@ -41,16 +43,16 @@ export async function runGet(symbol: string, interval: string, options: GetOptio
     },
   }).finally(() => progress?.stop());
 
-  const body = options.format === 'parquet' ? formatParquet(answer.rows)
-    : options.format === 'json' ? `${formatJson(answer.rows, options.withSource)}\n` : formatCsv(answer.rows, options.withSource);
-  if (options.out) await writeFile(options.out, body);
-  else await writeStdout(body as string);
-  if (options.stats) process.stderr.write(`${JSON.stringify({ rows: answer.rows.length, ...answer.stats })}\n`);
+  if (options.format === 'parquet') {
+    await writeFile(options.out!, columnsToParquet(answer));
+  } else {
+    const sink = options.out ? createWriteStream(options.out) : process.stdout;
+    const write = (chunk: string): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
+    if (options.format === 'json') await writeJson(answer, options.withSource, write);
+    else await writeCsv(answer, options.withSource, write);
+    if (options.format === 'json') await write('\n');
+    if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  }
+  if (options.stats) process.stderr.write(`${JSON.stringify({ rows: answer.columns.length, ...answer.stats })}\n`);
   return 0;
-}
-
-function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
-  });
 }

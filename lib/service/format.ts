@@ -1,13 +1,19 @@
 /**
  * Output formats of an answer: CSV (header = column names, times in epoch ms), JSON (an array of
  * objects keyed by column name) and Parquet (the cache's schema). Used by the CLI and handlers.
+ * Numbers are written as JavaScript prints them (the shortest text that reads back to the same
+ * float64), so CSV, JSON and the published values agree.
  */
 import { KLINE_COLUMNS, type Kline, type SourcedKline } from '../domain/kline.ts';
+import { ORIGINS, rowsFromColumns, type SourcedColumns } from '../domain/kline-columns.ts';
 import { encodeKlines } from '../store/parquet-codec.ts';
 
 /** Accepted output formats. */
 export const OUTPUT_FORMATS = ['csv', 'json', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Rows per text chunk when an answer is written piece by piece. */
+const CHUNK_ROWS = 16_384;
 
 /** CSV text with a header row; `withSource` adds a `source` column (cache|vision|rest). */
 export function formatCsv(rows: readonly SourcedKline[], withSource: boolean): string {
@@ -29,6 +35,47 @@ export function formatJson(rows: readonly SourcedKline[], withSource: boolean): 
 /** Parquet bytes with the cache's 11 columns (no source column). */
 export function formatParquet(rows: readonly Kline[]): Uint8Array {
   return encodeKlines(rows.map(stripSource));
+}
+
+/**
+ * Writes an answer as CSV (the same text as formatCsv) in chunks of rows, straight from its
+ * columns, so a year of 1m never exists as row objects or as one string. `write` may return a
+ * promise (back-pressure).
+ */
+export async function writeCsv(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown): Promise<void> {
+  await write(`${[...KLINE_COLUMNS, ...(withSource ? ['source'] : [])].join(',')}\n`);
+  await writeChunks(answer, write, (i, c, sources) => {
+    let line = `${c.open_time[i]},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]},${c.close_time[i]},${c.quote_volume[i]},${c.trades[i]},${c.taker_buy_volume[i]},${c.taker_buy_quote_volume[i]}`;
+    if (withSource) line += `,${ORIGINS[sources[i]!]}`;
+    return `${line}\n`;
+  });
+}
+
+/** Writes an answer as JSON (the same text as formatJson) in chunks, straight from its columns. */
+export async function writeJson(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown): Promise<void> {
+  await write('[');
+  await writeChunks(answer, write, (i, c, sources) => {
+    const text = `${i === 0 ? '' : ','}{"open_time":${c.open_time[i]},"open":${c.open[i]},"high":${c.high[i]},"low":${c.low[i]},"close":${c.close[i]},"volume":${c.volume[i]},"close_time":${c.close_time[i]},"quote_volume":${c.quote_volume[i]},"trades":${c.trades[i]},"taker_buy_volume":${c.taker_buy_volume[i]},"taker_buy_quote_volume":${c.taker_buy_quote_volume[i]}`;
+    return withSource ? `${text},"source":"${ORIGINS[sources[i]!]}"}` : `${text}}`;
+  });
+  await write(']');
+}
+
+/** Parquet bytes of an answer's columns (no source column). */
+export function columnsToParquet(answer: SourcedColumns): Uint8Array {
+  return encodeKlines(rowsFromColumns(answer.columns));
+}
+
+async function writeChunks(
+  { columns, sources }: SourcedColumns, write: (chunk: string) => unknown,
+  line: (i: number, c: SourcedColumns['columns'], sources: Uint8Array) => string,
+): Promise<void> {
+  for (let start = 0; start < columns.length; start += CHUNK_ROWS) {
+    let text = '';
+    const end = Math.min(columns.length, start + CHUNK_ROWS);
+    for (let i = start; i < end; i++) text += line(i, columns, sources);
+    await write(text);
+  }
 }
 
 function stripSource(row: Kline | SourcedKline): Kline {

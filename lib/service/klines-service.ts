@@ -8,13 +8,16 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.ts';
-import { datasetId, mergeKlines, type Dataset, type Kline, type SourcedKline } from '../domain/kline.ts';
+import { datasetId, mergeKlines, type Dataset, type SourcedKline } from '../domain/kline.ts';
+import {
+  columnsFromRows, concatDisjoint, lowerBoundColumns, ORIGINS, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
+} from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import type { KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
-import { fetchGaps, type FetchFailure, type FetchResult } from './fetch-gaps.ts';
+import { fetchGaps, type FetchFailure } from './fetch-gaps.ts';
 import { acquireLeases } from './leases.ts';
 import { planFetches, type Plan, type SourceMode } from './plan.ts';
 
@@ -42,8 +45,13 @@ export interface KlinesStats extends UpstreamStats {
   elapsedMs: number;
 }
 
-/** An answer: rows sorted by open_time, one per open_time, each tagged with its source. */
-export interface KlinesAnswer {
+/**
+ * An answer: klines sorted by open_time, one per open_time, each tagged with its source.
+ * `columns` and `sources` (codes into ORIGINS) hold them compactly; `rows` builds the row
+ * objects on first access (about 300 bytes a row in V8), so large answers that are only written
+ * out (CLI, files) never pay for them.
+ */
+export interface KlinesAnswer extends SourcedColumns {
   readonly rows: SourcedKline[];
   readonly plan: Plan;
   readonly stats: KlinesStats;
@@ -102,9 +110,9 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     const firstPlan = planFetches({ dataset, range, covered: coverageOf(records), nowMs, source });
     stats.gaps = firstPlan.gaps.length;
     stats.fetchesPlanned = firstPlan.fetches.length;
-    const cachedRows = Promise.all(firstPlan.cached.map((piece) => deps.cache.readRows(dataset, records, piece)));
+    const cachedColumns = Promise.all(firstPlan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
     let have: Range[] = [...firstPlan.cached];
-    const fresh: FetchResult[] = [];
+    const fresh: SourcedColumns[] = [];
     const failures: FetchFailure[] = [];
     const touched = new Set<string>();
     const deadlineMs = Date.now() + leaseWaitMs;
@@ -141,22 +149,31 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
 
       // Ranges another worker filled while this one waited are read back from the cache.
       const filledByOthers = subtractRanges([firstPlan.requested], have);
-      const otherRows = await Promise.all(filledByOthers.map((piece) => deps.cache.readRows(dataset, records, piece)));
+      const otherColumns = await Promise.all(filledByOthers.map((piece) => deps.cache.readColumns(dataset, records, piece)));
       await compactClosedPeriods(dataset, records, touched, firstPlan.requested, firstPlan.closedEndMs, owner);
 
-      const endMs = Math.min(range.endMs, firstPlan.closedEndMs);
-      const rows = mergeKlines<SourcedKline>([
-        ...[...(await cachedRows), ...otherRows].map((list) => tagRows(list, 'cache')),
-        ...fresh.map((result) => tagRows(result.rows, result.origin)),
-      ]).filter((row) => row.open_time >= range.startMs && row.open_time < endMs);
-      for (const row of rows) {
-        if (row.source === 'cache') stats.rowsFromCache++;
-        else if (row.source === 'vision') stats.rowsFromVision++;
+      const cached = [...(await cachedColumns), ...otherColumns].map((columns) => ({ columns, sources: uniformSources(columns.length, 'cache') }));
+      const merged = mergeChunks([...cached, ...fresh]);
+      const from = lowerBoundColumns(merged.columns, range.startMs);
+      const to = lowerBoundColumns(merged.columns, Math.min(range.endMs, firstPlan.closedEndMs));
+      const answer = { columns: sliceColumns(merged.columns, from, to), sources: merged.sources.subarray(from, to) };
+      for (const code of answer.sources) {
+        if (code === 0) stats.rowsFromCache++;
+        else if (code === 1) stats.rowsFromVision++;
         else stats.rowsFromRest++;
       }
       stats.elapsedMs = Math.round(performance.now() - startedMs);
-      await recordStats(id, stats, rows.length, undefined);
-      return { rows, plan: firstPlan, stats };
+      await recordStats(id, stats, answer.columns.length, undefined);
+      let rows: SourcedKline[] | undefined;
+      return {
+        ...answer,
+        plan: firstPlan,
+        stats,
+        get rows() {
+          rows ??= sourcedRowsFromColumns(answer);
+          return rows;
+        },
+      };
     } catch (error) {
       await recordStats(id, stats, 0, error);
       throw error;
@@ -197,12 +214,14 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
 }
 
 /**
- * Tags rows with their source in place: the lists are this request's own (decoded from the cache
- * or parsed from an upstream answer), and copying 500,000 rows would double the memory.
+ * Merges the answer's chunks (cached pieces, fetched pieces): normally they hold disjoint
+ * open_times and are concatenated; if two overlap, row by row with the later chunk winning.
  */
-function tagRows(rows: Kline[], source: SourcedKline['source']): SourcedKline[] {
-  for (const row of rows) (row as SourcedKline).source = source;
-  return rows as SourcedKline[];
+function mergeChunks(chunks: readonly SourcedColumns[]): SourcedColumns {
+  const disjoint = concatDisjoint(chunks);
+  if (disjoint) return disjoint;
+  const rows = mergeKlines(chunks.map((chunk) => sourcedRowsFromColumns(chunk)));
+  return { columns: columnsFromRows(rows), sources: Uint8Array.from(rows, (row) => ORIGINS.indexOf(row.source)) };
 }
 
 function coverageOf(records: readonly PeriodRecord[]): Range[] {

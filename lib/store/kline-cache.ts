@@ -11,7 +11,8 @@ import { ConflictError, DataValidationError, StoreError } from '../domain/errors
 import { datasetId, mergeKlines, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
-import { decodeKlines, encodeKlines } from './parquet-codec.ts';
+import { decodeKlineColumns, decodeKlines, encodeKlines } from './parquet-codec.ts';
+import { columnsFromRows, columnsInRange, concatColumns, emptyColumns, rowsFromColumns, type KlineColumns } from '../domain/kline-columns.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
 /** The cache used by the service. Times are UTC epoch ms; ranges are half-open on open_time. */
@@ -25,6 +26,11 @@ export interface KlineCache {
    * retry; still missing → StoreError naming the key.
    */
   readRows(dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<Kline[]>;
+  /**
+   * The same rows as columns (see kline-columns.ts): a compacted period is decoded straight into
+   * columns and sliced without building row objects. Same errors as readRows.
+   */
+  readColumns(dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns>;
   /**
    * Caches freshly fetched rows (sorted, one per open_time). `answered` are the ranges the
    * upstream answered; every row must lie inside them, else DataValidationError. Per period:
@@ -60,6 +66,18 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
    * canonical file is rewritten in place by each compaction, always as a superset of the one
    * before (canonical ∪ parts), so a newer canonical than the record names is accepted.
    */
+  /** A record held in one object (the usual compacted period) decodes straight to columns. */
+  const readRecordColumns = async (record: PeriodRecord, range: Range): Promise<KlineColumns | { missing: string }> => {
+    const only = record.parts.length === 0 ? record.canonical : record.canonical ? undefined : record.parts.length === 1 ? record.parts[0] : undefined;
+    if (!only) {
+      const rows = await readRecordRows(record, range);
+      return Array.isArray(rows) ? columnsFromRows(rows) : rows;
+    }
+    const body = await store.get(only.key);
+    if (!body || (only !== record.canonical && (body.byteLength !== only.sizeBytes || sha256Hex(body) !== only.sha256))) return { missing: only.key };
+    return columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs);
+  };
+
   const readRecordRows = async (record: PeriodRecord, range: Range): Promise<Kline[] | { missing: string }> => {
     const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
     const lists = await Promise.all(refs.map(async (ref) => {
@@ -148,6 +166,25 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     }
   };
 
+  const readColumns = async (dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns> => {
+    const id = datasetId(dataset);
+    const relevant = [...records]
+      .filter((record) => intersectRanges(record.covered, [range]).length > 0)
+      .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
+    const limit = pLimit(PERIOD_CONCURRENCY);
+    const perPeriod = await Promise.all(relevant.map((record) => limit(async () => {
+      const first = await readRecordColumns(record, range);
+      if (!('missing' in first)) return first;
+      const fresh = await queryOne(id, record.period);
+      const second = fresh ? await readRecordColumns(fresh, range) : first;
+      if (!('missing' in second)) return second;
+      throw new StoreError(`kline cache: object ${second.missing} of ${id} ${record.period} is missing or changed, even after re-reading the index`, {
+        details: { key: second.missing, datasetId: id, period: record.period },
+      });
+    })));
+    return perPeriod.length === 0 ? emptyColumns() : concatColumns(perPeriod);
+  };
+
   return {
     async readCoverage(dataset, range) {
       const periods = periodsInRange(range, granularityFor(dataset.interval));
@@ -158,23 +195,10 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     },
 
     async readRows(dataset, records, range) {
-      const id = datasetId(dataset);
-      const relevant = [...records]
-        .filter((record) => intersectRanges(record.covered, [range]).length > 0)
-        .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
-      const limit = pLimit(PERIOD_CONCURRENCY);
-      const perPeriod = await Promise.all(relevant.map((record) => limit(async () => {
-        const first = await readRecordRows(record, range);
-        if (Array.isArray(first)) return first;
-        const fresh = await queryOne(id, record.period);
-        const second = fresh ? await readRecordRows(fresh, range) : first;
-        if (Array.isArray(second)) return second;
-        throw new StoreError(`kline cache: object ${second.missing} of ${id} ${record.period} is missing or changed, even after re-reading the index`, {
-          details: { key: second.missing, datasetId: id, period: record.period },
-        });
-      })));
-      return perPeriod.flat();
+      return rowsFromColumns(await readColumns(dataset, records, range));
     },
+
+    readColumns,
 
     async appendRows(dataset, rows, answered, sources) {
       const ranges = normalizeRanges(answered);

@@ -3,7 +3,7 @@
  * down; a bad value fails with the variable's name and what it accepts.
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { InvalidInputError } from './domain/errors.ts';
 import { parseTime } from './domain/time.ts';
 
@@ -24,8 +24,36 @@ export interface Config {
   /** Lease length for gap fetches (`KLINES_LEASE_TTL_MS`, default 60 s): how long a crashed worker can block others. */
   readonly leaseTtlMs: number;
   /** AWS settings (the SDK's standard variables): `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`. */
-  readonly aws: { readonly region: string | undefined; readonly s3Endpoint: string | undefined; readonly dynamodbEndpoint: string | undefined };
+  readonly aws: {
+    readonly region: string | undefined; readonly s3Endpoint: string | undefined; readonly dynamodbEndpoint: string | undefined;
+    /** `AWS_ENDPOINT_URL_SQS` (local queue servers); undefined = the AWS endpoint. */
+    readonly sqsEndpoint: string | undefined;
+  };
+  /**
+   * Where large answers and every Parquet answer of the handlers go (`KLINES_RESULTS`):
+   * `s3://bucket/prefix`, or an absolute local folder. Default: the cache's bucket under
+   * `results` when the store is S3, else `{cacheDir}/_results`.
+   */
+  readonly results: { readonly kind: 'fs'; readonly dir: string } | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
+  /**
+   * Largest serialized Lambda response sent inline, in bytes (`KLINES_INLINE_LIMIT_BYTES`).
+   * Default 6 MB (Lambda's synchronous response limit, 6,291,456 bytes) minus 256 KiB headroom.
+   */
+  readonly inlineLimitBytes: number;
+  /** The refresh watchlist: inline JSON (`KLINES_WATCHLIST`) or an S3 object (`KLINES_WATCHLIST_S3=s3://bucket/key`); undefined when neither is set. */
+  readonly watchlist: { readonly kind: 'inline'; readonly json: string } | { readonly kind: 's3'; readonly bucket: string; readonly key: string } | undefined;
+  /** Where a refresh of a never-fetched dataset without its own `since` starts (`KLINES_REFRESH_SINCE`, ISO-8601 or epoch ms); undefined = 7 UTC days before now. */
+  readonly refreshSinceMs: number | undefined;
+  /** SQS queue the scheduled refresh fans out to (`KLINES_REFRESH_QUEUE_URL`); undefined = refresh inline. */
+  readonly refreshQueueUrl: string | undefined;
+  /** Powertools service name and metrics namespace (`POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`). */
+  readonly observability: { readonly serviceName: string; readonly metricsNamespace: string };
 }
+
+/** Lambda's synchronous response payload limit (AWS docs, "Lambda quotas"): 6 MB. */
+export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
+/** Headroom kept under it for the envelope and headers. */
+export const INLINE_HEADROOM_BYTES = 256 * 1024;
 
 /** Binance's public endpoints, used when no override is configured. */
 export const DEFAULT_URLS = {
@@ -40,33 +68,69 @@ export const DEFAULT_URLS = {
  * `KLINES_CACHE_DIR` (default `$XDG_CACHE_HOME/klines`, else `~/.cache/klines`),
  * `BINANCE_VISION_URL`, `BINANCE_SPOT_API_URL`, `BINANCE_UM_API_URL`, `BINANCE_CM_API_URL`,
  * `KLINES_NOW` (ISO-8601 or epoch ms), `KLINES_STORE` (`s3://bucket/prefix`), `KLINES_INDEX`
- * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`.
+ * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`;
+ * for the Lambda handlers: `KLINES_RESULTS`, `KLINES_INLINE_LIMIT_BYTES`, `KLINES_WATCHLIST`,
+ * `KLINES_WATCHLIST_S3`, `KLINES_REFRESH_SINCE`, `KLINES_REFRESH_QUEUE_URL`, `AWS_ENDPOINT_URL_SQS`,
+ * `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`.
  * Throws InvalidInputError naming the bad variable and the accepted form.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cacheDir = env.KLINES_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'klines');
+  const store = parseStore(env.KLINES_STORE);
   return {
-    cacheDir: env.KLINES_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'klines'),
+    cacheDir,
     visionUrl: readUrl(env, 'BINANCE_VISION_URL', DEFAULT_URLS.visionUrl),
     spotApiUrl: readUrl(env, 'BINANCE_SPOT_API_URL', DEFAULT_URLS.spotApiUrl),
     umApiUrl: readUrl(env, 'BINANCE_UM_API_URL', DEFAULT_URLS.umApiUrl),
     cmApiUrl: readUrl(env, 'BINANCE_CM_API_URL', DEFAULT_URLS.cmApiUrl),
     nowMs: env.KLINES_NOW ? parseTime(env.KLINES_NOW, 'KLINES_NOW') : undefined,
     leaseTtlMs: readPositiveInteger(env, 'KLINES_LEASE_TTL_MS', 60_000),
-    store: parseStore(env.KLINES_STORE),
+    store,
     index: parseIndex(env.KLINES_INDEX),
     aws: {
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
       s3Endpoint: env.AWS_ENDPOINT_URL_S3 ? readUrl(env, 'AWS_ENDPOINT_URL_S3', '') : undefined,
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ? readUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB', '') : undefined,
+      sqsEndpoint: env.AWS_ENDPOINT_URL_SQS ? readUrl(env, 'AWS_ENDPOINT_URL_SQS', '') : undefined,
+    },
+    results: parseResults(env.KLINES_RESULTS, store, cacheDir),
+    inlineLimitBytes: readPositiveInteger(env, 'KLINES_INLINE_LIMIT_BYTES', LAMBDA_RESPONSE_LIMIT_BYTES - INLINE_HEADROOM_BYTES, 'bytes'),
+    watchlist: parseWatchlistSource(env.KLINES_WATCHLIST, env.KLINES_WATCHLIST_S3),
+    refreshSinceMs: env.KLINES_REFRESH_SINCE ? parseTime(env.KLINES_REFRESH_SINCE, 'KLINES_REFRESH_SINCE') : undefined,
+    refreshQueueUrl: env.KLINES_REFRESH_QUEUE_URL ? readUrl(env, 'KLINES_REFRESH_QUEUE_URL', '') : undefined,
+    observability: {
+      serviceName: env.POWERTOOLS_SERVICE_NAME || 'klines-cache',
+      metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE || 'KlinesCache',
     },
   };
 }
 
-function readPositiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function parseResults(value: string | undefined, store: Config['store'], cacheDir: string): Config['results'] {
+  if (!value) return store.kind === 's3' ? { kind: 's3', bucket: store.bucket, prefix: 'results' } : { kind: 'fs', dir: join(cacheDir, '_results') };
+  if (isAbsolute(value.trim())) return { kind: 'fs', dir: value.trim() };
+  try {
+    const parsed = parseStore(value);
+    if (parsed.kind === 's3') return { kind: 's3', bucket: parsed.bucket, prefix: parsed.prefix || 'results' };
+  } catch { /* explained below */ }
+  throw new InvalidInputError(`KLINES_RESULTS: "${value}" is neither s3://bucket[/prefix] nor an absolute folder`, { KLINES_RESULTS: value });
+}
+
+function parseWatchlistSource(inline: string | undefined, s3: string | undefined): Config['watchlist'] {
+  if (inline && s3) throw new InvalidInputError('KLINES_WATCHLIST and KLINES_WATCHLIST_S3 are both set; set one of them', { KLINES_WATCHLIST_S3: s3 });
+  if (inline) return { kind: 'inline', json: inline };
+  if (!s3) return undefined;
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(s3.trim());
+  if (!match || !BUCKET_PATTERN.test(match[1]!)) {
+    throw new InvalidInputError(`KLINES_WATCHLIST_S3: "${s3}" is not s3://bucket/key`, { KLINES_WATCHLIST_S3: s3 });
+  }
+  return { kind: 's3', bucket: match[1]!, key: match[2]! };
+}
+
+function readPositiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, unit = 'milliseconds'): number {
   const value = env[name];
   if (!value) return fallback;
   if (!/^\d{1,12}$/.test(value.trim()) || Number(value) <= 0) {
-    throw new InvalidInputError(`${name}: "${value}" is not a positive whole number of milliseconds`, { [name]: value });
+    throw new InvalidInputError(`${name}: "${value}" is not a positive whole number of ${unit}`, { [name]: value });
   }
   return Number(value);
 }

@@ -16,12 +16,21 @@ const STATUS_BY_CODE: Partial<Record<KlinesErrorCode, number>> = {
   INVALID_DATA: 502,
 };
 
+/** The explained form of an error, with its HTTP status: KlinesErrors with a mapped code; undefined for anything else. */
+export function explainError(error: unknown): { status: number; error: { code: string; message: string; ranges?: unknown } } | undefined {
+  const status = error instanceof KlinesError ? STATUS_BY_CODE[error.code] : undefined;
+  if (status === undefined || !(error instanceof KlinesError)) return undefined;
+  return { status, error: { code: error.code, message: error.message, ...rangeDetails(error) } };
+}
+
+/** The body of an error that is not explained (Middy's rule: do not leak internals). */
+export const INTERNAL_ERROR = { code: 'INTERNAL', message: 'internal error; see the logs for the request id' } as const;
+
 /** The status and body for an error: KlinesErrors with a mapped code are explained; anything else is a generic 500. */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
-  const status = error instanceof KlinesError ? STATUS_BY_CODE[error.code] : undefined;
-  const body = status !== undefined && error instanceof KlinesError
-    ? { error: { code: error.code, message: error.message, ...rangeDetails(error) } }
-    : { error: { code: 'INTERNAL', message: 'internal error; see the logs for the request id' } };
+  const explained = explainError(error);
+  const status = explained?.status;
+  const body = { error: explained?.error ?? INTERNAL_ERROR };
   return {
     statusCode: status ?? 500,
     headers: { 'content-type': 'application/json' },
@@ -33,13 +42,41 @@ function rangeDetails(error: KlinesError): Record<string, unknown> {
   return error.details.ranges ? { ranges: error.details.ranges } : {};
 }
 
-/** Middy middleware: turns a thrown error into errorResponse(error), logging the unexpected ones. */
-export function httpErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+/**
+ * A 404 answer for a route the API does not have (API Gateway answers these itself in AWS;
+ * the local dev server uses this so `curl` sees the same body shape).
+ */
+export function notFoundResponse(method: string, path: string): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: 404,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route for ${method} ${path}; routes: GET /klines, GET /coverage` } }),
+  };
+}
+
+/** The part of a logger the middleware uses (Powertools' Logger fits). */
+export interface ErrorLogger {
+  error(message: string, ...extra: unknown[]): void;
+  warn(message: string, ...extra: unknown[]): void;
+}
+
+const consoleLogger: ErrorLogger = {
+  error: (message, ...extra) => console.error(JSON.stringify({ level: 'error', message, extra: extra.map(String) })),
+  warn: () => undefined,
+};
+
+/**
+ * Middy middleware: turns a thrown error into errorResponse(error). Unexpected errors (500) are
+ * logged with their stack; explained ones (4xx, 502) as a warning with their code.
+ */
+export function httpErrors(logger: ErrorLogger = consoleLogger): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   return {
     onError: async (request) => {
       const response = errorResponse(request.error);
       if (response.statusCode === 500) {
-        console.error(JSON.stringify({ level: 'error', message: 'unhandled error', requestId: request.context?.awsRequestId, error: String(request.error?.stack ?? request.error) }));
+        logger.error('unhandled error', { requestId: request.context?.awsRequestId }, request.error as Error);
+      } else {
+        logger.warn('request failed', { status: response.statusCode, code: (request.error as KlinesError).code, reason: request.error?.message });
       }
       request.response = response;
     },

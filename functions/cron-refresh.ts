@@ -1,0 +1,87 @@
+/**
+ * The scheduled refresh (EventBridge Scheduler/rule → this function): reads the watchlist
+ * (`KLINES_WATCHLIST` or `KLINES_WATCHLIST_S3`) and fans out one SQS message per dataset to
+ * `KLINES_REFRESH_QUEUE_URL` (SendMessageBatch, 10 per batch; entries SQS reports as failed
+ * are resent once), for sqs-refresh-dataset to work on. Without a queue (local), refreshes the
+ * datasets inline, one after another. Either way a rerun is idempotent: a refresh only fetches
+ * candles closed since the dataset's coverage ends.
+ * Returns `{ mode: 'queue', datasets, messages }` or `{ mode: 'inline', datasets, results }`;
+ * throws (so EventBridge retries) when messages could not be sent or an inline refresh failed.
+ */
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { datasetId } from '../lib/domain/kline.ts';
+import { observe } from '../lib/observability.ts';
+import type { RefreshResult } from '../lib/service/refresh.ts';
+import { loadWatchlist, type WatchlistEntry } from '../lib/service/watchlist.ts';
+import { encodeRefreshMessage } from './shared/refresh-message.ts';
+import { runRefresh } from './shared/refresh-runner.ts';
+import { createRuntime } from './shared/runtime.ts';
+
+/** What one scheduled run did. */
+export type CronRefreshResult =
+  | { readonly mode: 'queue'; readonly datasets: number; readonly messages: number }
+  | { readonly mode: 'inline'; readonly datasets: number; readonly results: readonly RefreshResult[] };
+
+/** SQS's limit of entries per SendMessageBatch (AWS docs, "SendMessageBatch"). */
+export const SQS_BATCH_SIZE = 10;
+
+const runtime = createRuntime();
+const queueUrl = runtime.config.refreshQueueUrl;
+const sqs = queueUrl ? new SQSClient({
+  ...(runtime.config.aws.sqsEndpoint ? { endpoint: runtime.config.aws.sqsEndpoint } : {}),
+  ...(runtime.config.aws.region ? { region: runtime.config.aws.region } : {}),
+}) : undefined;
+
+async function cronRefresh(event: ScheduledEvent, context: Context): Promise<CronRefreshResult> {
+  const entries = await loadWatchlist(runtime.config.watchlist, runtime.readS3Object);
+  runtime.obs.logger.info('scheduled refresh', { scheduledAt: event.time, rule: event.resources?.[0], datasets: entries.length, mode: sqs ? 'queue' : 'inline' });
+  runtime.obs.metrics.addMetric('WatchedDatasets', MetricUnit.Count, entries.length);
+  if (sqs && queueUrl) {
+    const messages = await fanOut(sqs, queueUrl, entries);
+    return { mode: 'queue', datasets: entries.length, messages };
+  }
+  const results: RefreshResult[] = [];
+  const failed: string[] = [];
+  for (const entry of entries) {
+    try {
+      results.push(await runRefresh(runtime, entry, abortBeforeTimeout(context)));
+    } catch {
+      failed.push(datasetId(entry.dataset)); // logged by runRefresh; the other datasets still run
+    }
+  }
+  if (failed.length > 0) throw new Error(`cron-refresh: ${failed.length} of ${entries.length} datasets failed: ${failed.join(', ')}`);
+  return { mode: 'inline', datasets: entries.length, results };
+}
+
+/** Sends one message per entry in batches of 10; resends failed entries once; returns messages sent. */
+async function fanOut(client: SQSClient, url: string, entries: readonly WatchlistEntry[]): Promise<number> {
+  let sent = 0;
+  for (let i = 0; i < entries.length; i += SQS_BATCH_SIZE) {
+    let batch: SendMessageBatchRequestEntry[] = entries.slice(i, i + SQS_BATCH_SIZE).map((entry, j) => ({ Id: String(i + j), MessageBody: encodeRefreshMessage(entry) }));
+    for (let attempt = 1; batch.length > 0; attempt++) {
+      const answer = await client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: batch }));
+      sent += answer.Successful?.length ?? 0;
+      const failedIds = new Set((answer.Failed ?? []).map((f) => f.Id));
+      const failedEntries = batch.filter((entry) => failedIds.has(entry.Id));
+      if (failedEntries.length > 0 && attempt >= 2) {
+        const reasons = (answer.Failed ?? []).map((f) => `${entries[Number(f.Id)] ? datasetId(entries[Number(f.Id)]!.dataset) : f.Id}: ${f.Code} ${f.Message ?? ''}`.trim());
+        throw new Error(`cron-refresh: SQS refused ${failedEntries.length} messages after a retry: ${reasons.join('; ')}`);
+      }
+      batch = failedEntries;
+    }
+  }
+  runtime.obs.metrics.addMetric('RefreshMessagesSent', MetricUnit.Count, sent);
+  return sent;
+}
+
+/** An AbortSignal that fires 5 s before the Lambda's deadline (Middy's habit: stop cleanly, not be killed). */
+function abortBeforeTimeout(context: Context): AbortSignal | undefined {
+  const remainingMs = context.getRemainingTimeInMillis?.();
+  return remainingMs === undefined ? undefined : AbortSignal.timeout(Math.max(1, remainingMs - 5_000));
+}
+
+/** The Lambda handler. */
+export const handler = middy<ScheduledEvent, CronRefreshResult>().use(observe(runtime.obs)).handler(cronRefresh);

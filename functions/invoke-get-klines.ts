@@ -1,0 +1,79 @@
+/**
+ * Direct invoke from other Lambdas (InvokeCommand), typed by lib/client/klines-client.ts:
+ * payload `{ market?, symbol, interval, start, end?, source? }` (validated with zod; inclusive
+ * bounds, ISO-8601 or epoch ms). Result `{ ok: true, count, rows | uri, stats }`: rows inline
+ * when the serialized result fits `KLINES_INLINE_LIMIT_BYTES`, else the `s3://` URI (a `file://`
+ * URL locally) of a Parquet result in the results location. Errors are returned as data,
+ * `{ ok: false, error: { code, message } }`, so callers branch on `ok` instead of parsing
+ * FunctionError; errors that are not explained (not a KlinesError with a known code) come back
+ * as `INTERNAL` without details.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+import type { InvokeKlinesResult, InvokeKlinesStats } from '../lib/client/klines-client.ts';
+import { InvalidInputError } from '../lib/domain/errors.ts';
+import type { Kline, SourcedKline } from '../lib/domain/kline.ts';
+import { observe, recordKlinesRequest } from '../lib/observability.ts';
+import type { KlinesStats } from '../lib/service/klines-service.ts';
+import { formatParquet } from '../lib/service/format.ts';
+import { resolveQuery } from '../lib/service/request.ts';
+import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
+import { createRuntime } from './shared/runtime.ts';
+
+const time = z.union([z.string(), z.number().int().nonnegative()], { error: 'must be ISO-8601 or epoch ms' }).transform(String);
+const PayloadSchema = z.object({
+  market: z.enum(['spot', 'um', 'cm'], { error: 'market must be spot, um or cm' }).optional(),
+  symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
+  interval: z.string({ error: 'interval is required, e.g. 1h' }),
+  start: time,
+  end: time.optional(),
+  source: z.enum(['auto', 'vision', 'rest'], { error: 'source must be auto, vision or rest' }).optional(),
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start,end?,source?}' : undefined) }).strict();
+
+const runtime = createRuntime();
+
+async function invokeGetKlines(payload: unknown): Promise<InvokeKlinesResult> {
+  const startedMs = performance.now();
+  const parsed = PayloadSchema.safeParse(payload);
+  if (!parsed.success) {
+    throw new InvalidInputError(`payload: ${parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
+  }
+  const answer = await runtime.service.getKlines(resolveQuery(parsed.data, runtime.nowMs()));
+  const stats = publicStats(answer.stats);
+  const inline: InvokeKlinesResult = { ok: true, count: answer.rows.length, rows: answer.rows.map(stripSource), stats };
+  const limit = runtime.config.inlineLimitBytes;
+  // A JSON row is well over 100 bytes (11 named columns), so a long answer is not serialized just to be measured.
+  const fits = answer.rows.length * 100 <= limit && Buffer.byteLength(JSON.stringify(inline)) <= limit;
+  const result: InvokeKlinesResult = fits ? inline : {
+    ok: true, count: answer.rows.length, stats,
+    uri: (await runtime.results.put(formatParquet(answer.rows), 'parquet', 'application/vnd.apache.parquet')).uri,
+  };
+  recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: answer.rows.length, durationMs: performance.now() - startedMs, delivery: fits ? 'inline' : 'url' });
+  return result;
+}
+
+function publicStats(stats: KlinesStats): InvokeKlinesStats {
+  const { rowsFromCache, rowsFromVision, rowsFromRest, visionFiles, restRequests, restWeight, gaps, elapsedMs } = stats;
+  return { rowsFromCache, rowsFromVision, rowsFromRest, visionFiles, restRequests, restWeight, gaps, elapsedMs };
+}
+
+function stripSource(row: SourcedKline): Kline {
+  const { source: _source, ...kline } = row;
+  return kline;
+}
+
+/** Middy middleware: errors become `{ ok: false, error }` (explained ones in full, others as INTERNAL). */
+function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult, Error, Context> {
+  return {
+    onError: async (request) => {
+      const explained = explainError(request.error);
+      if (explained) runtime.obs.logger.warn('request failed', { code: explained.error.code, reason: explained.error.message });
+      else runtime.obs.logger.error('unhandled error', request.error as Error);
+      request.response = { ok: false, error: explained?.error ?? INTERNAL_ERROR };
+    },
+  };
+}
+
+/** The Lambda handler. */
+export const handler = middy<unknown, InvokeKlinesResult>().use(observe(runtime.obs)).use(errorsAsData()).handler(invokeGetKlines);

@@ -1,0 +1,67 @@
+/**
+ * Where the handlers put answers too large to send inline, and every Parquet answer (issue 4):
+ * the results location of lib/config.ts (`KLINES_RESULTS`): an S3 bucket under a prefix, answered
+ * with a presigned GET URL valid 15 minutes, or a local folder on the local default, answered with
+ * a `file://` URL. Objects are keyed `{prefix}/{YYYY-MM-DD}/{uuid}.{ext}` so a lifecycle rule on
+ * the prefix expires them (infra/).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Config } from '../../lib/config.ts';
+import { StoreError } from '../../lib/domain/errors.ts';
+
+/** How long a presigned results URL is valid: 15 minutes (issue 4: "short-lived"). */
+export const RESULT_URL_TTL_SECONDS = 900;
+
+/** A stored result: `url` for HTTP callers (presigned or file://), `uri` for invoke callers (s3:// or file://). */
+export interface StoredResult {
+  readonly url: string;
+  readonly uri: string;
+  /** ISO-8601 UTC time after which `url` stops working (not enforced for file:// URLs). */
+  readonly expiresAt: string;
+}
+
+/** The results location. */
+export interface ResultsLocation {
+  /** Writes `body` as a new object with extension `ext` (`parquet`, `json`, `csv`). Throws StoreError when it cannot. */
+  put(body: Uint8Array | string, ext: string, contentType: string): Promise<StoredResult>;
+}
+
+/** Builds the location `config.results` names; `s3` is required when it is an S3 location. */
+export function createResultsLocation(config: Pick<Config, 'results'>, s3: S3Client | undefined, nowMs: () => number = Date.now): ResultsLocation {
+  const results = config.results;
+  const name = (ext: string): string => `${new Date(nowMs()).toISOString().slice(0, 10)}/${randomUUID()}.${ext}`;
+  const expiresAt = (): string => new Date(Date.now() + RESULT_URL_TTL_SECONDS * 1000).toISOString();
+  if (results.kind === 'fs') {
+    return {
+      async put(body, ext) {
+        const file = join(results.dir, name(ext));
+        try {
+          await mkdir(join(file, '..'), { recursive: true });
+          await writeFile(file, body);
+        } catch (cause) {
+          throw new StoreError(`results: could not write ${file}: ${(cause as Error).message}`, { cause, details: { file } });
+        }
+        const url = pathToFileURL(file).href;
+        return { url, uri: url, expiresAt: expiresAt() };
+      },
+    };
+  }
+  if (!s3) throw new Error('results: an S3 results location needs an S3 client');
+  return {
+    async put(body, ext, contentType) {
+      const key = `${results.prefix ? `${results.prefix}/` : ''}${name(ext)}`;
+      try {
+        await s3.send(new PutObjectCommand({ Bucket: results.bucket, Key: key, Body: body, ContentType: contentType }));
+      } catch (cause) {
+        throw new StoreError(`results: could not write s3://${results.bucket}/${key}: ${(cause as Error).message}`, { cause, details: { bucket: results.bucket, key } });
+      }
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: results.bucket, Key: key }), { expiresIn: RESULT_URL_TTL_SECONDS });
+      return { url, uri: `s3://${results.bucket}/${key}`, expiresAt: expiresAt() };
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * What every handler builds once per container (cold start; Middy's rule): the configuration,
+ * the cache handles and the service, the results location, Powertools' logger and metrics.
+ * Handlers call createRuntime() at module load, after the environment is set.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { loadConfig, type Config } from '../../lib/config.ts';
+import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
+import { createObservability, type Observability } from '../../lib/observability.ts';
+import type { KlinesService } from '../../lib/service/klines-service.ts';
+import { createS3Client } from '../../lib/store/aws-clients.ts';
+import { createS3ObjectStore } from '../../lib/store/s3-object-store.ts';
+import { createResultsLocation, type ResultsLocation } from './results.ts';
+
+/** The per-container state of a handler. */
+export interface Runtime {
+  readonly config: Config;
+  readonly handles: CacheHandles;
+  readonly service: KlinesService;
+  readonly results: ResultsLocation;
+  readonly obs: Observability;
+  /** An S3 client when anything configured lives in S3 (the cache, results, the watchlist). */
+  readonly s3: S3Client | undefined;
+  /** The clock: KLINES_NOW when set, else the system clock (UTC epoch ms). */
+  nowMs(): number;
+  /** Reads an S3 object (the watchlist); `undefined` when it does not exist. Throws StoreError. */
+  readS3Object(bucket: string, key: string): Promise<Uint8Array | undefined>;
+}
+
+/** Builds the runtime from `process.env` (through loadConfig). Throws InvalidInputError naming a bad variable. */
+export function createRuntime(config: Config = loadConfig()): Runtime {
+  const handles = createCacheHandles(config);
+  const needsS3 = config.results.kind === 's3' || config.watchlist?.kind === 's3';
+  const s3 = handles.s3 ?? (needsS3 ? createS3Client({ endpoint: config.aws.s3Endpoint, region: config.aws.region }) : undefined);
+  const nowMs = (): number => config.nowMs ?? Date.now();
+  return {
+    config,
+    handles,
+    service: createServiceFromConfig(config, handles),
+    results: createResultsLocation(config, s3, nowMs),
+    obs: createObservability(config),
+    s3,
+    nowMs,
+    readS3Object: async (bucket, key) => {
+      if (!s3) throw new Error(`runtime: s3://${bucket}/${key} needs an S3 client`);
+      return createS3ObjectStore({ client: s3, bucket }).get(key);
+    },
+  };
+}

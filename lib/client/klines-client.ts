@@ -1,0 +1,110 @@
+/**
+ * A small typed client for other Lambdas that call `invoke-get-klines` directly (InvokeCommand,
+ * RequestResponse), and the shapes of its payload and result (issue 4).
+ *
+ * ```ts
+ * const klines = createKlinesClient({ functionName: process.env.KLINES_FUNCTION! });
+ * const result = await klines.getKlines({ market: 'spot', symbol: 'BTCUSDT', interval: '1h', start: '2024-01-01' });
+ * if (!result.ok) throw new Error(result.error.message);
+ * const rows = await klines.readRows(result); // inline rows, or the Parquet result fetched and decoded
+ * ```
+ * Errors of the request (bad input: INVALID_INPUT; upstream failures: UPSTREAM_FAILED,
+ * UPSTREAM_REJECTED, RATE_LIMITED, CHECKSUM_MISMATCH, INVALID_DATA) come back as data,
+ * `{ ok: false, error: { code, message } }`; anything unexpected as `{ code: 'INTERNAL' }`.
+ * Only a failure of the invocation itself (timeout, crash, throttling) throws.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Kline } from '../domain/kline.ts';
+import { decodeKlines } from '../store/parquet-codec.ts';
+
+/**
+ * The request. `start`/`end` are inclusive bounds on open_time: ISO-8601 or UTC epoch ms
+ * (number or digits). `end` defaults to the last closed candle; `market` to spot; `source` to auto.
+ */
+export interface InvokeKlinesPayload {
+  readonly market?: 'spot' | 'um' | 'cm';
+  readonly symbol: string;
+  readonly interval: string;
+  readonly start: string | number;
+  readonly end?: string | number;
+  readonly source?: 'auto' | 'vision' | 'rest';
+}
+
+/** Figures of the answered request (counts; `elapsedMs` in ms). */
+export interface InvokeKlinesStats {
+  readonly rowsFromCache: number;
+  readonly rowsFromVision: number;
+  readonly rowsFromRest: number;
+  readonly visionFiles: number;
+  readonly restRequests: number;
+  readonly restWeight: number;
+  readonly gaps: number;
+  readonly elapsedMs: number;
+}
+
+/**
+ * The result. On success `count` rows sorted by open_time, either inline (`rows`, when the
+ * response fits the Lambda limit) or as `uri` of a Parquet object with the cache's 11 columns
+ * (`s3://bucket/key` in AWS; `file:///…` on the local default), kept under the results prefix
+ * for a limited time (lifecycle rule).
+ */
+export type InvokeKlinesResult =
+  | { readonly ok: true; readonly count: number; readonly rows: Kline[]; readonly uri?: undefined; readonly stats: InvokeKlinesStats }
+  | { readonly ok: true; readonly count: number; readonly uri: string; readonly rows?: undefined; readonly stats: InvokeKlinesStats }
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly ranges?: unknown } };
+
+/** The client. */
+export interface KlinesClient {
+  /** Invokes the function; throws Error when the invocation itself fails (FunctionError). */
+  getKlines(payload: InvokeKlinesPayload): Promise<InvokeKlinesResult>;
+  /** The rows of a successful result: inline ones, or the Parquet at its `uri` fetched and decoded. */
+  readRows(result: Extract<InvokeKlinesResult, { ok: true }>): Promise<Kline[]>;
+}
+
+/** Options: the function's name or ARN; clients to reuse (default: built once, SDK default chain). */
+export interface KlinesClientOptions {
+  readonly functionName: string;
+  readonly lambda?: LambdaClient;
+  readonly s3?: S3Client;
+}
+
+/** Builds the client; the AWS clients are built once, here, and reused by every call. */
+export function createKlinesClient(options: KlinesClientOptions): KlinesClient {
+  const lambda = options.lambda ?? new LambdaClient({});
+  let s3 = options.s3;
+  return {
+    async getKlines(payload) {
+      const answer = await lambda.send(new InvokeCommand({
+        FunctionName: options.functionName,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }));
+      const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
+      if (answer.FunctionError) {
+        throw new Error(`klines client: ${options.functionName} failed (${answer.FunctionError}): ${text.slice(0, 500)}`);
+      }
+      return JSON.parse(text) as InvokeKlinesResult;
+    },
+    async readRows(result) {
+      if (result.rows) return result.rows;
+      s3 ??= new S3Client({});
+      return readResultRows(result.uri, s3);
+    },
+  };
+}
+
+/**
+ * Fetches and decodes a Parquet result: `s3://bucket/key` with `s3`, or a `file://` URL.
+ * Throws Error naming the URI when it cannot be read or is neither form.
+ */
+export async function readResultRows(uri: string, s3: S3Client): Promise<Kline[]> {
+  if (uri.startsWith('file://')) return decodeKlines(new Uint8Array(await readFile(fileURLToPath(uri))));
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!match) throw new Error(`klines client: "${uri}" is neither s3://bucket/key nor file://`);
+  const object = await s3.send(new GetObjectCommand({ Bucket: match[1]!, Key: match[2]! }));
+  if (!object.Body) throw new Error(`klines client: ${uri} has no body`);
+  return decodeKlines(await object.Body.transformToByteArray());
+}

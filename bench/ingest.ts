@@ -84,9 +84,9 @@ export interface ServiceColdResult {
 export async function benchServiceCold(service: KlinesService, dataset: Dataset, range: Range, expectedRows: number): Promise<ServiceColdResult> {
   await settle();
   const { value: answer, elapsedMs } = await timed(() => service.getKlines({ dataset, range }));
-  if (answer.rows.length !== expectedRows) throw new Error(`bench: cold getKlines returned ${answer.rows.length} rows, expected ${expectedRows}`);
+  if (answer.columns.length !== expectedRows) throw new Error(`bench: cold getKlines returned ${answer.columns.length} rows, expected ${expectedRows}`);
   if (answer.stats.restRequests !== 0 || answer.stats.rowsFromCache !== 0) {
     throw new Error(`bench: cold getKlines was not a pure Vision fill: ${JSON.stringify(answer.stats)}`);
   }
-  return { rows: answer.rows.length, elapsedMs, rowsPerSecond: rowsPerSecond(answer.rows.length, elapsedMs), stats: answer.stats };
+  return { rows: answer.columns.length, elapsedMs, rowsPerSecond: rowsPerSecond(answer.columns.length, elapsedMs), stats: answer.stats };
 }

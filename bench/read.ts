@@ -36,8 +36,8 @@ export async function benchWarmRead(
     const startedMs = performance.now();
     const answer = await service.getKlines({ dataset, range });
     const elapsedMs = performance.now() - startedMs;
-    if (answer.rows.length !== expectedRows || answer.stats.rowsFromCache !== expectedRows) {
-      throw new Error(`bench: warm read returned ${answer.rows.length} rows (${answer.stats.rowsFromCache} from cache), expected ${expectedRows} from cache`);
+    if (answer.columns.length !== expectedRows || answer.stats.rowsFromCache !== expectedRows) {
+      throw new Error(`bench: warm read returned ${answer.columns.length} rows (${answer.stats.rowsFromCache} from cache), expected ${expectedRows} from cache`);
     }
     if (i >= warmups) samples.push(elapsedMs);
   }

@@ -8,6 +8,7 @@ import { INGEST_STAGES, type IngestResult, type ServiceColdResult } from './inge
 import { formatCount, formatMs } from './measure.ts';
 import type { WarmReadResult } from './read.ts';
 import type { ChildRss } from './rss.ts';
+import type { S3ReadResult } from './s3-read.ts';
 
 /** Everything one `npm run bench` measured. */
 export interface BenchResults {
@@ -22,6 +23,7 @@ export interface BenchResults {
   readonly rss: { baseline: ChildRss; cold: ChildRss; warm: ChildRss; coldRequests: number; warmRequests: number };
   /** Lambda bundles: size and cold-start import time (cold-start.ts). */
   readonly coldStart: readonly ColdStartRow[];
+  readonly s3Read: S3ReadResult;
   readonly totalMs: number;
 }
 
@@ -32,6 +34,10 @@ const RSS_TARGET_MIB = 256;
 const mib = (kb: number): number => kb / 1024;
 const verdict = (pass: boolean): string => (pass ? '**pass**' : '**FAIL**');
 const rate = (rowsPerS: number): string => `${formatCount(rowsPerS)} rows/s`;
+
+function formatRequests(counts: Record<string, number>): string {
+  return Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${n}`).join(', ');
+}
 
 /** The markdown text of RESULTS.md. */
 export function renderResults(r: BenchResults): string {
@@ -46,6 +52,9 @@ export function renderResults(r: BenchResults): string {
     ['Warm reads: upstream requests', '0', String(warmMonth.upstreamRequests + warmYearHours.upstreamRequests + rss.warmRequests), verdict(warmMonth.upstreamRequests + warmYearHours.upstreamRequests + rss.warmRequests === 0)],
     ['Peak RSS, cold fill of a year of 1m (525,600 rows), fresh process', `≤ ${RSS_TARGET_MIB} MiB`, `${mib(rss.cold.maxRssKb).toFixed(0)} MiB`, verdict(mib(rss.cold.maxRssKb) <= RSS_TARGET_MIB)],
     ['Peak RSS, warm read of a year of 1m (525,600 rows), fresh process', `≤ ${RSS_TARGET_MIB} MiB`, `${mib(rss.warm.maxRssKb).toFixed(0)} MiB`, verdict(mib(rss.warm.maxRssKb) <= RSS_TARGET_MIB)],
+    ['S3: warm read of a year of 1m, object GETs', '≤ ~12', String(r.s3Read.warmRequests.GetObject ?? 0), verdict((r.s3Read.warmRequests.GetObject ?? 0) <= 12)],
+    ['S3: warm read of a year of 1m, index queries (DynamoDB Query)', '1', String(r.s3Read.warmRequests.Query ?? 0), verdict((r.s3Read.warmRequests.Query ?? 0) === 1)],
+    ['S3: warm read of a year of 1m, median time (local s3rver)', '—', formatMs(r.s3Read.warmMedianMs), 'info'],
     ...r.coldStart.map((row): [string, string, string, string] => [`Lambda bundle \`${row.name}\` (index.mjs, unzipped)`, `≤ ${formatCount(row.budgetBytes / 1000)} kB`, `${formatCount(row.bundleBytes / 1000)} kB`, verdict(row.bundleBytes <= row.budgetBytes)]),
     ['CSV parse (`parseVisionCsv`)', '—', rate(codecs.csvParse.rowsPerSecond), 'info'],
     ['Parquet encode (`encodeKlines`)', '—', `${rate(codecs.parquetEncode.rowsPerSecond)} (${codecs.parquetEncode.bytesPerRow.toFixed(1)} bytes/row)`, 'info'],
@@ -102,6 +111,22 @@ so the end-to-end and RSS figures use a bench-only server (bench/vision-server.t
   (open_time, close_time) take its BigInt delta path, and every INT64 value is range-checked
   against BigInt bounds. At 2 µs a row for 500,000 rows/s, unzip + parse + validate + encode
   alone exceed the budget on this machine.
+
+## S3 and DynamoDB read cost
+
+bench/s3-read.ts starts s3rver and dynalite on 127.0.0.1 (test/helpers/local-aws.ts), fills a
+year of 1m (BENCHUSDT 2023) through the service from the bench Vision server in
+${formatMs(r.s3Read.coldMs)}, then reads it warm ${r.s3Read.warmRuns} times. A counting middleware on the two AWS clients
+counts every request the servers answered:
+
+| phase | requests |
+|---|---|
+| cold fill | ${formatRequests(r.s3Read.coldRequests)} |
+| one warm read | ${formatRequests(r.s3Read.warmRequests)} |
+
+A warm read is one DynamoDB Query (one page) for the year's 12 period records, one GET per
+compacted month (fetched 4 at a time), and one UpdateItem that adds the request to the cache
+statistics.
 
 ## Lambda bundles: cold-start import
 

@@ -4,10 +4,12 @@
  *   node rss-child.mjs <baseline|cold|warm> <cacheDir> <upstreamUrl> <nowMs> <startMs> <endMs> <expectedRows>
  *
  * Builds the service as the CLI does (bench-service.ts), runs one `getKlines` of
- * BENCHUSDT 1m spot over `[startMs, endMs)` (none for `baseline`), keeps the answer alive until
- * it has read `process.resourceUsage().maxRSS`, and prints one JSON line on stdout:
- * `{ mode, maxRssKb, rows, elapsedMs, stats }`.
+ * BENCHUSDT 1m spot over `[startMs, endMs)` (none for `baseline`) and writes the answer as CSV
+ * the way `klines get` does (writeCsv, in chunks; here into a byte counter instead of stdout),
+ * keeps the answer alive until it has read `process.resourceUsage().maxRSS`, and prints one JSON
+ * line on stdout: `{ mode, maxRssKb, rows, csvBytes, elapsedMs, stats }`.
  */
+import { writeCsv } from '../lib/service/format.ts';
 import { createBenchService } from './bench-service.ts';
 
 const [mode, cacheDir, url, nowText, startText, endText, expectedText] = process.argv.slice(2);
@@ -16,6 +18,7 @@ if (!mode || !cacheDir || !url || !nowText || !startText || !endText || !expecte
 }
 const service = createBenchService(cacheDir, url, Number(nowText));
 let rows = 0;
+let csvBytes = 0;
 let elapsedMs = 0;
 let stats: unknown;
 let answer: unknown;
@@ -26,10 +29,13 @@ if (mode !== 'baseline') {
     range: { startMs: Number(startText), endMs: Number(endText) },
   });
   elapsedMs = performance.now() - startedMs;
-  rows = result.rows.length;
+  rows = result.columns.length;
+  await writeCsv(result, false, (chunk) => {
+    csvBytes += chunk.length;
+  });
   stats = result.stats;
   answer = result;
   if (rows !== Number(expectedText)) throw new Error(`rss-child: ${mode} read ${rows} rows, expected ${expectedText}`);
 }
 const maxRssKb = process.resourceUsage().maxRSS;
-process.stdout.write(`${JSON.stringify({ mode, maxRssKb, rows, elapsedMs, stats, kept: answer !== undefined })}\n`);
+process.stdout.write(`${JSON.stringify({ mode, maxRssKb, rows, csvBytes, elapsedMs, stats, kept: answer !== undefined })}\n`);

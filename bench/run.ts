@@ -12,6 +12,7 @@ import type { Dataset } from '../lib/domain/kline.ts';
 import { createBenchService } from './bench-service.ts';
 import { benchCodecs } from './codec.ts';
 import { benchColdStart } from './cold-start.ts';
+import { benchS3Read } from './s3-read.ts';
 import { generateVisionMonths } from './generate.ts';
 import { benchIngestPipeline, benchServiceCold } from './ingest.ts';
 import { timed } from './measure.ts';
@@ -92,12 +93,16 @@ async function main(): Promise<void> {
       log('Lambda bundles: cold-start import in fresh processes ...');
       const coldStart = await benchColdStart();
 
+      log('S3 + DynamoDB read cost of a year of 1m (local s3rver and dynalite) ...');
+      const s3Read = await benchS3Read(server.url, NOW_MS, MINUTE_1, YEAR_2023, 525_600);
+
       const results: BenchResults = {
         machine: machine(loadBefore),
         generation: { files: minutes.length + hours.length, rows: [...minutes, ...hours].reduce((n, f) => n + f.rows, 0), elapsedMs: generated.elapsedMs, zipBytes: january.zip.length, csvBytes: january.csvBytes },
         codecs, ingest, cold, coldHours, warmMonth, warmYearHours,
         rss: { baseline, cold: rssCold, warm: rssWarm, coldRequests, warmRequests },
         coldStart,
+        s3Read,
         totalMs: performance.now() - startedMs,
       };
       const markdown = renderResults(results);

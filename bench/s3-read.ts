@@ -61,7 +61,7 @@ export async function benchS3Read(upstreamUrl: string, nowMs: number, dataset: D
     const coldStarted = performance.now();
     const cold = await service.getKlines({ dataset, range });
     const coldMs = performance.now() - coldStarted;
-    if (cold.rows.length !== expectedRows) throw new Error(`bench: S3 cold read returned ${cold.rows.length} rows, expected ${expectedRows}`);
+    if (cold.columns.length !== expectedRows) throw new Error(`bench: S3 cold read returned ${cold.columns.length} rows, expected ${expectedRows}`);
     const coldRequests = { ...counts };
 
     const samples: number[] = [];
@@ -71,7 +71,7 @@ export async function benchS3Read(upstreamUrl: string, nowMs: number, dataset: D
       const started = performance.now();
       const warm = await service.getKlines({ dataset, range });
       samples.push(performance.now() - started);
-      if (warm.rows.length !== expectedRows || warm.stats.rowsFromCache !== expectedRows) throw new Error('bench: S3 warm read was not served from the cache');
+      if (warm.columns.length !== expectedRows || warm.stats.rowsFromCache !== expectedRows) throw new Error('bench: S3 warm read was not served from the cache');
       warmRequests = { ...counts };
     }
     return { rows: expectedRows, coldMs, coldRequests, warmRequests, warmMedianMs: percentile(samples, 50), warmRuns: runs };

@@ -4,7 +4,7 @@
  * "Verify every zip against its CHECKSUM; a mismatch is an error, never data").
  */
 import { createHash } from 'node:crypto';
-import { unzipSync } from 'fflate';
+import { readSingleCsvMember } from './zip-member.ts';
 import { ChecksumMismatchError, DataValidationError, UpstreamError } from '../domain/errors.ts';
 import { validateKlines, type Kline } from '../domain/kline.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
@@ -109,21 +109,9 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** Unzips, parses and validates one verified archive. */
-function readRows(zip: Buffer, url: string, range: Range): Kline[] {
-  let members: Record<string, Uint8Array>;
-  try {
-    members = unzipSync(new Uint8Array(zip.buffer, zip.byteOffset, zip.length));
-  } catch (error) {
-    throw new DataValidationError(`vision: ${url} is not a readable zip: ${(error as Error).message}`, { url, range });
-  }
-  const csvNames = Object.keys(members).filter((name) => name.toLowerCase().endsWith('.csv'));
-  const csvName = csvNames[0];
-  if (csvNames.length !== 1 || csvName === undefined) {
-    throw new DataValidationError(`vision: ${url} holds ${csvNames.length} .csv members (${Object.keys(members).join(', ') || 'none'}); expected exactly one`, { url, range });
-  }
-  const csv = members[csvName]!;
+async function readRows(zip: Buffer, url: string, range: Range): Promise<Kline[]> {
   const context = `vision: ${url}`;
-  const rows = parseVisionCsv(Buffer.from(csv.buffer, csv.byteOffset, csv.length).toString('latin1'), context);
+  const rows = parseVisionCsv(await readSingleCsvMember(zip, context), context);
   validateKlines(rows, context);
   const first = rows[0];
   const last = rows[rows.length - 1];

@@ -22,14 +22,21 @@ export async function acquireLeases(leases: LeaseStore, datasetId: string, keys:
   for (const key of [...new Set(keys)].sort()) {
     if (await leases.acquire(datasetId, key, owner, ttlMs)) held.add(key);
   }
+  let released = false;
+  let renewing: Promise<unknown> = Promise.resolve();
   const renew = setInterval(() => {
-    for (const key of held) void leases.acquire(datasetId, key, owner, ttlMs).catch(() => undefined);
+    // One renewal round at a time, and none after release: a renewal landing after the delete
+    // would recreate the lease for a finished worker.
+    renewing = renewing.then(() => Promise.all([...held].map((key) => (released ? undefined
+      : leases.acquire(datasetId, key, owner, ttlMs).catch(() => undefined)))));
   }, Math.max(1, Math.floor(ttlMs / 3)));
   renew.unref();
   return {
     keys: held,
     async release() {
+      released = true;
       clearInterval(renew);
+      await renewing;
       await Promise.all([...held].map((key) => leases.release(datasetId, key, owner).catch(() => undefined)));
     },
   };

@@ -162,7 +162,7 @@ describe('IAM', () => {
     expect(dataGrants('HttpGetKlinesRole')).toEqual(withResults);
     expect(dataGrants('InvokeGetKlinesRole')).toEqual(withResults);
     expect(dataGrants('HttpGetCoverageRole')).toEqual({ 'dynamodb:Query': table });
-    expect(dataGrants('CronRefreshRole')).toEqual({ 's3:GetObject': ['${CacheBucket.Arn}/config/watchlist.json'], 'sqs:SendMessage': ['${RefreshQueue.Arn}'] });
+    expect(dataGrants('CronRefreshRole')).toEqual({ 's3:GetObject': ['${CacheBucket.Arn}/config/watchlist.json'], 's3:ListBucket': ['${CacheBucket.Arn}'], 'sqs:SendMessage': ['${RefreshQueue.Arn}'] });
     const queue = ['${RefreshQueue.Arn}'];
     expect(dataGrants('SqsRefreshDatasetRole')).toEqual({
       ...readWriteCache, 'sqs:ReceiveMessage': queue, 'sqs:DeleteMessage': queue, 'sqs:ChangeMessageVisibility': queue, 'sqs:GetQueueAttributes': queue,

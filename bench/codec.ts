@@ -1,14 +1,15 @@
 /**
  * Micro-benchmarks of the two hot codecs on one generated month of 1m (44,640 rows):
- * parseVisionCsv on the unzipped CSV text, and encodeKlines / decodeKlines (Parquet).
+ * parseVisionCsvColumns on the unzipped CSV text, validateKlineColumns, and encodeKlineColumns /
+ * decodeKlines (Parquet).
  * Each runs `warmups` untimed passes (JIT), then `runs` timed passes; the figure is the
  * rows of the timed passes over their total time.
  */
 import { inflateRawSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
-import { validateKlines, type Kline } from '../lib/domain/kline.ts';
-import { parseVisionCsv } from '../lib/sources/vision-csv.ts';
-import { decodeKlines, encodeKlines } from '../lib/store/parquet-codec.ts';
+import { rowsFromColumns, validateKlineColumns } from '../lib/domain/kline-columns.ts';
+import { parseVisionCsvColumns } from '../lib/sources/vision-csv.ts';
+import { decodeKlines, encodeKlineColumns } from '../lib/store/parquet-codec.ts';
 import type { GeneratedFile } from './generate.ts';
 import { rowsPerSecond, settle } from './measure.ts';
 
@@ -55,11 +56,12 @@ export async function benchCodecs(file: GeneratedFile, runs = 10, warmups = 3): 
   const bytes = member();
   if (!inflateRawSync(deflated).equals(bytes)) throw new Error('bench: node:zlib and fflate disagree on the CSV');
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-  const csvParse = await repeat(file.rows, runs, warmups, () => parseVisionCsv(text, file.name));
-  const rows: Kline[] = parseVisionCsv(text, file.name);
-  const validate = await repeat(file.rows, runs, warmups, () => validateKlines(rows, file.name));
-  const parquet = encodeKlines(rows);
-  const parquetEncode = await repeat(file.rows, runs, warmups, () => encodeKlines(rows));
+  const csvParse = await repeat(file.rows, runs, warmups, () => parseVisionCsvColumns(text, file.name));
+  const columns = parseVisionCsvColumns(text, file.name);
+  const rows = rowsFromColumns(columns);
+  const validate = await repeat(file.rows, runs, warmups, () => validateKlineColumns(columns, file.name));
+  const parquet = encodeKlineColumns(columns);
+  const parquetEncode = await repeat(file.rows, runs, warmups, () => encodeKlineColumns(columns));
   const parquetDecode = await repeat(file.rows, runs, warmups, () => decodeKlines(parquet));
   const decoded = await decodeKlines(parquet);
   if (decoded.length !== rows.length || decoded.at(-1)?.quote_volume !== rows.at(-1)?.quote_volume) {

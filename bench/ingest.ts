@@ -1,18 +1,20 @@
 /**
  * Ingest benchmarks.
  * - `benchIngestPipeline`: the Vision file pipeline in-process, one file after another, the way
- *   vision-client.ts and the service run it: sha256 check against the CHECKSUM, unzip (fflate),
- *   latin1 decode, parseVisionCsv, validateKlines, then KlineCache.appendRows (Parquet encode,
- *   atomic file write, coverage index update under its lock) into a fresh local cache.
+ *   vision-client.ts and the service run it: sha256 check against the CHECKSUM, unzip
+ *   (readSingleCsvMember: yauzl, native zlib, latin1 text), parseVisionCsvColumns,
+ *   validateKlineColumns, then KlineCache.appendColumns (Parquet encode from the columns, atomic
+ *   file write, coverage index update under its lock) into a fresh local cache.
  * - `benchServiceCold`: one cold `service.getKlines` through HTTP from the bench Vision server
  *   (download, checksum, unzip, parse, validate, append, compaction, merged answer).
  */
 import { createHash } from 'node:crypto';
-import { unzipSync } from 'fflate';
-import { validateKlines, type Dataset } from '../lib/domain/kline.ts';
+import type { Dataset } from '../lib/domain/kline.ts';
+import { validateKlineColumns } from '../lib/domain/kline-columns.ts';
 import type { Range } from '../lib/domain/ranges.ts';
 import type { KlinesService, KlinesStats } from '../lib/service/klines-service.ts';
-import { parseVisionCsv } from '../lib/sources/vision-csv.ts';
+import { parseVisionCsvColumns } from '../lib/sources/vision-csv.ts';
+import { readSingleCsvMember } from '../lib/sources/zip-member.ts';
 import { createFsCoverageIndex } from '../lib/store/fs-coverage-index.ts';
 import { createFsObjectStore } from '../lib/store/fs-object-store.ts';
 import { createKlineCache } from '../lib/store/kline-cache.ts';
@@ -20,7 +22,7 @@ import type { GeneratedFile } from './generate.ts';
 import { rowsPerSecond, settle, timed } from './measure.ts';
 
 /** Stages of the pipeline, in the order they run. */
-export const INGEST_STAGES = ['checksum', 'unzip', 'decode', 'parse', 'validate', 'appendRows'] as const;
+export const INGEST_STAGES = ['checksum', 'unzip', 'parse', 'validate', 'appendColumns'] as const;
 export type IngestStage = (typeof INGEST_STAGES)[number];
 
 /** Result of the in-process pipeline: total rows, wall time, rows/s, and ms spent per stage. */
@@ -52,11 +54,11 @@ export async function benchIngestPipeline(files: readonly GeneratedFile[], cache
     await stage('checksum', () => {
       if (createHash('sha256').update(file.zip).digest('hex') !== expected) throw new Error(`bench: ${file.name} fails its CHECKSUM`);
     });
-    const csv = await stage('unzip', () => Object.values(unzipSync(file.zip))[0]!);
-    const text = await stage('decode', () => Buffer.from(csv.buffer, csv.byteOffset, csv.length).toString('latin1'));
-    const klines = await stage('parse', () => parseVisionCsv(text, file.name));
-    await stage('validate', () => validateKlines(klines, file.name));
-    await stage('appendRows', () => cache.appendRows(file.dataset, klines, [{ startMs: file.startMs, endMs: file.endMs }], ['vision']));
+    const zip = Buffer.from(file.zip.buffer, file.zip.byteOffset, file.zip.length);
+    const text = await stage('unzip', () => readSingleCsvMember(zip, file.name));
+    const klines = await stage('parse', () => parseVisionCsvColumns(text, file.name));
+    await stage('validate', () => validateKlineColumns(klines, file.name));
+    await stage('appendColumns', () => cache.appendColumns(file.dataset, klines, [{ startMs: file.startMs, endMs: file.endMs }], ['vision']));
     rows += klines.length;
   }
   const elapsedMs = performance.now() - startedMs;

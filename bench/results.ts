@@ -56,8 +56,8 @@ export function renderResults(r: BenchResults): string {
     ['S3: warm read of a year of 1m, index queries (DynamoDB Query)', '1', String(r.s3Read.warmRequests.Query ?? 0), verdict((r.s3Read.warmRequests.Query ?? 0) === 1)],
     ['S3: warm read of a year of 1m, median time (local s3rver)', '—', formatMs(r.s3Read.warmMedianMs), 'info'],
     ...r.coldStart.map((row): [string, string, string, string] => [`Lambda bundle \`${row.name}\` (index.mjs, unzipped)`, `≤ ${formatCount(row.budgetBytes / 1000)} kB`, `${formatCount(row.bundleBytes / 1000)} kB`, verdict(row.bundleBytes <= row.budgetBytes)]),
-    ['CSV parse (`parseVisionCsv`)', '—', rate(codecs.csvParse.rowsPerSecond), 'info'],
-    ['Parquet encode (`encodeKlines`)', '—', `${rate(codecs.parquetEncode.rowsPerSecond)} (${codecs.parquetEncode.bytesPerRow.toFixed(1)} bytes/row)`, 'info'],
+    ['CSV parse (`parseVisionCsvColumns`)', '—', rate(codecs.csvParse.rowsPerSecond), 'info'],
+    ['Parquet encode (`encodeKlineColumns`)', '—', `${rate(codecs.parquetEncode.rowsPerSecond)} (${codecs.parquetEncode.bytesPerRow.toFixed(1)} bytes/row)`, 'info'],
     ['Parquet decode (`decodeKlines`)', '—', rate(codecs.parquetDecode.rowsPerSecond), 'info'],
   ];
   const stageRows = INGEST_STAGES.map((stage) => `| ${stage} | ${formatMs(ingest.stageMs[stage])} | ${((100 * ingest.stageMs[stage]) / ingest.elapsedMs).toFixed(0)} % |`);
@@ -146,8 +146,8 @@ Lambda's init phase adds the runtime's bootstrap and its own CPU share (memory-s
 
 - **Ingest, in-process** (bench/ingest.ts): the 24 monthly 1m zips (${formatCount(ingest.rows)} rows,
   ${(ingest.zipBytes / 1e6).toFixed(1)} MB of zips) held in memory, processed one after another as the
-  Vision client and service do: sha256 against the CHECKSUM, unzip (fflate \`unzipSync\`), latin1
-  decode, \`parseVisionCsv\`, \`validateKlines\`, then \`KlineCache.appendRows\` into a fresh local
+  Vision client and service do: sha256 against the CHECKSUM, unzip (\`readSingleCsvMember\`: yauzl,
+  native zlib, latin1 text), \`parseVisionCsvColumns\`, \`validateKlineColumns\`, then \`KlineCache.appendColumns\` into a fresh local
   cache (Parquet encode, atomic temp-file + rename write, coverage index update under its
   proper-lockfile lock). rows / wall time of the whole loop: ${formatMs(ingest.elapsedMs)}. Per stage:
 
@@ -180,9 +180,9 @@ Lambda's init phase adds the runtime's bootstrap and its own CPU share (memory-s
   ${rss.warmRequests} upstream requests, ${formatMs(rss.warm.elapsedMs)}. For scale, a child that only loads the
   same bundle and answers nothing peaks at ${mib(rss.baseline.maxRssKb).toFixed(0)} MiB.
 - **Codecs** (bench/codec.ts): one 31-day month of 1m (44,640 rows), 3 untimed passes then
-  10 timed; rows of the timed passes / their total time. \`parseVisionCsv\` on the unzipped CSV
-  text; \`encodeKlines\` of the parsed rows; \`decodeKlines\` of that file. For context, on the
-  same data: \`validateKlines\` ${rate(codecs.validate.rowsPerSecond)}, fflate unzip ${rate(codecs.unzip.rowsPerSecond)}
+  10 timed; rows of the timed passes / their total time. \`parseVisionCsvColumns\` on the unzipped CSV
+  text; \`encodeKlineColumns\` of the parsed columns; \`decodeKlines\` of that file. For context, on the
+  same data: \`validateKlineColumns\` ${rate(codecs.validate.rowsPerSecond)}, fflate unzip ${rate(codecs.unzip.rowsPerSecond)}
   (${codecs.unzip.csvMbPerSecond.toFixed(0)} MB/s of CSV), and node:zlib \`inflateRawSync\` of the same member
   ${rate(codecs.nativeInflate.rowsPerSecond)}.
 `;

@@ -4,7 +4,8 @@
  * number fields V8 boxes one by one), and row objects are built only when a caller asks for them.
  * Units as in kline.ts: times UTC epoch ms, float64 values as published.
  */
-import { KLINE_COLUMNS, type Kline, type KlineOrigin, type SourcedKline } from './kline.ts';
+import { DataValidationError } from './errors.ts';
+import { KLINE_COLUMNS, klineProblem, type Kline, type KlineOrigin, type SourcedKline } from './kline.ts';
 
 type Column = (typeof KLINE_COLUMNS)[number];
 
@@ -142,4 +143,41 @@ export function concatColumns(list: readonly KlineColumns[]): KlineColumns {
 /** Source codes for `length` rows all from `origin`. */
 export function uniformSources(length: number, origin: KlineOrigin): Uint8Array {
   return new Uint8Array(length).fill(ORIGINS.indexOf(origin));
+}
+
+/**
+ * validateKlines on columns (the same checks, in the same order, and the same message for the
+ * first bad row): every value finite, integer times and trades, strictly increasing open_time,
+ * `low ≤ open, close ≤ high`, non-negative volumes and trades. One pass over the columns with
+ * one combined test per row; only a row that fails it is rebuilt to name the problem.
+ * Throws DataValidationError `<context>: row <i> (open_time <t>) <problem>`.
+ */
+export function validateKlineColumns(c: KlineColumns, context: string): void {
+  const {
+    open_time: openTime, open, high, low, close, volume, close_time: closeTime, quote_volume: quoteVolume, trades,
+    taker_buy_volume: takerBuyVolume, taker_buy_quote_volume: takerBuyQuoteVolume,
+  } = c;
+  let previousOpen = -Infinity;
+  for (let i = 0; i < c.length; i++) {
+    const ot = openTime[i]!;
+    const o = open[i]!;
+    const h = high[i]!;
+    const l = low[i]!;
+    const cl = close[i]!;
+    const v = volume[i]!;
+    const qv = quoteVolume[i]!;
+    const tbv = takerBuyVolume[i]!;
+    const tbqv = takerBuyQuoteVolume[i]!;
+    const tr = trades[i]!;
+    // low ≤ open, close ≤ high with both bounds finite makes open and close finite too; the
+    // volumes are ≥ 0 and finite (NaN fails every comparison).
+    const fine = ot > previousOpen && Number.isInteger(ot) && Number.isInteger(closeTime[i]!) && Number.isInteger(tr) && tr >= 0
+      && Number.isFinite(l) && Number.isFinite(h) && l <= o && o <= h && l <= cl && cl <= h
+      && v >= 0 && v < Infinity && qv >= 0 && qv < Infinity && tbv >= 0 && tbv < Infinity && tbqv >= 0 && tbqv < Infinity;
+    if (!fine) {
+      const problem = klineProblem(rowAt(c, i), previousOpen) ?? 'is invalid';
+      throw new DataValidationError(`${context}: row ${i} (open_time ${ot}) ${problem}`, { row: i, open_time: ot });
+    }
+    previousOpen = ot;
+  }
 }

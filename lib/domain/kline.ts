@@ -62,7 +62,7 @@ export function validateKlines(rows: readonly Kline[], context: string): void {
   let previousOpen = -Infinity;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    const problem = findProblem(row, previousOpen);
+    const problem = klineProblem(row, previousOpen);
     if (problem) {
       throw new DataValidationError(`${context}: row ${i} (open_time ${row.open_time}) ${problem}`, { row: i, open_time: row.open_time });
     }
@@ -70,7 +70,11 @@ export function validateKlines(rows: readonly Kline[], context: string): void {
   }
 }
 
-function findProblem(row: Kline, previousOpen: number): string | undefined {
+/**
+ * What validateKlines finds wrong with one row given the previous row's open_time (-Infinity for
+ * the first), e.g. `has low 5 above high 4`; undefined when the row is fine.
+ */
+export function klineProblem(row: Kline, previousOpen: number): string | undefined {
   for (const column of KLINE_COLUMNS) {
     const value = row[column];
     if (typeof value !== 'number' || !Number.isFinite(value)) return `has a non-numeric ${column}: ${String(value)}`;

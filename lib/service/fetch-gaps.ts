@@ -6,23 +6,24 @@
  */
 import type { LimitFunction } from 'p-limit';
 import { KlinesError, UpstreamError } from '../domain/errors.ts';
-import type { Dataset, Kline } from '../domain/kline.ts';
-import { columnsFromRows, uniformSources, type SourcedColumns } from '../domain/kline-columns.ts';
+import type { Dataset } from '../domain/kline.ts';
+import { columnsInRange, uniformSources, type KlineColumns, type SourcedColumns } from '../domain/kline-columns.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
 import type { KlineCache } from '../store/kline-cache.ts';
 import type { RestSource, UpstreamStats, VisionSource } from '../sources/types.ts';
 import { completionFetch, fallbackFetches, type Fetch, type SourceMode } from './plan.ts';
 
-/** Rows one fetch brought, the range they answer, and their upstream. */
+/** Rows one fetch brought (as columns), the range they answer, and their upstream. */
 interface FetchedRows {
-  readonly rows: Kline[];
+  readonly columns: KlineColumns;
   readonly answered: Range[];
   readonly origin: 'vision' | 'rest';
 }
 
 /**
- * What one fetch stored, kept as columns (46 MB for a year of 1m, where the parsed row objects
- * would hold about 160 MB until the answer is built).
+ * What one fetch stored, kept as columns (46 MB for a year of 1m, where row objects would hold
+ * about 160 MB until the answer is built). The fetch path builds no row objects: sources return
+ * columns, the cache encodes them, and these are the same buffers.
  */
 export interface FetchResult extends SourcedColumns {
   readonly answered: Range[];
@@ -72,10 +73,12 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
         await schedule(result);
         return;
       }
-      await deps.cache.appendRows(dataset, result.rows, result.answered, [result.origin]);
-      fresh.push({ columns: columnsFromRows(result.rows), sources: uniformSources(result.rows.length, result.origin), answered: result.answered });
+      const { columns } = result;
+      await deps.cache.appendColumns(dataset, columns, result.answered, [result.origin]);
+      fresh.push({ columns, sources: uniformSources(columns.length, result.origin), answered: result.answered });
+      const lastOpenTime = columns.length > 0 ? columns.open_time[columns.length - 1] : undefined;
       const completion = result.origin === 'vision' && source !== 'vision'
-        ? completionFetch(fetch.range, result.rows.at(-1)?.open_time, dataset.interval) : undefined;
+        ? completionFetch(fetch.range, lastOpenTime, dataset.interval) : undefined;
       if (completion) await schedule([completion]);
     } catch (error) {
       if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
@@ -94,12 +97,12 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
   /** One fetch: its rows, or the fetches that replace it (a fallback). */
   const execute = async (fetch: Fetch): Promise<FetchedRows | Fetch[]> => {
     if (fetch.kind === 'rest') {
-      const rows = await deps.restLimit(() => deps.rest.fetchRange(dataset, fetch.range, nowMs, stats, job.signal));
-      return { rows, answered: [fetch.range], origin: 'rest' };
+      const columns = await deps.restLimit(() => deps.rest.fetchRange(dataset, fetch.range, nowMs, stats, job.signal));
+      return { columns, answered: [fetch.range], origin: 'rest' };
     }
     const kind = fetch.kind === 'vision-monthly' ? 'monthly' : 'daily';
     const fallback = fallbackFetches(fetch, dataset.interval, nowMs, source);
-    let fileRows: Kline[] | undefined;
+    let fileRows: KlineColumns | undefined;
     try {
       fileRows = await deps.visionLimit(() => deps.vision.fetchFile({ dataset, kind, periodStartMs: fetch.fileStartMs }, stats, job.signal));
     } catch (error) {
@@ -113,8 +116,7 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
       }
       return fallback;
     }
-    const rows = fileRows.filter((row) => row.open_time >= fetch.range.startMs && row.open_time < fetch.range.endMs);
-    return { rows, answered: [fetch.range], origin: 'vision' };
+    return { columns: columnsInRange(fileRows, fetch.range.startMs, fetch.range.endMs), answered: [fetch.range], origin: 'vision' };
   };
 
   await schedule(job.fetches);

@@ -6,7 +6,8 @@
  * (-4088); without an end bound the last row is the unfinished candle.
  */
 import { DataValidationError, UpstreamError } from '../domain/errors.ts';
-import { validateKlines, type Dataset, type Kline } from '../domain/kline.ts';
+import type { Dataset, Kline } from '../domain/kline.ts';
+import { columnsFromRows, validateKlineColumns } from '../domain/kline-columns.ts';
 import { CM_MAX_WINDOW_MS, REST_KLINES_PATH, REST_PAGE_LIMIT, restRequestWeight, type Market } from '../domain/markets.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
 import { createHttpClient, type HttpClient, type HttpResponse } from './http-client.ts';
@@ -30,7 +31,8 @@ export interface RestClientOptions {
  * weight): `startTime = range.startMs`, `endTime = range.endMs - 1`, next page from the last
  * open_time + 1, until a short page or the end. On cm the range is cut into windows of at most
  * 200 days. Rows whose close_time is not before `nowMs` (the open candle) or whose open_time is
- * outside the range are dropped; the rest are validated (validateKlines).
+ * outside the range are dropped; the rest become columns (kline-columns.ts), validated with
+ * validateKlineColumns.
  * Counts stats.restRequests and stats.restWeight per request made (retries included) and
  * stats.usedWeight1m (`x-mbx-used-weight-1m`).
  * Throws UpstreamError with `details.range` = `range`: UPSTREAM_REJECTED for a 4xx (message
@@ -55,8 +57,9 @@ export function createRestClient(options: RestClientOptions): RestSource {
           if (row.close_time < nowMs && row.open_time >= range.startMs && row.open_time < range.endMs) rows.push(row);
         }
       }
-      validateKlines(rows, `REST ${endpoint} ${dataset.symbol} ${dataset.interval}`);
-      return rows;
+      const columns = columnsFromRows(rows);
+      validateKlineColumns(columns, `REST ${endpoint} ${dataset.symbol} ${dataset.interval}`);
+      return columns;
     },
   };
 }
@@ -176,7 +179,7 @@ export function parseKlinesBody(body: string, context: string): Kline[] {
   });
 }
 
-/** A number, or a numeric string; anything else becomes NaN and fails validateKlines. */
+/** A number, or a numeric string; anything else becomes NaN and fails validateKlineColumns. */
 function toNumber(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value.trim() !== '') return Number(value);

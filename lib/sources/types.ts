@@ -2,7 +2,8 @@
  * What the service needs from Binance: whole Vision files and REST pages. Implementations:
  * vision-client.ts and rest-client.ts; tests run both against the fake Binance on 127.0.0.1.
  */
-import type { Dataset, Kline } from '../domain/kline.ts';
+import type { Dataset } from '../domain/kline.ts';
+import type { KlineColumns } from '../domain/kline-columns.ts';
 import type { Range } from '../domain/ranges.ts';
 
 /** Counters of upstream work, shared by the clients of one request (for `--stats` and metrics). */
@@ -33,10 +34,12 @@ export interface VisionFileRequest {
 export interface VisionSource {
   /**
    * Downloads one file and its `.CHECKSUM`, verifies sha256, unzips, parses and validates it.
-   * Returns the rows (sorted, open_time in ms) or `undefined` when the file is not published (404).
+   * Returns its rows as columns (kline-columns.ts: one Float64Array per column, sorted by
+   * open_time, one row per open_time, times UTC epoch ms; validated with validateKlineColumns),
+   * or `undefined` when the file is not published (404).
    * Throws ChecksumMismatchError, DataValidationError, or UpstreamError (code UPSTREAM_FAILED).
    */
-  fetchFile(request: VisionFileRequest, stats: UpstreamStats, signal?: AbortSignal): Promise<Kline[] | undefined>;
+  fetchFile(request: VisionFileRequest, stats: UpstreamStats, signal?: AbortSignal): Promise<KlineColumns | undefined>;
 }
 
 /** Reads REST pages. */
@@ -44,9 +47,10 @@ export interface RestSource {
   /**
    * Fetches every closed candle with open_time in `range` (half-open), paging as needed, and
    * drops any candle whose close_time is not before `nowMs` (the unfinished one).
-   * Returns rows sorted by open_time, one per open_time. The whole range counts as answered.
+   * Returns the rows as columns (kline-columns.ts), sorted by open_time, one per open_time,
+   * validated with validateKlineColumns. The whole range counts as answered.
    * Throws UpstreamError: code UPSTREAM_REJECTED for 4xx (e.g. -1121 Invalid symbol),
    * RATE_LIMITED when a 429/418 Retry-After is too long to wait, UPSTREAM_FAILED otherwise.
    */
-  fetchRange(dataset: Dataset, range: Range, nowMs: number, stats: UpstreamStats, signal?: AbortSignal): Promise<Kline[]>;
+  fetchRange(dataset: Dataset, range: Range, nowMs: number, stats: UpstreamStats, signal?: AbortSignal): Promise<KlineColumns>;
 }

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { readSingleCsvMember } from './zip-member.ts';
 import { ChecksumMismatchError, DataValidationError, UpstreamError } from '../domain/errors.ts';
-import { validateKlines, type Kline } from '../domain/kline.ts';
+import { validateKlineColumns, type KlineColumns } from '../domain/kline-columns.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
 import { createHttpClient, type HttpClient } from './http-client.ts';
 import type { UpstreamStats, VisionFileRequest, VisionSource } from './types.ts';
-import { parseVisionCsv } from './vision-csv.ts';
+import { parseVisionCsvColumns } from './vision-csv.ts';
 import { visionFileRange, visionFileUrl } from './vision-url.ts';
 
 /** Configuration of the Vision client. */
@@ -28,7 +28,8 @@ export interface VisionClientOptions {
  * 2. Checks the zip's sha256 against the CHECKSUM (`<sha256>  <file name>`, trailing newline
  *    optional; the file name must match too). On a mismatch it downloads the zip once more
  *    (a transfer may have been cut), then throws ChecksumMismatchError naming the URL and both hashes.
- * 3. Unzips (exactly one `.csv` member), parses, validates (validateKlines) and checks that every
+ * 3. Unzips (exactly one `.csv` member), parses it straight into columns (no row objects),
+ *    validates them (validateKlineColumns) and checks that every
  *    open_time lies in the file's UTC day or month; otherwise DataValidationError.
  * Counts `stats.visionFiles` (verified files) and `stats.visionBytes` (zip bytes received).
  * HTTP failures are UpstreamError (see HttpClient.get) with `details { url, range }`.
@@ -108,20 +109,19 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Unzips, parses and validates one verified archive. */
-async function readRows(zip: Buffer, url: string, range: Range): Promise<Kline[]> {
+/** Unzips, parses and validates one verified archive, into columns. */
+async function readRows(zip: Buffer, url: string, range: Range): Promise<KlineColumns> {
   const context = `vision: ${url}`;
-  const rows = parseVisionCsv(await readSingleCsvMember(zip, context), context);
-  validateKlines(rows, context);
-  const first = rows[0];
-  const last = rows[rows.length - 1];
-  for (const row of first && last ? [first, last] : []) {
-    if (row.open_time < range.startMs || row.open_time >= range.endMs) {
+  const columns = parseVisionCsvColumns(await readSingleCsvMember(zip, context), context);
+  validateKlineColumns(columns, context);
+  const times = columns.open_time;
+  for (const openTime of columns.length > 0 ? [times[0]!, times[columns.length - 1]!] : []) {
+    if (openTime < range.startMs || openTime >= range.endMs) {
       throw new DataValidationError(
-        `${context}: open_time ${row.open_time} (${new Date(row.open_time).toISOString()}) lies outside the file's period ${formatRange(range)}`,
-        { url, range, open_time: row.open_time },
+        `${context}: open_time ${openTime} (${new Date(openTime).toISOString()}) lies outside the file's period ${formatRange(range)}`,
+        { url, range, open_time: openTime },
       );
     }
   }
-  return rows;
+  return columns;
 }

@@ -11,8 +11,10 @@ import { ConflictError, DataValidationError, StoreError } from '../domain/errors
 import { datasetId, mergeKlines, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
-import { decodeKlineColumns, decodeKlines, encodeKlines } from './parquet-codec.ts';
-import { columnsFromRows, columnsInRange, concatColumns, emptyColumns, rowsFromColumns, type KlineColumns } from '../domain/kline-columns.ts';
+import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
+import {
+  columnsFromRows, columnsInRange, concatColumns, concatDisjoint, emptyColumns, rowsFromColumns, type KlineColumns,
+} from '../domain/kline-columns.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
 /** The cache used by the service. Times are UTC epoch ms; ranges are half-open on open_time. */
@@ -32,12 +34,14 @@ export interface KlineCache {
    */
   readColumns(dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns>;
   /**
-   * Caches freshly fetched rows (sorted, one per open_time). `answered` are the ranges the
-   * upstream answered; every row must lie inside them, else DataValidationError. Per period:
-   * a new part object, then a conditional index update adding the part and `answered ∩ period`
-   * to the coverage. A period answered with no rows gets coverage and no object.
+   * Caches freshly fetched rows, as columns (kline-columns.ts: sorted, one per open_time).
+   * `answered` are the ranges the upstream answered; every row must lie inside them, else
+   * DataValidationError (nothing written). Per period: a new part object (the period's rows as
+   * views on the columns, encoded by encodeKlineColumns), then a conditional index update adding
+   * the part and `answered ∩ period` to the coverage. A period answered with no rows gets
+   * coverage and no object.
    */
-  appendRows(dataset: Dataset, rows: readonly Kline[], answered: readonly Range[], sources: readonly UpstreamName[]): Promise<void>;
+  appendColumns(dataset: Dataset, columns: KlineColumns, answered: readonly Range[], sources: readonly UpstreamName[]): Promise<void>;
   /**
    * Compacts each period that is closed (`range.endMs <= closedEndMs`), fully covered and has
    * parts: canonical + parts merged into the canonical object, the index switched to it, then
@@ -79,15 +83,21 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   };
 
   const readRecordRows = async (record: PeriodRecord, range: Range): Promise<Kline[] | { missing: string }> => {
+    const pieces = await readRecordPieces(record, range);
+    return Array.isArray(pieces) ? mergeKlines(pieces.map(rowsFromColumns)) : pieces;
+  };
+
+  /** Each object of a record (canonical first, then parts in order), as columns within `range`. */
+  const readRecordPieces = async (record: PeriodRecord, range: Range): Promise<KlineColumns[] | { missing: string }> => {
     const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
     const lists = await Promise.all(refs.map(async (ref) => {
       const body = await store.get(ref.key);
       const changed = body && ref !== record.canonical && (body.byteLength !== ref.sizeBytes || sha256Hex(body) !== ref.sha256);
       if (!body || changed) return { missing: ref.key };
-      return (await decodeKlines(body)).filter((row) => row.open_time >= range.startMs && row.open_time < range.endMs);
+      return columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs);
     }));
-    const missing = lists.find((list): list is { missing: string } => !Array.isArray(list));
-    return missing ?? mergeKlines(lists as Kline[][]);
+    const missing = lists.find((list): list is { missing: string } => 'missing' in list);
+    return missing ?? (lists as KlineColumns[]);
   };
 
   /** Re-reads a record, applies `change`, and stores it conditionally, retrying lost races. */
@@ -109,17 +119,17 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     }
   };
 
-  const writeObject = async (key: string, rows: readonly Kline[], sources: readonly UpstreamName[]): Promise<ObjectRef> => {
-    const body = encodeKlines(rows);
+  const writeObject = async (key: string, columns: KlineColumns, sources: readonly UpstreamName[]): Promise<ObjectRef> => {
+    const body = encodeKlineColumns(columns);
     await store.put(key, body);
-    return { key, rows: rows.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, sources: [...new Set(sources)].sort() };
+    return { key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, sources: [...new Set(sources)].sort() };
   };
 
   const appendPeriod = async (
-    dataset: Dataset, period: Period, rows: readonly Kline[], covered: Range[], sources: readonly UpstreamName[],
+    dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
   ): Promise<void> => {
     const id = datasetId(dataset);
-    const ref = rows.length > 0 ? await writeObject(partKey(dataset, period, newPartId()), rows, sources) : undefined;
+    const ref = columns.length > 0 ? await writeObject(partKey(dataset, period, newPartId()), columns, sources) : undefined;
     try {
       await updateRecord(id, period, (current) => {
         const nextCovered = unionRanges(current?.covered ?? [], covered);
@@ -147,9 +157,9 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
       const record = await queryOne(id, period.key);
       if (!record || record.parts.length === 0 || period.range.endMs > closedEndMs || !coversRange(record.covered, period.range)) return;
       const current = await store.get(key);
-      const parts = await readRecordRows({ ...record, canonical: undefined }, period.range);
+      const parts = await readRecordPieces({ ...record, canonical: undefined }, period.range);
       if (!Array.isArray(parts)) continue; // someone compacted it meanwhile: look again
-      const rows = mergeKlines([current ? await decodeKlines(current) : [], parts]);
+      const rows = mergePieces([current ? await decodeKlineColumns(current) : emptyColumns(), ...parts]);
       // Narrows (cannot close: the store has no compare-and-swap) the window in which a slower
       // compactor could overwrite a newer canonical file with an older merge.
       if ((await queryOne(id, period.key))?.version !== record.version) continue;
@@ -200,15 +210,15 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
 
     readColumns,
 
-    async appendRows(dataset, rows, answered, sources) {
+    async appendColumns(dataset, columns, answered, sources) {
       const ranges = normalizeRanges(answered);
-      checkRowsInside(rows, ranges);
+      checkRowsInside(columns.open_time.subarray(0, columns.length), ranges);
       const granularity = granularityFor(dataset.interval);
       const periods = new Map<string, Period>();
       for (const r of ranges) for (const p of periodsInRange(r, granularity)) periods.set(p.key, p);
       const limit = pLimit(PERIOD_CONCURRENCY);
       await Promise.all([...periods.values()].map((period) => limit(() => appendPeriod(
-        dataset, period, rowsIn(rows, period.range), intersectRanges(ranges, [period.range]), sources,
+        dataset, period, columnsInRange(columns, period.range.startMs, period.range.endMs), intersectRanges(ranges, [period.range]), sources,
       ))));
     },
 
@@ -219,12 +229,22 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   };
 }
 
-/** Rows must be sorted, one per open_time, each inside an answered range (normalized). */
-function checkRowsInside(rows: readonly Kline[], answered: readonly Range[]): void {
+/**
+ * Pieces of one period (oldest first) as one sorted column set, one row per open_time, a later
+ * piece winning on a shared open_time: concatenated when they do not overlap (the usual case),
+ * else merged row by row.
+ */
+function mergePieces(pieces: readonly KlineColumns[]): KlineColumns {
+  const disjoint = concatDisjoint(pieces.map((columns) => ({ columns, sources: new Uint8Array(columns.length) })));
+  return disjoint ? disjoint.columns : columnsFromRows(mergeKlines(pieces.map(rowsFromColumns)));
+}
+
+/** Rows (their open_times) must be sorted, one per open_time, each inside an answered range (normalized). */
+function checkRowsInside(openTimes: Float64Array, answered: readonly Range[]): void {
   let j = 0;
   let previous = -Infinity;
-  for (let i = 0; i < rows.length; i++) {
-    const openTime = rows[i]!.open_time;
+  for (let i = 0; i < openTimes.length; i++) {
+    const openTime = openTimes[i]!;
     if (!(openTime > previous)) {
       throw new DataValidationError(`kline cache: row ${i} (open_time ${openTime}) is not after the previous row (${previous}); rows must be sorted, one per open_time`, { row: i, open_time: openTime });
     }
@@ -238,23 +258,6 @@ function checkRowsInside(rows: readonly Kline[], answered: readonly Range[]): vo
       );
     }
   }
-}
-
-/** The rows (sorted by open_time) with open_time in `range`. */
-function rowsIn(rows: readonly Kline[], range: Range): Kline[] {
-  const start = lowerBound(rows, range.startMs);
-  return rows.slice(start, lowerBound(rows, range.endMs, start));
-}
-
-function lowerBound(rows: readonly Kline[], openTime: number, from = 0): number {
-  let lo = from;
-  let hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]!.open_time < openTime) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function sameRanges(a: readonly Range[], b: readonly Range[]): boolean {

@@ -15,7 +15,7 @@ import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { DecodedArray, FileMetaData } from 'hyparquet';
 import { DataValidationError } from '../domain/errors.ts';
 import { INTEGER_COLUMNS, KLINE_COLUMNS, type Kline } from '../domain/kline.ts';
-import { allocateColumns, type KlineColumns } from '../domain/kline-columns.ts';
+import { allocateColumns, columnsFromRows, type KlineColumns } from '../domain/kline-columns.ts';
 import { layoutPlainParquet, type PlainColumnSpec } from './parquet-writer.ts';
 
 type Column = (typeof KLINE_COLUMNS)[number];
@@ -29,60 +29,64 @@ const COLUMN_SPECS: readonly PlainColumnSpec[] = KLINE_COLUMNS.map((name) => ({
 }));
 
 /**
- * Encodes rows (in the order given) as a standard Parquet file of 88 bytes a row plus ~1 KB.
- * Integer columns must hold safe integers (as `validateKlines` guarantees); a non-integer
- * time or trade count throws DataValidationError naming the row. An integer -0 is written as 0
- * (int64 has no negative zero); doubles, -0 and subnormals included, keep their exact bits.
+ * Encodes rows (in the order given) as a standard Parquet file of 88 bytes a row plus ~1 KB:
+ * the bytes of encodeKlineColumns(columnsFromRows(rows)). Integer columns must hold safe
+ * integers (as `validateKlines` guarantees); a non-integer time or trade count throws
+ * DataValidationError naming the row. An integer -0 is written as 0 (int64 has no negative zero);
+ * doubles, -0 and subnormals included, keep their exact bits.
  */
 export function encodeKlines(rows: readonly Kline[]): Uint8Array {
-  const n = rows.length;
+  return encodeKlineColumns(columnsFromRows(rows));
+}
+
+/** Float64Array bytes are the PLAIN DOUBLE bytes (IEEE little-endian) on a little-endian host. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * Encodes columns (rows in the order given) as the same file as encodeKlines: DOUBLE columns are
+ * copied byte for byte (on a little-endian host), INT64 columns converted value by value.
+ * Same errors as encodeKlines.
+ */
+export function encodeKlineColumns(c: KlineColumns): Uint8Array {
+  const n = c.length;
   const file = layoutPlainParquet(COLUMN_SPECS, n, CREATED_BY);
   if (n === 0) return file.finish(new Map());
-  const { view } = file;
-  const at = (name: Column): number => file.valueOffsets[KLINE_COLUMNS.indexOf(name)]!;
-  const openTime = at('open_time');
-  const open = at('open');
-  const high = at('high');
-  const low = at('low');
-  const close = at('close');
-  const volume = at('volume');
-  const closeTime = at('close_time');
-  const quoteVolume = at('quote_volume');
-  const trades = at('trades');
-  const takerBuyVolume = at('taker_buy_volume');
-  const takerBuyQuoteVolume = at('taker_buy_quote_volume');
+  const { view, bytes } = file;
   let minOpen = Infinity;
   let maxOpen = -Infinity;
-  // One pass over the rows (each object read once, in order), writing every column in place.
+  const openTime = c.open_time;
+  const closeTime = c.close_time;
+  const trades = c.trades;
   for (let i = 0; i < n; i++) {
-    const row = rows[i]!;
-    const ot = row.open_time;
-    const ct = row.close_time;
-    const tr = row.trades;
+    const ot = openTime[i]!;
+    const ct = closeTime[i]!;
+    const tr = trades[i]!;
     if (!Number.isSafeInteger(ot) || !Number.isSafeInteger(ct) || !Number.isSafeInteger(tr)) {
       throw new DataValidationError(`parquet-codec: row ${i} has a non-integer open_time, close_time or trades: ${ot}, ${ct}, ${tr}`, { row: i });
     }
     if (ot < minOpen) minOpen = ot;
     if (ot > maxOpen) maxOpen = ot;
-    const x = 8 * i;
-    // int64 as two little-endian int32 halves: setInt32 keeps the low 32 bits (ToInt32 is
-    // modular) and the floored quotient is the high word, exact for safe integers.
-    view.setInt32(openTime + x, ot, true);
-    view.setInt32(openTime + x + 4, Math.floor(ot / TWO_POW_32), true);
-    view.setFloat64(open + x, row.open, true);
-    view.setFloat64(high + x, row.high, true);
-    view.setFloat64(low + x, row.low, true);
-    view.setFloat64(close + x, row.close, true);
-    view.setFloat64(volume + x, row.volume, true);
-    view.setInt32(closeTime + x, ct, true);
-    view.setInt32(closeTime + x + 4, Math.floor(ct / TWO_POW_32), true);
-    view.setFloat64(quoteVolume + x, row.quote_volume, true);
-    view.setInt32(trades + x, tr, true);
-    view.setInt32(trades + x + 4, Math.floor(tr / TWO_POW_32), true);
-    view.setFloat64(takerBuyVolume + x, row.taker_buy_volume, true);
-    view.setFloat64(takerBuyQuoteVolume + x, row.taker_buy_quote_volume, true);
   }
+  KLINE_COLUMNS.forEach((name, k) => {
+    const offset = file.valueOffsets[k]!;
+    const values = c[name];
+    if (INTEGER_COLUMNS.has(name)) writeInt64(view, offset, values, n);
+    else if (LITTLE_ENDIAN_HOST) bytes.set(new Uint8Array(values.buffer, values.byteOffset, n * 8), offset);
+    else for (let i = 0; i < n; i++) view.setFloat64(offset + 8 * i, values[i]!, true);
+  });
   return file.finish(new Map([['open_time', { min: minOpen, max: maxOpen }]]));
+}
+
+/**
+ * int64 as two little-endian int32 halves: setInt32 keeps the low 32 bits (ToInt32 is modular)
+ * and the floored quotient is the high word, exact for safe integers (checked by the caller).
+ */
+function writeInt64(view: DataView, offset: number, values: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const value = values[i]!;
+    view.setInt32(offset + 8 * i, value, true);
+    view.setInt32(offset + 8 * i + 4, Math.floor(value / TWO_POW_32), true);
+  }
 }
 
 /**

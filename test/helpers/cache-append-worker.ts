@@ -11,7 +11,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../../lib/domain/kline.ts';
 import type { Range } from '../../lib/domain/ranges.ts';
-import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
+import { columnsInRange } from '../../lib/domain/kline-columns.ts';
+import { parseVisionCsvColumns } from '../../lib/sources/vision-csv.ts';
 import { createFsCoverageIndex } from '../../lib/store/fs-coverage-index.ts';
 import { createFsObjectStore } from '../../lib/store/fs-object-store.ts';
 import { createKlineCache } from '../../lib/store/kline-cache.ts';
@@ -30,7 +31,7 @@ export interface WorkerJob {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as WorkerJob;
-  const rows = parseVisionCsv(readFileSync(job.csvFile, 'utf8'), job.csvFile);
+  const columns = parseVisionCsvColumns(readFileSync(job.csvFile, 'utf8'), job.csvFile);
   const realIndex = createFsCoverageIndex(job.rootDir);
   const index: CoverageIndex = job.killBeforeIndexPut
     ? { query: realIndex.query, scan: realIndex.scan, put: async () => { process.kill(process.pid, 'SIGKILL'); } }
@@ -41,8 +42,7 @@ async function main(): Promise<void> {
   while (!existsSync(path.join(job.syncDir, 'go'))) await new Promise((resolve) => setTimeout(resolve, 5));
 
   for (const chunk of job.chunks) {
-    const inChunk = rows.filter((row) => row.open_time >= chunk.startMs && row.open_time < chunk.endMs);
-    await cache.appendRows(job.dataset, inChunk, [chunk], ['vision']);
+    await cache.appendColumns(job.dataset, columnsInRange(columns, chunk.startMs, chunk.endMs), [chunk], ['vision']);
   }
   process.stdout.write('done\n');
 }

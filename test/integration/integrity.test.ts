@@ -14,6 +14,8 @@ import { createHash } from 'node:crypto';
 import { datasetId, type Dataset, type Kline } from '../../lib/domain/kline.ts';
 import { canonicalKey, datasetFolder, partKey, periodOf, type Period } from '../../lib/domain/periods.ts';
 import { validateCache, repairCache } from '../../lib/service/integrity.ts';
+import { columnsFromRows } from '../../lib/domain/kline-columns.ts';
+import type { Range } from '../../lib/domain/ranges.ts';
 import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
 import { createFsCoverageIndex } from '../../lib/store/fs-coverage-index.ts';
 import { createFsObjectStore } from '../../lib/store/fs-object-store.ts';
@@ -24,6 +26,10 @@ import type { CoverageIndex, ObjectStore, PeriodRecord } from '../../lib/store/t
 import { runRepair } from '../../cli/repair.ts';
 import { runStats } from '../../cli/stats.ts';
 import { runValidate } from '../../cli/validate.ts';
+
+/** Appends row objects through the cache's columnar append. */
+const appendRows = (cache: KlineCache, set: Dataset, rows: readonly Kline[], answered: readonly Range[], sources: readonly ('vision' | 'rest')[]): Promise<void> =>
+  cache.appendColumns(set, columnsFromRows(rows), answered, sources);
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const csvDir = path.resolve(repoRoot, '../shared/data/binance-real/csv/spot/monthly/klines/BTCUSDT/1h');
@@ -60,10 +66,10 @@ describe('cache integrity (fs)', () => {
     store = createFsObjectStore(root);
     index = createFsCoverageIndex(root);
     cache = createKlineCache({ store, index });
-    await cache.appendRows(dataset, novRows, [NOV.range], ['vision']);
+    await appendRows(cache, dataset, novRows, [NOV.range], ['vision']);
     await cache.compact(dataset, [NOV], Date.UTC(2030, 0, 1));
-    await cache.appendRows(dataset, decRows.filter((r) => r.open_time < MID_DEC), [{ startMs: DEC.range.startMs, endMs: MID_DEC }], ['vision']);
-    await cache.appendRows(dataset, decRows.filter((r) => r.open_time >= MID_DEC), [{ startMs: MID_DEC, endMs: DEC.range.endMs }], ['rest']);
+    await appendRows(cache, dataset, decRows.filter((r) => r.open_time < MID_DEC), [{ startMs: DEC.range.startMs, endMs: MID_DEC }], ['vision']);
+    await appendRows(cache, dataset, decRows.filter((r) => r.open_time >= MID_DEC), [{ startMs: MID_DEC, endMs: DEC.range.endMs }], ['rest']);
   });
   afterEach(async () => rm(root, { recursive: true, force: true }));
 
@@ -163,7 +169,7 @@ describe('cache integrity (fs)', () => {
     expect(await validateCache({ store, index })).toMatchObject({ records: 2, objects: 0, problems: [], orphans: [] });
 
     // What the next getKlines does for the gap: fetch and append again.
-    await cache.appendRows(dataset, decRows, [DEC.range], ['vision']);
+    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
     const records = await cache.readCoverage(dataset, DEC.range);
     expect(await cache.readRows(dataset, records, DEC.range)).toEqual(decRows);
     expect((await validateCache({ store, index })).problems).toEqual([]);
@@ -183,7 +189,7 @@ describe('cache integrity (fs)', () => {
 
   it('limits validation to one dataset when asked', async () => {
     const other: Dataset = { market: 'um', symbol: 'BTCUSDT', interval: '1h' };
-    await cache.appendRows(other, decRows, [DEC.range], ['vision']);
+    await appendRows(cache, other, decRows, [DEC.range], ['vision']);
     await store.delete(canonicalKey(dataset, NOV));
     const onlyOther = await validateCache({ store, index }, { datasetId: datasetId(other) });
     expect(onlyOther).toMatchObject({ records: 1, objects: 1, rowsChecked: decRows.length, problems: [] });
@@ -215,7 +221,7 @@ describe('cache integrity (fs)', () => {
         ...handles(), stdout: out, stderr: collector(),
         refetch: async (period) => {
           refetched.push(period.period);
-          await cache.appendRows(dataset, novRows.filter((r) => r.open_time >= period.range.startMs && r.open_time < period.range.endMs), [period.range], ['vision']);
+          await appendRows(cache, dataset, novRows.filter((r) => r.open_time >= period.range.startMs && r.open_time < period.range.endMs), [period.range], ['vision']);
         },
       });
       expect(code).toBe(0);

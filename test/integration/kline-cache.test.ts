@@ -14,6 +14,7 @@ import { DataValidationError, StoreError } from '../../lib/domain/errors.ts';
 import { datasetId, type Dataset, type Kline } from '../../lib/domain/kline.ts';
 import { canonicalKey, datasetFolder, periodOf, type Period } from '../../lib/domain/periods.ts';
 import type { Range } from '../../lib/domain/ranges.ts';
+import { columnsFromRows } from '../../lib/domain/kline-columns.ts';
 import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
 import { decodeKlines } from '../../lib/store/parquet-codec.ts';
 import { createFsCoverageIndex } from '../../lib/store/fs-coverage-index.ts';
@@ -34,6 +35,9 @@ const decRows = readMonth('2020-12');
 const novRows = readMonth('2020-11');
 const inRange = (rows: readonly Kline[], r: Range): Kline[] => rows.filter((row) => row.open_time >= r.startMs && row.open_time < r.endMs);
 const DAY = 86_400_000;
+/** Appends row objects through the cache's columnar append. */
+const appendRows = (cache: KlineCache, set: Dataset, rows: readonly Kline[], answered: readonly Range[], sources: readonly ('vision' | 'rest')[]): Promise<void> =>
+  cache.appendColumns(set, columnsFromRows(rows), answered, sources);
 
 describe('kline cache (fs)', () => {
   let root: string;
@@ -51,7 +55,7 @@ describe('kline cache (fs)', () => {
   afterEach(async () => rm(root, { recursive: true, force: true }));
 
   it('reads back exactly the rows appended, and only those in the asked range', async () => {
-    await cache.appendRows(dataset, decRows, [DEC.range], ['vision']);
+    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
     const records = await cache.readCoverage(dataset, DEC.range);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ datasetId: datasetId(dataset), period: '2020-12', granularity: 'monthly', covered: [DEC.range], version: 1 });
@@ -68,7 +72,7 @@ describe('kline cache (fs)', () => {
   it('splits an append across periods: one record and one part per period', async () => {
     const answered = { startMs: Date.UTC(2020, 10, 20), endMs: Date.UTC(2020, 11, 10) };
     const rows = inRange([...novRows, ...decRows], answered);
-    await cache.appendRows(dataset, rows, [answered], ['rest']);
+    await appendRows(cache, dataset, rows, [answered], ['rest']);
     const records = await cache.readCoverage(dataset, { startMs: NOV.range.startMs, endMs: DEC.range.endMs });
     expect(records.map((r) => [r.period, r.covered, r.parts.map((p) => p.rows)])).toEqual([
       ['2020-11', [{ startMs: answered.startMs, endMs: NOV.range.endMs }], [inRange(novRows, answered).length]],
@@ -79,7 +83,7 @@ describe('kline cache (fs)', () => {
 
   it('records coverage for a range answered with zero rows, without writing an object', async () => {
     const empty: Range = { startMs: Date.UTC(2020, 11, 21, 15), endMs: Date.UTC(2020, 11, 21, 18) };
-    await cache.appendRows(dataset, [], [empty], ['rest']);
+    await appendRows(cache, dataset, [], [empty], ['rest']);
     const records = await cache.readCoverage(dataset, DEC.range);
     expect(records.map((r) => [r.covered, r.parts])).toEqual([[[empty], []]]);
     expect(await store.list('binance/')).toEqual([]);
@@ -88,7 +92,7 @@ describe('kline cache (fs)', () => {
 
   it('rejects rows outside the answered ranges and writes nothing', async () => {
     const firstWeek: Range = { startMs: DEC.range.startMs, endMs: DEC.range.startMs + 7 * DAY };
-    await expect(cache.appendRows(dataset, inRange(decRows, { startMs: DEC.range.startMs, endMs: DEC.range.startMs + 8 * DAY }), [firstWeek], ['vision']))
+    await expect(appendRows(cache, dataset, inRange(decRows, { startMs: DEC.range.startMs, endMs: DEC.range.startMs + 8 * DAY }), [firstWeek], ['vision']))
       .rejects.toBeInstanceOf(DataValidationError);
     expect(await store.list('binance/')).toEqual([]);
     expect(await cache.readCoverage(dataset, DEC.range)).toEqual([]);
@@ -97,9 +101,9 @@ describe('kline cache (fs)', () => {
   it('adds a part on a second append and reads both; the later part wins on a shared open_time', async () => {
     const firstHalf: Range = { startMs: DEC.range.startMs, endMs: DEC.range.startMs + 16 * DAY };
     const secondHalf: Range = { startMs: firstHalf.endMs - DAY, endMs: DEC.range.endMs };
-    await cache.appendRows(dataset, inRange(decRows, firstHalf), [firstHalf], ['vision']);
+    await appendRows(cache, dataset, inRange(decRows, firstHalf), [firstHalf], ['vision']);
     const revised = inRange(decRows, secondHalf).map((row, i) => (i === 0 ? { ...row, volume: row.volume + 1 } : row));
-    await cache.appendRows(dataset, revised, [secondHalf], ['rest']);
+    await appendRows(cache, dataset, revised, [secondHalf], ['rest']);
     const records = await cache.readCoverage(dataset, DEC.range);
     expect(records[0]!.covered).toEqual([DEC.range]);
     expect(records[0]!.parts.map((p) => p.sources)).toEqual([['vision'], ['rest']]);
@@ -112,7 +116,7 @@ describe('kline cache (fs)', () => {
 
   it('compacts a closed, fully covered period into its canonical file and removes the parts', async () => {
     const halves = splitRange(DEC.range, 2);
-    for (const half of halves) await cache.appendRows(dataset, inRange(decRows, half), [half], ['vision']);
+    for (const half of halves) await appendRows(cache, dataset, inRange(decRows, half), [half], ['vision']);
     await cache.compact(dataset, [DEC], DEC.range.endMs);
     const [record] = await cache.readCoverage(dataset, DEC.range);
     expect(record).toMatchObject({ parts: [], canonical: { key: canonicalKey(dataset, DEC), rows: 740, sources: ['vision'] }, covered: [DEC.range] });
@@ -123,9 +127,9 @@ describe('kline cache (fs)', () => {
 
   it('leaves open or partly covered periods alone', async () => {
     const halves = splitRange(DEC.range, 2);
-    await cache.appendRows(dataset, inRange(decRows, halves[0]!), [halves[0]!], ['vision']);
+    await appendRows(cache, dataset, inRange(decRows, halves[0]!), [halves[0]!], ['vision']);
     await cache.compact(dataset, [DEC], DEC.range.endMs);
-    await cache.appendRows(dataset, inRange(decRows, halves[1]!), [halves[1]!], ['vision']);
+    await appendRows(cache, dataset, inRange(decRows, halves[1]!), [halves[1]!], ['vision']);
     await cache.compact(dataset, [DEC], DEC.range.endMs - 1);
     const [record] = await cache.readCoverage(dataset, DEC.range);
     expect(record!.canonical).toBeUndefined();
@@ -134,9 +138,9 @@ describe('kline cache (fs)', () => {
 
   it('merges later parts into an existing canonical file on the next compaction', async () => {
     const [a, b] = splitRange(DEC.range, 2);
-    await cache.appendRows(dataset, inRange(decRows, a!), [a!, b!], ['vision']);
+    await appendRows(cache, dataset, inRange(decRows, a!), [a!, b!], ['vision']);
     await cache.compact(dataset, [DEC], DEC.range.endMs);
-    await cache.appendRows(dataset, inRange(decRows, b!), [b!], ['rest']);
+    await appendRows(cache, dataset, inRange(decRows, b!), [b!], ['rest']);
     await cache.compact(dataset, [DEC], DEC.range.endMs);
     const [record] = await cache.readCoverage(dataset, DEC.range);
     expect(record).toMatchObject({ parts: [], canonical: { rows: 740, sources: ['rest', 'vision'] } });
@@ -144,7 +148,7 @@ describe('kline cache (fs)', () => {
   });
 
   it('never loses rows for readers holding records from before a compaction', async () => {
-    for (const piece of splitRange(DEC.range, 4)) await cache.appendRows(dataset, inRange(decRows, piece), [piece], ['vision']);
+    for (const piece of splitRange(DEC.range, 4)) await appendRows(cache, dataset, inRange(decRows, piece), [piece], ['vision']);
     const stale = await cache.readCoverage(dataset, DEC.range);
     const during = Promise.all(Array.from({ length: 8 }, async (_, i) => {
       await new Promise((resolve) => setTimeout(resolve, i * 3));
@@ -157,7 +161,7 @@ describe('kline cache (fs)', () => {
   });
 
   it('fails with StoreError naming the key when an object is gone and the index still names it', async () => {
-    await cache.appendRows(dataset, decRows, [DEC.range], ['vision']);
+    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
     const records = await cache.readCoverage(dataset, DEC.range);
     const key = records[0]!.parts[0]!.key;
     await store.delete(key);
@@ -184,7 +188,7 @@ describe('kline cache (fs)', () => {
     expect(result!.signal).toBe('SIGKILL');
     expect(await partKeys()).toHaveLength(1);
     expect(await cache.readCoverage(dataset, DEC.range)).toEqual([]);
-    await cache.appendRows(dataset, decRows, [DEC.range], ['vision']);
+    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
     const records = await cache.readCoverage(dataset, DEC.range);
     expect(records[0]!.parts).toHaveLength(1);
     expect(await cache.readRows(dataset, records, DEC.range)).toEqual(decRows);

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumMismatchError, DataValidationError, KlinesError, UpstreamError } from '../../lib/domain/errors.ts';
-import type { Dataset } from '../../lib/domain/kline.ts';
+import type { Dataset, Kline } from '../../lib/domain/kline.ts';
+import { rowsFromColumns, type KlineColumns } from '../../lib/domain/kline-columns.ts';
 import { CM_MAX_WINDOW_MS } from '../../lib/domain/markets.ts';
 import { createHttpClient } from '../../lib/sources/http-client.ts';
 import { createRestClient } from '../../lib/sources/rest-client.ts';
@@ -20,6 +21,9 @@ import { createVisionClient } from '../../lib/sources/vision-client.ts';
 import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
 import { realDataDir } from '../helpers/real-data.ts';
+
+/** A file's columns as row objects (undefined stays undefined: not published). */
+const rowsOf = (columns: KlineColumns | undefined): Kline[] | undefined => (columns ? rowsFromColumns(columns) : undefined);
 
 const NOW_MS = Date.UTC(2026, 0, 1);
 const http = createHttpClient({ backoffBaseMs: 1, retryLimit: 2 });
@@ -56,7 +60,7 @@ async function rejection(promise: Promise<unknown>): Promise<KlinesError> {
 describe('Vision client', () => {
   it('fetches a real daily spot zip (no header), verified and parsed', async () => {
     const stats = createUpstreamStats();
-    const rows = await vision.fetchFile(daily(spot1h, 2022, 9, 7), stats);
+    const rows = rowsOf(await vision.fetchFile(daily(spot1h, 2022, 9, 7), stats));
     expect(rows).toEqual(expectedKlines('spot', 'BTCUSDT', '1h', Date.UTC(2022, 8, 7), Date.UTC(2022, 8, 7, 23)));
     expect(rows).toHaveLength(24);
     const zipBytes = readFileSync(path.join(realDataDir(), 'vision/data/spot/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2022-09-07.zip')).length;
@@ -71,13 +75,13 @@ describe('Vision client', () => {
     ['um', 'BTCUSDT', '1m', 2022, 9, 5],
     ['cm', 'BTCUSD_PERP', '1m', 2022, 10, 24],
   ] as const)('fetches a real %s %s %s zip whose CSV starts with a header', async (market, symbol, interval, y, m, d) => {
-    const rows = await vision.fetchFile(daily({ market, symbol, interval }, y, m, d), createUpstreamStats());
+    const rows = rowsOf(await vision.fetchFile(daily({ market, symbol, interval }, y, m, d), createUpstreamStats()));
     expect(rows).toHaveLength(1440);
     expect(rows).toEqual(expectedKlines(market, symbol, interval, Date.UTC(y, m - 1, d), Date.UTC(y, m - 1, d, 23, 59)));
   });
 
   it('fetches a monthly file and keeps its off-grid candles (spot 1h 2018-02)', async () => {
-    const rows = await vision.fetchFile(monthly(spot1h, 2018, 2), createUpstreamStats());
+    const rows = rowsOf(await vision.fetchFile(monthly(spot1h, 2018, 2), createUpstreamStats()));
     expect(rows).toHaveLength(640);
     expect(rows).toEqual(expectedKlines('spot', 'BTCUSDT', '1h', Date.UTC(2018, 1, 1), Date.UTC(2018, 2, 1) - 1));
     expect(rows!.some((r) => r.open_time === Date.UTC(2018, 1, 9, 9, 28, 14, 789))).toBe(true);
@@ -85,7 +89,7 @@ describe('Vision client', () => {
   });
 
   it('normalizes a µs spot file (2025-07-13) to ms', async () => {
-    const rows = await vision.fetchFile(daily({ market: 'spot', symbol: 'BTCUSDT', interval: '1m' }, 2025, 7, 13), createUpstreamStats());
+    const rows = rowsOf(await vision.fetchFile(daily({ market: 'spot', symbol: 'BTCUSDT', interval: '1m' }, 2025, 7, 13), createUpstreamStats()));
     expect(rows).toHaveLength(1440);
     expect(rows![0]).toMatchObject({ open_time: 1752364800000, close_time: 1752364859999 });
   });
@@ -114,7 +118,7 @@ describe('Vision client', () => {
   it('recovers from one cut download (truncate-zip) by downloading again', async () => {
     fake.inject('BTCUSDT-1h-2022-09-08', { kind: 'truncate-zip' });
     const stats = createUpstreamStats();
-    const rows = await vision.fetchFile(daily(spot1h, 2022, 9, 8), stats);
+    const rows = rowsOf(await vision.fetchFile(daily(spot1h, 2022, 9, 8), stats));
     expect(rows).toHaveLength(24);
     expect(zipRequests()).toHaveLength(2);
     expect(stats.visionFiles).toBe(1);
@@ -129,7 +133,7 @@ describe('Vision client', () => {
 
   it('returns the rows of a file published truncated (its CHECKSUM matches)', async () => {
     fake.inject('BTCUSDT-1m-2022-09-05', { kind: 'truncate-rows', rows: 100 });
-    const rows = await vision.fetchFile(daily({ market: 'um', symbol: 'BTCUSDT', interval: '1m' }, 2022, 9, 5), createUpstreamStats());
+    const rows = rowsOf(await vision.fetchFile(daily({ market: 'um', symbol: 'BTCUSDT', interval: '1m' }, 2022, 9, 5), createUpstreamStats()));
     expect(rows).toHaveLength(100);
   });
 
@@ -184,7 +188,7 @@ describe('REST client', () => {
   it('pages a spot range 1000 rows at a time with inclusive bounds', async () => {
     const range = { startMs: Date.UTC(2019, 0, 1), endMs: Date.UTC(2019, 2, 1) };
     const stats = createUpstreamStats();
-    const rows = await rest.fetchRange(spot1h, range, NOW_MS, stats);
+    const rows = rowsFromColumns(await rest.fetchRange(spot1h, range, NOW_MS, stats));
     expect(rows).toEqual(expectedKlines('spot', 'BTCUSDT', '1h', range.startMs, range.endMs - 1));
     expect(rows).toHaveLength(1416);
     expect(fake.requests.map((r) => r.query)).toEqual([
@@ -198,7 +202,7 @@ describe('REST client', () => {
     const dataset: Dataset = { market: 'um', symbol: 'BTCUSDT', interval: '1m' };
     const range = { startMs: Date.UTC(2022, 4, 4), endMs: Date.UTC(2022, 4, 7) };
     const stats = createUpstreamStats();
-    const rows = await rest.fetchRange(dataset, range, NOW_MS, stats);
+    const rows = rowsFromColumns(await rest.fetchRange(dataset, range, NOW_MS, stats));
     expect(rows).toHaveLength(4320);
     expect(rows).toEqual(expectedKlines('um', 'BTCUSDT', '1m', range.startMs, range.endMs - 1));
     expect(fake.requests).toHaveLength(9); // 8 × 499 + 328
@@ -209,7 +213,7 @@ describe('REST client', () => {
   it('drops the unfinished candle and asks nothing after now', async () => {
     const now = Date.UTC(2019, 0, 1, 10, 30);
     fake.setNow(now);
-    const rows = await rest.fetchRange(spot1h, { startMs: Date.UTC(2019, 0, 1), endMs: Date.UTC(2019, 0, 2) }, now, createUpstreamStats());
+    const rows = rowsFromColumns(await rest.fetchRange(spot1h, { startMs: Date.UTC(2019, 0, 1), endMs: Date.UTC(2019, 0, 2) }, now, createUpstreamStats()));
     expect(rows.map((r) => r.open_time)).toEqual(Array.from({ length: 10 }, (_, h) => Date.UTC(2019, 0, 1, h)));
     expect(fake.requests).toHaveLength(1);
     expect(Number(fake.requests[0]!.query.endTime)).toBeLessThan(now);
@@ -229,7 +233,7 @@ describe('REST client', () => {
   it('cuts COIN-M ranges into windows of at most 200 days', async () => {
     const dataset: Dataset = { market: 'cm', symbol: 'BTCUSD_PERP', interval: '1d' };
     const range = { startMs: Date.UTC(2022, 0, 1), endMs: Date.UTC(2023, 3, 1) }; // 455 days
-    const rows = await rest.fetchRange(dataset, range, NOW_MS, createUpstreamStats());
+    const rows = rowsFromColumns(await rest.fetchRange(dataset, range, NOW_MS, createUpstreamStats()));
     expect(rows).toEqual(expectedKlines('cm', 'BTCUSD_PERP', '1d', range.startMs, range.endMs - 1));
     expect(rows.length).toBeGreaterThan(0);
     const windows = fake.requests.map((r) => ({ start: Number(r.query.startTime), end: Number(r.query.endTime) }));
@@ -264,7 +268,7 @@ describe('REST client', () => {
   it('recovers from a reset connection', async () => {
     fake.inject('/api/v3/klines', { kind: 'reset' });
     const stats = createUpstreamStats();
-    const rows = await rest.fetchRange(spot1h, { startMs: Date.UTC(2019, 0, 1), endMs: Date.UTC(2019, 0, 2) }, NOW_MS, stats);
+    const rows = rowsFromColumns(await rest.fetchRange(spot1h, { startMs: Date.UTC(2019, 0, 1), endMs: Date.UTC(2019, 0, 2) }, NOW_MS, stats));
     expect(rows).toHaveLength(24);
     expect(fake.requests).toHaveLength(2);
     expect(stats).toMatchObject({ restRequests: 2, restWeight: 4 });

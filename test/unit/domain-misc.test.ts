@@ -10,6 +10,7 @@ import { parseTime } from '../../lib/domain/time.ts';
 import { canonicalKey, granularityFor, partKey, periodOf, periodsInRange } from '../../lib/domain/periods.ts';
 import { datasetId, KLINE_COLUMNS, mergeKlines, validateKlines, type Dataset, type Kline } from '../../lib/domain/kline.ts';
 import { INTERVALS } from '../../lib/domain/intervals.ts';
+import { columnsFromRows, validateKlineColumns } from '../../lib/domain/kline-columns.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const realData = path.resolve(repoRoot, '../shared/data/binance-real');
@@ -236,6 +237,33 @@ describe('validateKlines', () => {
   it('names the first bad row', () => {
     const error = thrown(() => validateKlines(withRow(3, { volume: -1 }), 'f')) as DataValidationError;
     expect(error.details).toEqual({ row: 3, open_time: base[3]!.open_time });
+  });
+
+  it('validateKlineColumns accepts the real files validateKlines accepts', () => {
+    expect(() => validateKlineColumns(columnsFromRows(december2020), 'BTCUSDT-1h-2020-12')).not.toThrow();
+    expect(() => validateKlineColumns(columnsFromRows([]), 'empty')).not.toThrow();
+  });
+
+  it.each<[string, Kline[]]>([
+    ['unsorted rows', [base[1]!, base[0]!, base[2]!]],
+    ['a duplicate open_time', [base[0]!, base[1]!, { ...base[1]!, close: base[1]!.low }]],
+    ['a NaN price', withRow(2, { close: Number.NaN })],
+    ['an infinite high', withRow(2, { high: Number.POSITIVE_INFINITY })],
+    ['an infinite volume', withRow(2, { volume: Number.POSITIVE_INFINITY })],
+    ['an infinite close_time', withRow(2, { close_time: Number.POSITIVE_INFINITY })],
+    ['a fractional trades count', withRow(2, { trades: 1.5 })],
+    ['a fractional open_time', withRow(2, { open_time: base[2]!.open_time + 0.5 })],
+    ['high below low', withRow(2, { high: base[2]!.low - 1 })],
+    ['open below low', withRow(2, { open: base[2]!.low - 1 })],
+    ['close outside [low, high]', withRow(2, { close: base[2]!.high + 1 })],
+    ['a negative quote volume', withRow(4, { quote_volume: -1 })],
+    ['negative trades', withRow(2, { trades: -1 })],
+  ])('validateKlineColumns rejects %s with the message and details of validateKlines', (_name, rows) => {
+    const expected = thrown(() => validateKlines(rows, 'test file')) as DataValidationError;
+    const error = thrown(() => validateKlineColumns(columnsFromRows(rows), 'test file')) as DataValidationError;
+    expect(error).toBeInstanceOf(DataValidationError);
+    expect(error.message).toBe(expected.message);
+    expect(error.details).toEqual(expected.details);
   });
 });
 

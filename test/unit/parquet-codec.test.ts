@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { DataValidationError } from '../../lib/domain/errors.ts';
 import { KLINE_COLUMNS, type Kline } from '../../lib/domain/kline.ts';
 import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
-import { decodeKlineColumns, decodeKlines, encodeKlines } from '../../lib/store/parquet-codec.ts';
+import { columnsFromRows, rowsFromColumns, sliceColumns } from '../../lib/domain/kline-columns.ts';
+import { decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines } from '../../lib/store/parquet-codec.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const realCsv = path.resolve(repoRoot, '../shared/data/binance-real/csv');
@@ -221,5 +222,22 @@ describe('parquet codec edge cases', () => {
 
   it('refuses bytes that are not Parquet with DataValidationError', async () => {
     await expect(decodeKlines(new TextEncoder().encode('open_time,open\n1,2\n'))).rejects.toBeInstanceOf(DataValidationError);
+  });
+
+  it('encodeKlineColumns writes the bytes of encodeKlines, also from a view into larger buffers', async () => {
+    const rows = readReal(UM_5M_2022_04);
+    const columns = columnsFromRows(rows);
+    expect(Buffer.from(encodeKlineColumns(columns)).equals(encodeKlines(rows))).toBe(true);
+    const view = sliceColumns(columns, 7, 300);
+    const bytes = encodeKlineColumns(view);
+    expect(Buffer.from(bytes).equals(encodeKlines(rows.slice(7, 300)))).toBe(true);
+    expect(rowsFromColumns(await decodeKlineColumns(bytes))).toEqual(rows.slice(7, 300));
+  });
+
+  it('encodeKlineColumns refuses a non-integer trades count with DataValidationError naming the row', () => {
+    const columns = columnsFromRows(readReal(SPOT_1H_2020_12).slice(0, 3));
+    columns.trades[2] = 1.5;
+    expect(() => encodeKlineColumns(columns)).toThrow(DataValidationError);
+    expect(() => encodeKlineColumns(columns)).toThrow(/row 2/);
   });
 });

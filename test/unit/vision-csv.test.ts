@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataValidationError } from '../../lib/domain/errors.ts';
 import { KLINE_COLUMNS, validateKlines, type Kline } from '../../lib/domain/kline.ts';
-import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
+import { rowsFromColumns } from '../../lib/domain/kline-columns.ts';
+import { parseVisionCsv, parseVisionCsvBytes, parseVisionCsvColumns } from '../../lib/sources/vision-csv.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const realCsv = path.resolve(repoRoot, '../shared/data/binance-real/csv');
@@ -142,5 +143,36 @@ describe('parseVisionCsv round-trips generated files', () => {
       }));
       expect(parseVisionCsv(text, 'generated')).toEqual(expected);
     }), { numRuns: 300 });
+  });
+});
+
+describe('parseVisionCsvColumns and parseVisionCsvBytes', () => {
+  it.each([SPOT_1M_2025, UM_1M_2023_HEADER, SPOT_1H_2018_02])('give the rows of parseVisionCsv as columns for %s', (relative) => {
+    const text = read(relative);
+    const expected = parseVisionCsv(text, relative);
+    const columns = parseVisionCsvColumns(text, relative);
+    expect(columns.length).toBe(expected.length);
+    for (const name of KLINE_COLUMNS) {
+      expect(columns[name]).toBeInstanceOf(Float64Array);
+      expect(Array.from(columns[name])).toEqual(expected.map((row) => row[name]));
+    }
+    // The unzipped bytes, CRLF and behind a UTF-8 byte order mark, parse to the same rows.
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text.replace(/\n/g, '\r\n'), 'latin1')]);
+    expect(rowsFromColumns(parseVisionCsvBytes(new Uint8Array(bytes), relative))).toEqual(expected);
+  });
+
+  it('grows its buffers past a misleading first line', () => {
+    const lines = read(SPOT_1H_2020_12).trimEnd().split('\n');
+    // A long first line makes the size estimate far too small.
+    const first = lines[0]!.replace(/,0$/, `,${'0'.repeat(5000)}`);
+    const columns = parseVisionCsvColumns([first, ...lines.slice(1)].join('\n'), 'padded');
+    expect(columns.length).toBe(lines.length);
+    expect(columns.open_time[lines.length - 1]).toBe(Number(lines.at(-1)!.split(',')[0]));
+  });
+
+  it('names the file and line of a bad line in the bytes, decoded as latin1', () => {
+    const good = '1681516800000,30453.00,30455.00,30446.40,30452.40,174.120,1681516859999,5301913.57520,1884,83.714,2549037.25020,0';
+    const bytes = Buffer.from(`${good}\n${good.replace('174.120', '17\xb5')}\n`, 'latin1');
+    expect(() => parseVisionCsvBytes(bytes, 'f.csv')).toThrowError(/^f\.csv: line 2 has a non-numeric field 6: "17µ"/);
   });
 });

@@ -2,7 +2,7 @@
  * Ingest benchmarks.
  * - `benchIngestPipeline`: the Vision file pipeline in-process, one file after another, the way
  *   vision-client.ts and the service run it: sha256 check against the CHECKSUM, unzip
- *   (readSingleCsvMember: yauzl, native zlib, latin1 text), parseVisionCsvColumns,
+ *   (readSingleCsvMember: yauzl + native inflateRawSync, bytes), parseVisionCsvBytes,
  *   validateKlineColumns, then KlineCache.appendColumns (Parquet encode from the columns, atomic
  *   file write, coverage index update under its lock) into a fresh local cache.
  * - `benchServiceCold`: one cold `service.getKlines` through HTTP from the bench Vision server
@@ -13,7 +13,7 @@ import type { Dataset } from '../lib/domain/kline.ts';
 import { validateKlineColumns } from '../lib/domain/kline-columns.ts';
 import type { Range } from '../lib/domain/ranges.ts';
 import type { KlinesService, KlinesStats } from '../lib/service/klines-service.ts';
-import { parseVisionCsvColumns } from '../lib/sources/vision-csv.ts';
+import { parseVisionCsvBytes } from '../lib/sources/vision-csv.ts';
 import { readSingleCsvMember } from '../lib/sources/zip-member.ts';
 import { createFsCoverageIndex } from '../lib/store/fs-coverage-index.ts';
 import { createFsObjectStore } from '../lib/store/fs-object-store.ts';
@@ -56,7 +56,7 @@ export async function benchIngestPipeline(files: readonly GeneratedFile[], cache
     });
     const zip = Buffer.from(file.zip.buffer, file.zip.byteOffset, file.zip.length);
     const text = await stage('unzip', () => readSingleCsvMember(zip, file.name));
-    const klines = await stage('parse', () => parseVisionCsvColumns(text, file.name));
+    const klines = await stage('parse', () => parseVisionCsvBytes(text, file.name));
     await stage('validate', () => validateKlineColumns(klines, file.name));
     await stage('appendColumns', () => cache.appendColumns(file.dataset, klines, [{ startMs: file.startMs, endMs: file.endMs }], ['vision']));
     rows += klines.length;

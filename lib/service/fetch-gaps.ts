@@ -8,7 +8,7 @@ import type { LimitFunction } from 'p-limit';
 import { KlinesError, UpstreamError } from '../domain/errors.ts';
 import type { Dataset } from '../domain/kline.ts';
 import { columnsInRange, uniformSources, type KlineColumns, type SourcedColumns } from '../domain/kline-columns.ts';
-import { formatRange, type Range } from '../domain/ranges.ts';
+import { formatRange, subtractRanges, type Range } from '../domain/ranges.ts';
 import type { KlineCache } from '../store/kline-cache.ts';
 import type { RestSource, UpstreamStats, VisionSource } from '../sources/types.ts';
 import { completionFetch, fallbackFetches, type Fetch, type SourceMode } from './plan.ts';
@@ -74,12 +74,14 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
         return;
       }
       const { columns } = result;
-      await deps.cache.appendColumns(dataset, columns, result.answered, [result.origin]);
-      fresh.push({ columns, sources: uniformSources(columns.length, result.origin), answered: result.answered });
       const lastOpenTime = columns.length > 0 ? columns.open_time[columns.length - 1] : undefined;
-      const completion = result.origin === 'vision' && source !== 'vision'
-        ? completionFetch(fetch.range, lastOpenTime, dataset.interval) : undefined;
-      if (completion) await schedule([completion]);
+      const completion = result.origin === 'vision' ? completionFetch(fetch.range, lastOpenTime, dataset.interval) : undefined;
+      // A short file answers only up to its last row: the tail stays a gap until REST answers it
+      // (with `source: 'vision'` it stays a gap, so a later request can complete it).
+      const answered = completion ? subtractRanges(result.answered, [completion.range]) : result.answered;
+      await deps.cache.appendColumns(dataset, columns, answered, [result.origin]);
+      fresh.push({ columns, sources: uniformSources(columns.length, result.origin), answered });
+      if (completion && source !== 'vision') await schedule([completion]);
     } catch (error) {
       if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
       failures.push({ range: fetch.range, error });

@@ -13,7 +13,7 @@ export const OUTPUT_FORMATS = ['csv', 'json', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Rows per text chunk when an answer is written piece by piece. */
-const CHUNK_ROWS = 16_384;
+const CHUNK_ROWS = 1_024;
 
 /** CSV text with a header row; `withSource` adds a `source` column (cache|vision|rest). */
 export function formatCsv(rows: readonly SourcedKline[], withSource: boolean): string {

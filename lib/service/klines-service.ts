@@ -14,7 +14,7 @@ import {
 } from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
-import type { KlineCache } from '../store/kline-cache.ts';
+import { MAX_OPEN_PARTS, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
 import { fetchGaps, type FetchFailure } from './fetch-gaps.ts';
@@ -111,6 +111,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     stats.gaps = firstPlan.gaps.length;
     stats.fetchesPlanned = firstPlan.fetches.length;
     const cachedColumns = Promise.all(firstPlan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
+    cachedColumns.catch(() => undefined); // awaited (and its error thrown) after the fetches
     let have: Range[] = [...firstPlan.cached];
     const fresh: SourcedColumns[] = [];
     const failures: FetchFailure[] = [];
@@ -181,15 +182,17 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   }
 
   /**
-   * Compacts, under their leases, the closed and fully covered periods that have parts: the
-   * periods this request appended to, and those the first index read showed with parts.
+   * Compacts, under their leases, the periods this request appended to and those the first index
+   * read showed with parts to compact: closed, fully covered periods into their canonical file,
+   * open periods with more than MAX_OPEN_PARTS parts into one merged part.
    */
   async function compactClosedPeriods(dataset: Dataset, records: readonly PeriodRecord[], touched: ReadonlySet<string>, requested: Range, closedEndMs: number, owner: string): Promise<void> {
     const byPeriod = new Map(records.map((r) => [r.period, r]));
     const candidates: Period[] = periodsInRange(requested, granularityFor(dataset.interval)).filter((p) => {
-      if (p.range.endMs > closedEndMs) return false;
       const record = byPeriod.get(p.key);
-      return touched.has(p.key) || (record !== undefined && record.parts.length > 0 && coversRange(record.covered, p.range));
+      if (touched.has(p.key)) return true; // compact() decides: canonical file, merged parts, or nothing
+      return record !== undefined && record.parts.length > 0
+        && ((p.range.endMs <= closedEndMs && coversRange(record.covered, p.range)) || record.parts.length > MAX_OPEN_PARTS);
     });
     if (candidates.length === 0) return;
     const held = await acquireLeases(deps.leases, datasetId(dataset), candidates.map((p) => p.key), owner, leaseTtlMs);
@@ -240,7 +243,8 @@ function gapError(dataset: Dataset, failures: readonly FetchFailure[]): Upstream
   const ranges = normalizeRanges(failures.map((f) => f.range));
   const first = failures[0]!.error;
   const reason = first instanceof Error ? first.message : String(first);
-  const code = first instanceof KlinesError ? first.code : 'UPSTREAM_FAILED';
+  // The caller's code says which side failed; a lost index race or store error is not an upstream's.
+  const code = first instanceof KlinesError && first.code !== 'CONFLICT' ? first.code : 'UPSTREAM_FAILED';
   return new UpstreamError(
     `${dataset.symbol} ${dataset.interval} (${dataset.market}): could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`,
     { cause: first, code, details: { ranges, failures: failures.length } },

@@ -10,7 +10,7 @@ import { validateKlineColumns, type KlineColumns } from '../domain/kline-columns
 import { formatRange, type Range } from '../domain/ranges.ts';
 import { createHttpClient, type HttpClient } from './http-client.ts';
 import type { UpstreamStats, VisionFileRequest, VisionSource } from './types.ts';
-import { parseVisionCsvColumns } from './vision-csv.ts';
+import { parseVisionCsvBytes } from './vision-csv.ts';
 import { visionFileRange, visionFileUrl } from './vision-url.ts';
 
 /** Configuration of the Vision client. */
@@ -112,7 +112,7 @@ function sha256(bytes: Uint8Array): string {
 /** Unzips, parses and validates one verified archive, into columns. */
 async function readRows(zip: Buffer, url: string, range: Range): Promise<KlineColumns> {
   const context = `vision: ${url}`;
-  const columns = parseVisionCsvColumns(await readSingleCsvMember(zip, context), context);
+  const columns = parseVisionCsvBytes(await readSingleCsvMember(zip, context), context);
   validateKlineColumns(columns, context);
   const times = columns.open_time;
   for (const openTime of columns.length > 0 ? [times[0]!, times[columns.length - 1]!] : []) {

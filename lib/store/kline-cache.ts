@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import { ConflictError, DataValidationError, StoreError } from '../domain/errors.ts';
 import { datasetId, mergeKlines, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, formatRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { coversRange, formatRange, intersectRanges, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
 import {
   columnsFromRows, columnsInRange, concatColumns, concatDisjoint, emptyColumns, rowsFromColumns, type KlineColumns,
@@ -45,7 +45,8 @@ export interface KlineCache {
   /**
    * Compacts each period that is closed (`range.endMs <= closedEndMs`), fully covered and has
    * parts: canonical + parts merged into the canonical object, the index switched to it, then
-   * the superseded parts deleted. A lost race is not an error.
+   * the superseded parts deleted. A period that is open or partly covered and has more than
+   * MAX_OPEN_PARTS parts gets them merged into one new part instead. A lost race is not an error.
    */
   compact(dataset: Dataset, periods: readonly Period[], closedEndMs: number): Promise<void>;
 }
@@ -54,6 +55,8 @@ export interface KlineCache {
 const MAX_UPDATE_TRIES = 20;
 /** Compaction attempts per period; a period still racing after them is left for the next run. */
 const MAX_COMPACT_TRIES = 5;
+/** Parts an open period may gather before they are merged into one (see mergeOpenParts). */
+export const MAX_OPEN_PARTS = 16;
 /** Periods written or read at once. */
 const PERIOD_CONCURRENCY = 4;
 
@@ -133,15 +136,20 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     try {
       await updateRecord(id, period, (current) => {
         const nextCovered = unionRanges(current?.covered ?? [], covered);
-        if (!ref && current && sameRanges(nextCovered, current.covered)) return undefined;
+        // Already recorded: a retried write whose first attempt succeeded must not list the part twice.
+        const recorded = ref !== undefined && (current?.parts ?? []).some((part) => part.key === ref.key);
+        if ((!ref || recorded) && current && sameRanges(nextCovered, current.covered)) return undefined;
         return {
           datasetId: id, period: period.key, granularity: period.granularity, covered: nextCovered,
-          parts: ref ? [...(current?.parts ?? []), ref] : current?.parts ?? [], canonical: current?.canonical,
+          parts: ref && !recorded ? [...(current?.parts ?? []), ref] : current?.parts ?? [], canonical: current?.canonical,
         };
       });
     } catch (error) {
-      // The index never pointed at the part, so no reader can need it.
-      if (ref && error instanceof ConflictError) await store.delete(ref.key).catch(() => undefined);
+      // Delete the part only when the index surely does not point at it, so no reader can need it.
+      if (ref && error instanceof ConflictError) {
+        const latest = await queryOne(id, period.key).catch(() => undefined);
+        if (latest && !latest.parts.some((part) => part.key === ref.key)) await store.delete(ref.key).catch(() => undefined);
+      }
       throw error;
     }
   };
@@ -155,7 +163,11 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     const key = canonicalKey(dataset, period);
     for (let attempt = 1; attempt <= MAX_COMPACT_TRIES; attempt++) {
       const record = await queryOne(id, period.key);
-      if (!record || record.parts.length === 0 || period.range.endMs > closedEndMs || !coversRange(record.covered, period.range)) return;
+      if (!record || record.parts.length === 0) return;
+      if (period.range.endMs > closedEndMs || !coversRange(record.covered, period.range)) {
+        if (record.parts.length > MAX_OPEN_PARTS && !(await mergeOpenParts(dataset, period, record))) continue;
+        return;
+      }
       const current = await store.get(key);
       const parts = await readRecordPieces({ ...record, canonical: undefined }, period.range);
       if (!Array.isArray(parts)) continue; // someone compacted it meanwhile: look again
@@ -176,6 +188,26 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     }
   };
 
+  /**
+   * An open (or partly covered) period keeps growing by parts, one per refresh near "now"; past
+   * MAX_OPEN_PARTS they are merged into one new immutable part, so its index item stays small
+   * (DynamoDB's 400 KB item limit) and a read needs few GETs. Returns false on a lost race.
+   */
+  const mergeOpenParts = async (dataset: Dataset, period: Period, record: PeriodRecord): Promise<boolean> => {
+    const pieces = await readRecordPieces({ ...record, canonical: undefined }, period.range);
+    if (!Array.isArray(pieces)) return false;
+    const merged = await writeObject(partKey(dataset, period, newPartId()), mergePieces(pieces), record.parts.flatMap((part) => part.sources));
+    try {
+      await index.put({ ...record, parts: [merged], version: record.version + 1 });
+    } catch (error) {
+      await store.delete(merged.key).catch(() => undefined);
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+    await Promise.all(record.parts.map((part) => store.delete(part.key)));
+    return true;
+  };
+
   const readColumns = async (dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns> => {
     const id = datasetId(dataset);
     const relevant = [...records]
@@ -186,7 +218,15 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
       const first = await readRecordColumns(record, range);
       if (!('missing' in first)) return first;
       const fresh = await queryOne(id, record.period);
-      const second = fresh ? await readRecordColumns(fresh, range) : first;
+      // A period whose coverage shrank meanwhile (`klines repair` dropped it) must not be served
+      // as empty: that would be a partial answer passed off as complete.
+      const stillCovered = fresh !== undefined && subtractRanges(intersectRanges(record.covered, [range]), fresh.covered).length === 0;
+      if (!stillCovered) {
+        throw new StoreError(`kline cache: ${id} ${record.period} was dropped from the cache while being read (a repair?); ask again to fetch it anew`, {
+          details: { datasetId: id, period: record.period },
+        });
+      }
+      const second = await readRecordColumns(fresh, range);
       if (!('missing' in second)) return second;
       throw new StoreError(`kline cache: object ${second.missing} of ${id} ${record.period} is missing or changed, even after re-reading the index`, {
         details: { key: second.missing, datasetId: id, period: record.period },

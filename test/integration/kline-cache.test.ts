@@ -19,7 +19,7 @@ import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
 import { decodeKlines } from '../../lib/store/parquet-codec.ts';
 import { createFsCoverageIndex } from '../../lib/store/fs-coverage-index.ts';
 import { createFsObjectStore } from '../../lib/store/fs-object-store.ts';
-import { createKlineCache, type KlineCache } from '../../lib/store/kline-cache.ts';
+import { createKlineCache, MAX_OPEN_PARTS, type KlineCache } from '../../lib/store/kline-cache.ts';
 import type { CoverageIndex, ObjectStore } from '../../lib/store/types.ts';
 import type { WorkerJob } from '../helpers/cache-append-worker.ts';
 
@@ -134,6 +134,20 @@ describe('kline cache (fs)', () => {
     const [record] = await cache.readCoverage(dataset, DEC.range);
     expect(record!.canonical).toBeUndefined();
     expect(await partKeys()).toHaveLength(2);
+  });
+
+  it('merges the parts of an open period into one new part once there are more than MAX_OPEN_PARTS', async () => {
+    const pieces = splitRange(DEC.range, MAX_OPEN_PARTS + 1).slice(0, MAX_OPEN_PARTS + 1);
+    for (const piece of pieces) await appendRows(cache, dataset, inRange(decRows, piece), [piece], ['rest']);
+    const before = await partKeys();
+    expect(before).toHaveLength(pieces.length);
+    await cache.compact(dataset, [DEC], DEC.range.startMs); // the period is still open
+    const [record] = await cache.readCoverage(dataset, DEC.range);
+    expect(record!.canonical).toBeUndefined();
+    expect(record!.parts).toHaveLength(1);
+    expect(await partKeys()).toEqual([record!.parts[0]!.key]);
+    expect(before).not.toContain(record!.parts[0]!.key);
+    expect(await cache.readRows(dataset, [record!], DEC.range)).toEqual(inRange(decRows, DEC.range));
   });
 
   it('merges later parts into an existing canonical file on the next compaction', async () => {

@@ -122,6 +122,19 @@ describe('fallbacks and bad files', () => {
     expect(answer.rows.map((row) => row.source)).toEqual([...Array(10).fill('vision'), ...Array(14).fill('rest')]);
   });
 
+  it('a short file whose REST completion fails leaves its tail a gap, completed by the next request', async () => {
+    fake.inject(day, { kind: 'truncate-rows', rows: 10 });
+    fake.inject('/api/v3/klines', { kind: 'status', status: 400, body: '{"code":-1100,"msg":"Illegal characters found in a parameter."}' });
+    const service = serviceAt('2020-12-15T10:30:00Z');
+    const failed = await get(service, BTC_1H, '2020-12-05T00:00:00Z', '2020-12-05T23:00:00Z').catch((e: unknown) => e);
+    expect((failed as Error).message).toContain('[2020-12-05T09:00:00.001Z, 2020-12-06T00:00:00.000Z)');
+    fake.clearRequests();
+    const retry = await get(service, BTC_1H, '2020-12-05T00:00:00Z', '2020-12-05T23:00:00Z');
+    expect(fake.requests.map((r) => r.kind)).toEqual(['rest']);
+    expect(withoutSource(retry.rows)).toEqual(expectedKlines('spot', 'BTCUSDT', '1h', t('2020-12-05'), t('2020-12-05T23:00:00Z')));
+    expect(retry.rows.map((row) => row.source)).toEqual([...Array(10).fill('cache'), ...Array(14).fill('rest')]);
+  });
+
   it('an upstream failure that leaves a gap fails the request, names the range, and keeps what was fetched', async () => {
     fake.inject('/api/v3/klines', { kind: 'status', status: 400, body: '{"code":-1100,"msg":"Illegal characters found in a parameter."}' });
     const service = serviceAt('2020-12-15T10:30:00Z');

@@ -50,7 +50,7 @@ function reportError(error: unknown): number {
   }
   if (error instanceof KlinesError) {
     process.stderr.write(`klines: ${error.message}\n`);
-    return error.code === 'INVALID_INPUT' ? 2 : 1;
+    return error.code === 'INVALID_INPUT' || error.code === 'UNKNOWN_SYMBOL' ? 2 : 1;
   }
   process.stderr.write(`klines: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 1;

@@ -23,6 +23,11 @@ export interface Config {
   readonly index: { readonly kind: 'fs' } | { readonly kind: 'dynamodb'; readonly table: string };
   /** Lease length for gap fetches (`KLINES_LEASE_TTL_MS`, default 60 s): how long a crashed worker can block others. */
   readonly leaseTtlMs: number;
+  /**
+   * How long a request waits for periods another worker is filling before it fails naming them
+   * (`KLINES_LEASE_WAIT_MS`, default 120 s; the HTTP Lambda sets it below API Gateway's 30 s).
+   */
+  readonly leaseWaitMs: number;
   /** AWS settings (the SDK's standard variables): `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`. */
   readonly aws: {
     readonly region: string | undefined; readonly s3Endpoint: string | undefined; readonly dynamodbEndpoint: string | undefined;
@@ -68,7 +73,7 @@ export const DEFAULT_URLS = {
  * `KLINES_CACHE_DIR` (default `$XDG_CACHE_HOME/klines`, else `~/.cache/klines`),
  * `BINANCE_VISION_URL`, `BINANCE_SPOT_API_URL`, `BINANCE_UM_API_URL`, `BINANCE_CM_API_URL`,
  * `KLINES_NOW` (ISO-8601 or epoch ms), `KLINES_STORE` (`s3://bucket/prefix`), `KLINES_INDEX`
- * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`;
+ * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `KLINES_LEASE_WAIT_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`;
  * for the Lambda handlers: `KLINES_RESULTS`, `KLINES_INLINE_LIMIT_BYTES`, `KLINES_WATCHLIST`,
  * `KLINES_WATCHLIST_S3`, `KLINES_REFRESH_SINCE`, `KLINES_REFRESH_QUEUE_URL`, `AWS_ENDPOINT_URL_SQS`,
  * `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`.
@@ -85,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cmApiUrl: readUrl(env, 'BINANCE_CM_API_URL', DEFAULT_URLS.cmApiUrl),
     nowMs: env.KLINES_NOW ? parseTime(env.KLINES_NOW, 'KLINES_NOW') : undefined,
     leaseTtlMs: readPositiveInteger(env, 'KLINES_LEASE_TTL_MS', 60_000),
+    leaseWaitMs: readPositiveInteger(env, 'KLINES_LEASE_WAIT_MS', 120_000),
     store,
     index: parseIndex(env.KLINES_INDEX),
     aws: {

@@ -65,5 +65,6 @@ export function createServiceFromConfig(config: Config, handles: CacheHandles = 
     rest: createRestClient({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
     nowMs: () => config.nowMs ?? Date.now(),
     leaseTtlMs: config.leaseTtlMs,
+    leaseWaitMs: config.leaseWaitMs,
   });
 }

@@ -9,6 +9,7 @@ export type KlinesErrorCode =
   | 'INVALID_INPUT'
   | 'UPSTREAM_FAILED'
   | 'UPSTREAM_REJECTED'
+  | 'UNKNOWN_SYMBOL'
   | 'RATE_LIMITED'
   | 'CHECKSUM_MISMATCH'
   | 'INVALID_DATA'

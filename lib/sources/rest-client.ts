@@ -121,6 +121,9 @@ async function fetchPage(http: HttpClient, context: PageContext, startTime: numb
   return parseKlinesBody(response.body.toString('utf8'), `REST ${context.endpoint} ${dataset.symbol} ${dataset.interval} startTime=${startTime}`);
 }
 
+/** Binance's error code for an unknown symbol. */
+const INVALID_SYMBOL = -1121;
+
 /** Rewrites an HttpClient failure into a message that names the endpoint, dataset and range. */
 function describeFailure(error: unknown, context: PageContext): unknown {
   if (!(error instanceof UpstreamError)) return error;
@@ -130,9 +133,13 @@ function describeFailure(error: unknown, context: PageContext): unknown {
   if (error.code === 'UPSTREAM_REJECTED') {
     const binance = parseBinanceError(error.details.body);
     const reason = binance ? `${binance.code} ${binance.msg}` : `HTTP ${String(error.details.status)}`;
-    return new UpstreamError(`REST ${endpoint}: Binance rejected ${what}: ${reason}`, {
-      code: 'UPSTREAM_REJECTED', cause: error, details: { ...details, binanceCode: binance?.code, binanceMsg: binance?.msg },
-    });
+    // -1121 "Invalid symbol." is the caller's mistake, not an upstream failure (Binance API
+    // docs, error codes; real body in SOURCES.md): its own code lets the HTTP edge answer 404.
+    const code = binance?.code === INVALID_SYMBOL ? 'UNKNOWN_SYMBOL' : 'UPSTREAM_REJECTED';
+    const message = code === 'UNKNOWN_SYMBOL'
+      ? `REST ${endpoint}: Binance has no ${dataset.market} symbol ${dataset.symbol} (${reason})`
+      : `REST ${endpoint}: Binance rejected ${what}: ${reason}`;
+    return new UpstreamError(message, { code, cause: error, details: { ...details, binanceCode: binance?.code, binanceMsg: binance?.msg } });
   }
   const code = error.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'UPSTREAM_FAILED';
   return new UpstreamError(`REST ${endpoint}: ${what} ${formatRange(range)} failed: ${error.message}`, { code, cause: error, details });

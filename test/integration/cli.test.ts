@@ -104,9 +104,9 @@ describe('klines get', () => {
     expect(fake.requests).toEqual([]);
   });
 
-  it('an invalid symbol upstream exits 1 naming the range and Binance\'s message', async () => {
+  it('a symbol Binance does not have exits 2 naming the range and Binance\'s message', async () => {
     const result = await klines(['get', 'NOSUCHPAIR', '1h', '--start', '2020-12-14T00:00:00Z', '--end', '2020-12-14T05:00:00Z']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('-1121');
     expect(result.stderr).toContain('2020-12-14T00:00:00.000Z');
   });

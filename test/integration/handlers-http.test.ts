@@ -183,11 +183,15 @@ describe('on S3 and DynamoDB (s3rver, dynalite)', () => {
     expect(listed.Contents?.map((o) => o.Key!.split('.').pop()).sort()).toEqual(['csv', 'json', 'parquet']);
   });
 
-  it('keeps the error contract: 400 explained, 502 naming the range', async () => {
+  it('keeps the error contract: 400 explained, 404 for an unknown symbol, 502 naming the range', async () => {
     const bad = await klines(httpApiEvent('/klines', { symbol: 'BTCUSDT', interval: '1h', start: '2020-12-01', format: 'xlsx' }), lambdaContext());
     expect(bad.statusCode).toBe(400);
     expect(json(bad).error.message).toContain('format must be json or csv');
-    const upstream = await klines(httpApiEvent('/klines', { symbol: 'NOSUCHPAIR', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T01:00:00Z' }), lambdaContext());
+    const unknown = await klines(httpApiEvent('/klines', { symbol: 'NOSUCHPAIR', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T01:00:00Z' }), lambdaContext());
+    expect(unknown.statusCode).toBe(404);
+    expect(json(unknown).error).toMatchObject({ code: 'UNKNOWN_SYMBOL', ranges: [{ startMs: t('2020-12-14T00:00:00Z'), endMs: t('2020-12-14T02:00:00Z') }] });
+    fake.inject('/api/v3/klines', { kind: 'status', status: 400, body: '{"code":-1100,"msg":"Illegal characters found in a parameter."}' });
+    const upstream = await klines(httpApiEvent('/klines', { symbol: 'ETHBTC', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T01:00:00Z' }), lambdaContext());
     expect(upstream.statusCode).toBe(502);
     expect(json(upstream).error).toMatchObject({ code: 'UPSTREAM_REJECTED', ranges: [{ startMs: t('2020-12-14T00:00:00Z'), endMs: t('2020-12-14T02:00:00Z') }] });
   });

@@ -73,12 +73,23 @@ describe('GET /klines', () => {
     expect(fake.requests).toEqual([]);
   });
 
-  it('502 naming the failed range when an upstream fails', async () => {
+  it('404 naming the range for a symbol Binance does not have', async () => {
     const response = await invoke({ symbol: 'NOSUCHPAIR', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T05:00:00Z' });
-    expect(response.statusCode).toBe(502);
+    expect(response.statusCode).toBe(404);
     const body = JSON.parse(response.body!);
-    expect(body.error.code).toBe('UPSTREAM_REJECTED');
+    expect(body.error.code).toBe('UNKNOWN_SYMBOL');
     expect(body.error.message).toContain('-1121');
     expect(body.error.ranges).toEqual([{ startMs: t('2020-12-14T00:00:00Z'), endMs: t('2020-12-14T06:00:00Z') }]);
   });
+
+  it('502 naming the failed range when an upstream fails', async () => {
+    fake.inject('/api/v3/klines', { kind: 'status', status: 400, body: '{"code":-1100,"msg":"Illegal characters found in a parameter."}' });
+    const response = await invoke({ symbol: 'ETHBTC', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T05:00:00Z' });
+    expect(response.statusCode).toBe(502);
+    const body = JSON.parse(response.body!);
+    expect(body.error.code).toBe('UPSTREAM_REJECTED');
+    expect(body.error.message).toContain('-1100');
+    expect(body.error.ranges).toEqual([{ startMs: t('2020-12-14T00:00:00Z'), endMs: t('2020-12-14T06:00:00Z') }]);
+  });
+
 });

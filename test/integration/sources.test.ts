@@ -219,13 +219,13 @@ describe('REST client', () => {
     expect(Number(fake.requests[0]!.query.endTime)).toBeLessThan(now);
   });
 
-  it('turns -1121 into a clear UPSTREAM_REJECTED without retrying', async () => {
+  it('turns -1121 into a clear UNKNOWN_SYMBOL without retrying', async () => {
     const dataset: Dataset = { market: 'spot', symbol: 'BTCUSDX', interval: '1m' };
     const range = { startMs: Date.UTC(2024, 0, 1), endMs: Date.UTC(2024, 0, 2) };
     const error = await rejection(rest.fetchRange(dataset, range, NOW_MS, createUpstreamStats()));
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(error.code).toBe('UPSTREAM_REJECTED');
-    expect(error.message).toBe('REST /api/v3/klines: Binance rejected BTCUSDX 1m: -1121 Invalid symbol.');
+    expect(error.code).toBe('UNKNOWN_SYMBOL');
+    expect(error.message).toBe('REST /api/v3/klines: Binance has no spot symbol BTCUSDX (-1121 Invalid symbol.)');
     expect(error.details).toMatchObject({ binanceCode: -1121, range });
     expect(fake.requests).toHaveLength(1);
   });

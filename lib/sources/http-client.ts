@@ -74,7 +74,23 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 30_000;
 
+  // After a 429/418 every request to that host waits out Retry-After, not only the one that got
+  // it: requests running in parallel must not keep hammering (DESIGN.md, Upstreams). Per process.
+  const pausedUntilMs = new Map<string, number>();
+  const pauseHost = (url: URL | string | undefined, waitMs: number): void => {
+    if (!url || !(waitMs > 0)) return;
+    const host = new URL(url).host;
+    pausedUntilMs.set(host, Math.max(pausedUntilMs.get(host) ?? 0, Date.now() + waitMs));
+  };
+  const waitForHost = async (url: URL | string | undefined): Promise<void> => {
+    const waitMs = url ? (pausedUntilMs.get(new URL(url).host) ?? 0) - Date.now() : 0;
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  };
+
   const calculateDelay = ({ attemptCount, error, retryAfter, computedValue }: RetryObject): number => {
+    if (error.response && RATE_LIMIT_STATUS_CODES.has(error.response.statusCode)) {
+      pauseHost(error.options.url, retryAfter ?? parseRetryAfterMs(error.response.headers['retry-after']) ?? 0);
+    }
     // got's own verdict: 0 when the limit, method, status or error code forbids a retry, or
     // when Retry-After exceeds maxRetryAfter.
     if (computedValue === 0) return 0;
@@ -96,10 +112,17 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       maxRetryAfter: maxRetryAfterMs,
       calculateDelay,
     },
+    hooks: { beforeRequest: [async (requestOptions) => waitForHost(requestOptions.url)] },
   });
 
   return {
     async get(url, getOptions = {}) {
+      const pausedMs = (pausedUntilMs.get(new URL(url).host) ?? 0) - Date.now();
+      if (pausedMs > maxRetryAfterMs) {
+        throw new UpstreamError(`${new URL(url).host} rate-limited this client; Binance asked to wait ${Math.ceil(pausedMs / 1000)} s more, longer than the ${maxRetryAfterMs / 1000} s we wait. Retry after that.`, {
+          code: 'RATE_LIMITED', details: { url, retryAfterMs: pausedMs },
+        });
+      }
       try {
         const response = await instance.get(url, {
           searchParams: getOptions.searchParams,

@@ -169,3 +169,35 @@ describe('createHttpClient retry policy', () => {
     expect(server.requests).toHaveLength(1);
   });
 });
+
+describe('a 429 pauses every request to that host, not only the one that got it', () => {
+  it('a request started during the Retry-After wait reaches the server only after it', async () => {
+    const arrivals: { path: string; atMs: number }[] = [];
+    const server = await startServer((request, response, attempt) => {
+      arrivals.push({ path: request.url ?? '', atMs: Date.now() });
+      if (attempt === 1) response.writeHead(429, { 'retry-after': '1' }).end('{"code":-1003,"msg":"Too many requests."}');
+      else response.writeHead(200).end('[]');
+    });
+    const client = createHttpClient(fast);
+    const first = client.get(`${server.url}/first`);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the 429 has been answered by now
+    const second = client.get(`${server.url}/second`);
+    await Promise.all([first, second]);
+    const limitedAt = arrivals[0]!.atMs;
+    expect(arrivals.map((a) => a.path)).toEqual(['/first', expect.any(String), expect.any(String)]);
+    expect(arrivals.slice(1).every((a) => a.atMs >= limitedAt + 950)).toBe(true);
+  });
+
+  it('a Retry-After longer than we wait fails the other requests at once, without sending them', async () => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(429, { 'retry-after': '3600' }).end();
+    });
+    const client = createHttpClient(fast);
+    const first = await client.get(`${server.url}/first`).catch((e: unknown) => e);
+    const second = await client.get(`${server.url}/second`).catch((e: unknown) => e);
+    expect((first as KlinesError).code).toBe('RATE_LIMITED');
+    expect((second as KlinesError).code).toBe('RATE_LIMITED');
+    expect((second as Error).message).toContain('longer than the 60 s we wait');
+    expect(server.requests).toEqual(['GET /first']);
+  });
+});

@@ -26,20 +26,22 @@ import { realDataDir } from '../helpers/real-data.ts';
 const rowsOf = (columns: KlineColumns | undefined): Kline[] | undefined => (columns ? rowsFromColumns(columns) : undefined);
 
 const NOW_MS = Date.UTC(2026, 0, 1);
-const http = createHttpClient({ backoffBaseMs: 1, retryLimit: 2 });
 let fake: FakeBinance;
 let vision: VisionSource;
 let rest: RestSource;
+let http: ReturnType<typeof createHttpClient>;
 
 beforeAll(async () => {
   fake = await startFakeBinance({ nowMs: NOW_MS });
-  vision = createVisionClient({ baseUrl: fake.visionUrl, http });
-  rest = createRestClient({ spotUrl: fake.spotApiUrl, umUrl: fake.umApiUrl, cmUrl: fake.cmApiUrl, http });
 });
 afterAll(async () => fake.close());
 beforeEach(() => {
   fake.setNow(NOW_MS);
   fake.clearRequests();
+  // Fresh clients per test: a 429 pauses the whole client, and one test's pause must not leak.
+  http = createHttpClient({ backoffBaseMs: 1, retryLimit: 2 });
+  vision = createVisionClient({ baseUrl: fake.visionUrl, http });
+  rest = createRestClient({ spotUrl: fake.spotApiUrl, umUrl: fake.umApiUrl, cmUrl: fake.cmApiUrl, http });
 });
 
 const spot1h: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1h' };

@@ -4,11 +4,11 @@
  * presence, sha256 and size, Parquet schema, row count, order, duplicates, and that every row
  * lies inside the period and inside the covered ranges.
  */
-import { createHash } from 'node:crypto';
 import { validateKlines, type Kline } from '../domain/kline.ts';
 import { canonicalKey, type Period } from '../domain/periods.ts';
 import { normalizeRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlines } from '../store/parquet-codec.ts';
+import { sha256Hex } from '../store/sha256.ts';
 import type { ObjectRef, ObjectStore, PeriodRecord } from '../store/types.ts';
 import { datasetPrefix, parseDatasetId, parsePeriodKey } from './cache-layout.ts';
 
@@ -108,7 +108,7 @@ async function checkObject(
 ): Promise<ObjectCheck> {
   const body = await store.get(ref.key);
   if (!body) return { rows: 0, rewritten: false, problems: [{ kind: 'missing', problem: 'object does not exist' }] };
-  const sha256 = createHash('sha256').update(body).digest('hex');
+  const sha256 = sha256Hex(body);
   const matches = sha256 === ref.sha256 && body.byteLength === ref.sizeBytes;
   const mismatch = {
     kind: 'checksum' as const,

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.ts';
+import { sleep } from '../domain/sleep.ts';
 import { datasetId, mergeKlines, type Dataset, type SourcedKline } from '../domain/kline.ts';
 import {
   columnsFromRows, concatDisjoint, lowerBoundColumns, ORIGINS, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
@@ -249,8 +250,4 @@ function gapError(dataset: Dataset, failures: readonly FetchFailure[]): Upstream
     `${dataset.symbol} ${dataset.interval} (${dataset.market}): could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`,
     { cause: first, code, details: { ranges, failures: failures.length } },
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,11 +3,11 @@
  * per call, verified against its `.CHECKSUM` before it is unzipped (DESIGN.md, Upstreams:
  * "Verify every zip against its CHECKSUM; a mismatch is an error, never data").
  */
-import { createHash } from 'node:crypto';
 import { readSingleCsvMember } from './zip-member.ts';
 import { ChecksumMismatchError, DataValidationError, UpstreamError } from '../domain/errors.ts';
 import { validateKlineColumns, type KlineColumns } from '../domain/kline-columns.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
+import { sha256Hex } from '../store/sha256.ts';
 import { createHttpClient, type HttpClient } from './http-client.ts';
 import type { UpstreamStats, VisionFileRequest, VisionSource } from './types.ts';
 import { parseVisionCsvBytes } from './vision-csv.ts';
@@ -47,12 +47,12 @@ export function createVisionClient(options: VisionClientOptions): VisionSource {
       let zip = await download(http, zipUrl, range, signal);
       if (zip === undefined) return notFound(stats);
       stats.visionBytes += zip.length;
-      let actual = sha256(zip);
+      let actual = sha256Hex(zip);
       if (actual !== expected) {
         zip = await download(http, zipUrl, range, signal);
         if (zip === undefined) return notFound(stats);
         stats.visionBytes += zip.length;
-        actual = sha256(zip);
+        actual = sha256Hex(zip);
         if (actual !== expected) {
           throw new ChecksumMismatchError(
             `vision: ${zipUrl} has sha256 ${actual} but its CHECKSUM says ${expected} (twice); the file is not trusted`,
@@ -103,10 +103,6 @@ export function parseChecksum(text: string, fileName: string, url: string): stri
     throw new ChecksumMismatchError(`vision: ${url} names file "${parts[1]}", expected "${fileName}"`, { url, expected: fileName, actual: parts[1] });
   }
   return hash;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Unzips, parses and validates one verified archive, into columns. */

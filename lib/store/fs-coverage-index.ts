@@ -6,17 +6,17 @@
  * compares, writes a temp file and renames it over the record, then releases the lock. A lock
  * whose holder was killed goes stale after LOCK_STALE_MS and is taken over.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
-import { hasErrorCode, TEMP_MARKER, validateKey, writeFileAtomic } from './fs-object-store.ts';
-import { isLockBusy, withFileLock } from './fs-lock.ts';
+import { hasErrorCode, TEMP_MARKER, validateKey } from './fs-object-store.ts';
+import { withFileLock } from './fs-lock.ts';
+import { isJsonRecordName, JSON_SUFFIX, readJsonFile, walkJsonFiles, wrapStoreError, writeJsonAtomic } from './fs-json.ts';
 import type { CoverageIndex, PeriodRecord } from './types.ts';
 
 export { LOCK_STALE_MS } from './fs-lock.ts';
 
 const INDEX_FOLDER = '_index';
-const RECORD_SUFFIX = '.json';
 
 /**
  * A CoverageIndex rooted at `rootDir` (may be the same folder as the object store: records live
@@ -32,7 +32,7 @@ const RECORD_SUFFIX = '.json';
 export function createFsCoverageIndex(rootDir: string): CoverageIndex {
   const root = path.resolve(rootDir, INDEX_FOLDER);
   const folderOf = (datasetId: string): string => path.join(root, ...datasetId.split('/'));
-  const fileOf = (datasetId: string, period: string): string => path.join(folderOf(datasetId), `${period}${RECORD_SUFFIX}`);
+  const fileOf = (datasetId: string, period: string): string => path.join(folderOf(datasetId), `${period}${JSON_SUFFIX}`);
 
   return {
     async query(datasetId, fromPeriod, toPeriod) {
@@ -40,8 +40,8 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
       const folder = folderOf(datasetId);
       try {
         const periods = (await listNames(folder))
-          .filter((name) => name.endsWith(RECORD_SUFFIX) && !name.includes(TEMP_MARKER))
-          .map((name) => name.slice(0, -RECORD_SUFFIX.length))
+          .filter(isJsonRecordName)
+          .map((name) => name.slice(0, -JSON_SUFFIX.length))
           .filter((period) => period >= fromPeriod && period <= toPeriod)
           .sort();
         const records = await Promise.all(periods.map((period) => readRecord(fileOf(datasetId, period))));
@@ -64,7 +64,7 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
               { datasetId: record.datasetId, period: record.period, storedVersion, version: record.version },
             );
           }
-          await writeFileAtomic(file, `${JSON.stringify(record)}\n`);
+          await writeJsonAtomic(file, record);
         });
       } catch (cause) {
         throw wrap(cause, `put ${what} v${record.version}`, { datasetId: record.datasetId, period: record.period });
@@ -74,7 +74,7 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
     async *scan() {
       let files: string[];
       try {
-        files = await walkRecordFiles(root);
+        files = await walkJsonFiles(root);
       } catch (cause) {
         throw wrap(cause, 'scan', {});
       }
@@ -91,27 +91,6 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
   };
 }
 
-/** Record files under `dir`, recursively, in path order; lock folders and temp files skipped. */
-async function walkRecordFiles(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return [];
-    throw error;
-  }
-  const out: string[] = [];
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.endsWith('.lock')) out.push(...(await walkRecordFiles(full)));
-    } else if (entry.isFile() && entry.name.endsWith(RECORD_SUFFIX) && !entry.name.includes(TEMP_MARKER)) {
-      out.push(full);
-    }
-  }
-  return out;
-}
-
 async function listNames(folder: string): Promise<string[]> {
   try {
     return await readdir(folder);
@@ -122,14 +101,8 @@ async function listNames(folder: string): Promise<string[]> {
 }
 
 async function readRecord(file: string): Promise<PeriodRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-  const record = JSON.parse(text) as PeriodRecord;
+  const record = (await readJsonFile(file)) as PeriodRecord | undefined;
+  if (record === undefined) return undefined;
   if (!Number.isInteger(record.version) || !Array.isArray(record.covered) || !Array.isArray(record.parts)) {
     throw new StoreError(`coverage index: ${file} is not a period record`, { details: { file } });
   }
@@ -148,11 +121,7 @@ function validateRecord(record: PeriodRecord): void {
 }
 
 function wrap(cause: unknown, action: string, details: Record<string, unknown>): Error {
-  if (cause instanceof ConflictError || cause instanceof InvalidInputError || cause instanceof StoreError) return cause;
-  const locked = isLockBusy(cause);
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new StoreError(
-    `coverage index: cannot ${action}: ${locked ? 'the record stayed locked by another writer past the retry budget' : reason}`,
-    { cause, details },
-  );
+  return wrapStoreError(cause, {
+    store: 'coverage index', action, details, lockBusyReason: 'the record stayed locked by another writer past the retry budget',
+  });
 }

@@ -4,11 +4,12 @@
  * read and changed only under the file's lock (fs-lock.ts), so acquire is atomic across
  * processes. Expiries are UTC epoch ms of the system clock (never KLINES_NOW).
  */
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, StoreError } from '../domain/errors.ts';
-import { hasErrorCode, validateKey, writeFileAtomic } from './fs-object-store.ts';
-import { isLockBusy, withFileLock } from './fs-lock.ts';
+import { validateKey } from './fs-object-store.ts';
+import { withFileLock } from './fs-lock.ts';
+import { JSON_SUFFIX, readJsonFile, wrapStoreError, writeJsonAtomic } from './fs-json.ts';
 import type { LeaseStore } from './types.ts';
 
 const LEASE_FOLDER = '_leases';
@@ -31,7 +32,7 @@ export function createFsLeaseStore(rootDir: string): LeaseStore {
     validateKey(datasetId);
     if (key === '') throw new InvalidInputError('lease store: the lease key must not be empty', { datasetId });
     if (owner === '') throw new InvalidInputError('lease store: the owner must not be empty', { datasetId, key });
-    return path.join(root, ...datasetId.split('/'), `${encodeURIComponent(key)}.json`);
+    return path.join(root, ...datasetId.split('/'), `${encodeURIComponent(key)}${JSON_SUFFIX}`);
   };
 
   return {
@@ -46,7 +47,7 @@ export function createFsLeaseStore(rootDir: string): LeaseStore {
           const nowMs = Date.now();
           if (current && current.owner !== owner && current.expiresAtMs > nowMs) return false;
           const lease: LeaseFile = { owner, expiresAtMs: nowMs + ttlMs };
-          await writeFileAtomic(file, `${JSON.stringify(lease)}\n`);
+          await writeJsonAtomic(file, lease);
           return true;
         });
       } catch (cause) {
@@ -68,14 +69,8 @@ export function createFsLeaseStore(rootDir: string): LeaseStore {
 }
 
 async function readLease(file: string): Promise<LeaseFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-  const lease = JSON.parse(text) as LeaseFile;
+  const lease = (await readJsonFile(file)) as LeaseFile | undefined;
+  if (lease === undefined) return undefined;
   if (typeof lease.owner !== 'string' || !Number.isFinite(lease.expiresAtMs)) {
     throw new StoreError(`lease store: ${file} is not a lease`, { details: { file } });
   }
@@ -83,8 +78,7 @@ async function readLease(file: string): Promise<LeaseFile | undefined> {
 }
 
 function wrap(cause: unknown, action: string, details: Record<string, unknown>): Error {
-  if (cause instanceof InvalidInputError || cause instanceof StoreError) return cause;
-  const reason = isLockBusy(cause) ? 'the lease stayed locked by another process past the retry budget'
-    : cause instanceof Error ? cause.message : String(cause);
-  return new StoreError(`lease store: cannot ${action}: ${reason}`, { cause, details });
+  return wrapStoreError(cause, {
+    store: 'lease store', action, details, lockBusyReason: 'the lease stayed locked by another process past the retry budget',
+  });
 }

@@ -3,16 +3,15 @@
  * `{rootDir}/_stats/{datasetId}.json` holding `{ datasetId, counters }`. An add re-reads and
  * rewrites the file under its lock (fs-lock.ts), so adds from many processes are never lost.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, StoreError } from '../domain/errors.ts';
-import { hasErrorCode, TEMP_MARKER, validateKey, writeFileAtomic } from './fs-object-store.ts';
-import { isLockBusy, withFileLock } from './fs-lock.ts';
+import { validateKey } from './fs-object-store.ts';
+import { withFileLock } from './fs-lock.ts';
+import { JSON_SUFFIX, readJsonFile, walkJsonFiles, wrapStoreError, writeJsonAtomic } from './fs-json.ts';
 import { COUNTER_NAMES, fillCounters } from './cache-counters.ts';
 import type { CacheCounters, CacheStatsStore } from './types.ts';
 
 const STATS_FOLDER = '_stats';
-const STATS_SUFFIX = '.json';
 
 /**
  * A CacheStatsStore rooted at `rootDir` (may be the cache root: stats live under `_stats/`).
@@ -30,12 +29,12 @@ export function createFsStatsStore(rootDir: string): CacheStatsStore {
           throw new InvalidInputError(`stats store: counter ${name} must be a finite number, got ${String(value)}`, { datasetId, name });
         }
       }
-      const file = path.join(root, ...datasetId.split('/')) + STATS_SUFFIX;
+      const file = path.join(root, ...datasetId.split('/')) + JSON_SUFFIX;
       try {
         await withFileLock(file, async () => {
           const total = (await readStats(file))?.counters ?? fillCounters();
           for (const name of COUNTER_NAMES) total[name] += counters[name] ?? 0;
-          await writeFileAtomic(file, `${JSON.stringify({ datasetId, counters: total })}\n`);
+          await writeJsonAtomic(file, { datasetId, counters: total });
         });
       } catch (cause) {
         throw wrap(cause, `add to ${datasetId}`, { datasetId });
@@ -45,7 +44,7 @@ export function createFsStatsStore(rootDir: string): CacheStatsStore {
     async read() {
       const out = new Map<string, CacheCounters>();
       try {
-        for (const file of await walkStatsFiles(root)) {
+        for (const file of await walkJsonFiles(root)) {
           const stats = await readStats(file);
           if (stats) out.set(stats.datasetId, stats.counters);
         }
@@ -58,41 +57,16 @@ export function createFsStatsStore(rootDir: string): CacheStatsStore {
 }
 
 async function readStats(file: string): Promise<{ datasetId: string; counters: CacheCounters } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-  const parsed = JSON.parse(text) as { datasetId?: unknown; counters?: Partial<CacheCounters> };
+  const parsed = (await readJsonFile(file)) as { datasetId?: unknown; counters?: Partial<CacheCounters> } | undefined;
+  if (parsed === undefined) return undefined;
   if (typeof parsed.datasetId !== 'string' || typeof parsed.counters !== 'object' || parsed.counters === null) {
     throw new StoreError(`stats store: ${file} is not a stats file`, { details: { file } });
   }
   return { datasetId: parsed.datasetId, counters: fillCounters(parsed.counters) };
 }
 
-/** Stats files under `dir`, recursively; lock folders and temp files skipped. */
-async function walkStatsFiles(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return [];
-    throw error;
-  }
-  const out: string[] = [];
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory() && !entry.name.endsWith('.lock')) out.push(...(await walkStatsFiles(full)));
-    else if (entry.isFile() && entry.name.endsWith(STATS_SUFFIX) && !entry.name.includes(TEMP_MARKER)) out.push(full);
-  }
-  return out;
-}
-
 function wrap(cause: unknown, action: string, details: Record<string, unknown>): Error {
-  if (cause instanceof InvalidInputError || cause instanceof StoreError) return cause;
-  const reason = isLockBusy(cause) ? 'the stats file stayed locked by another process past the retry budget'
-    : cause instanceof Error ? cause.message : String(cause);
-  return new StoreError(`stats store: cannot ${action}: ${reason}`, { cause, details });
+  return wrapStoreError(cause, {
+    store: 'stats store', action, details, lockBusyReason: 'the stats file stayed locked by another process past the retry budget',
+  });
 }

@@ -5,13 +5,15 @@
  * are compacted into their canonical file. Index updates are conditional and retried, so
  * concurrent writers (other processes, other Lambdas) never lose each other's rows.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { ConflictError, DataValidationError, StoreError } from '../domain/errors.ts';
+import { sleep } from '../domain/sleep.ts';
 import { datasetId, mergeKlines, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, intersectRanges, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
+import { sha256Hex } from './sha256.ts';
 import {
   columnsFromRows, columnsInRange, concatColumns, concatDisjoint, emptyColumns, rowsFromColumns, type KlineColumns,
 } from '../domain/kline-columns.ts';
@@ -307,12 +309,4 @@ function sameRanges(a: readonly Range[], b: readonly Range[]): boolean {
 /** Time-ordered then random, so part names sort by creation and never collide: `0001705312800123-9f2c4e1a7b3d`. */
 function newPartId(): string {
   return `${String(Date.now()).padStart(16, '0')}-${randomBytes(6).toString('hex')}`;
-}
-
-function sha256Hex(body: Uint8Array): string {
-  return createHash('sha256').update(body).digest('hex');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

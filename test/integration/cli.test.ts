@@ -2,43 +2,23 @@
  * The `klines` command as a user runs it: the built bin in a child process, configured by
  * environment, against the fake Binance serving the real files.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KLINE_COLUMNS } from '../../lib/domain/kline.ts';
 import { decodeKlines } from '../../lib/store/parquet-codec.ts';
-import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { expectedKlines } from '../helpers/expected.ts';
+import { expectedBtc1hCsv, runKlines } from '../helpers/run-klines.ts';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/klines.mjs');
 const NOW = '2020-12-15T10:30:00Z';
 const t = (iso: string): number => Date.parse(iso);
 
 let fake: FakeBinance;
 let cacheDir: string;
 
-async function klines(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    PATH: process.env.PATH, KLINES_CACHE_DIR: cacheDir, KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl,
-    BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
-  };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-function expectedCsv(startIso: string, endIso: string): string {
-  const rows = expectedKlines('spot', 'BTCUSDT', '1h', t(startIso), t(endIso));
-  return `${[KLINE_COLUMNS.join(','), ...rows.map((row) => KLINE_COLUMNS.map((c) => row[c]).join(','))].join('\n')}\n`;
-}
+const klines = (args: string[]) => runKlines(fake, NOW, { KLINES_CACHE_DIR: cacheDir }, args);
+const expectedCsv = expectedBtc1hCsv;
 
 beforeAll(async () => {
   fake = await startFakeBinance({ nowMs: t(NOW) });

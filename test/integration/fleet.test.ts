@@ -5,21 +5,15 @@
  * processes started together on overlapping ranges all answer exactly while the upstream serves
  * each needed file once.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { createCacheHandles } from '../../lib/create-service.ts';
-import { KLINE_COLUMNS } from '../../lib/domain/kline.ts';
 import { prepareAwsBackend, prepareFsBackend, type PreparedBackend } from '../helpers/backends.ts';
-import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { expectedBtc1hCsv, runKlines } from '../helpers/run-klines.ts';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws.ts';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/klines.mjs');
 const NOW = '2020-12-15T10:30:00Z';
 const t = (iso: string): number => Date.parse(iso);
 
@@ -36,19 +30,7 @@ afterAll(async () => {
 });
 beforeEach(() => fake.clearRequests());
 
-async function klines(backend: PreparedBackend, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    PATH: process.env.PATH, ...backend.env, KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl,
-    BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
-  };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const klines = (backend: PreparedBackend, args: string[]) => runKlines(fake, NOW, backend.env, args);
 
 async function freshAws(): Promise<PreparedBackend> {
   const backend = await prepareAwsBackend(aws);
@@ -56,10 +38,7 @@ async function freshAws(): Promise<PreparedBackend> {
   return backend;
 }
 
-function expectedCsv(startIso: string, endIso: string): string {
-  const rows = expectedKlines('spot', 'BTCUSDT', '1h', t(startIso), t(endIso));
-  return `${[KLINE_COLUMNS.join(','), ...rows.map((row) => KLINE_COLUMNS.map((c) => row[c]).join(','))].join('\n')}\n`;
-}
+const expectedCsv = expectedBtc1hCsv;
 
 describe('S3 + DynamoDB', () => {
   it('klines init creates the bucket and table once, and says so', async () => {

@@ -96,21 +96,21 @@ so the end-to-end and RSS figures use a bench-only server (bench/vision-server.t
 127.0.0.1 that serves these generated zips and CHECKSUMs and answers 404 to anything else
 (REST included); it counts requests. Nothing leaves the machine.
 
-## Why the targets are missed (measured here, on the same data)
+## What shapes these figures (measured here, on the same data)
 
-- **Warm reads and peak RSS: the answer's \`{ ...row, source }\` copies** (lib/service/klines-service.ts,
-  the final merge). Tagging one decoded month (44,640 rows) that way takes
-  ${formatMs(codecs.tagSpread.totalMs / codecs.tagSpread.runs)}; an explicit object literal with the same 12 keys takes
-  ${formatMs(codecs.tagLiteral.totalMs / codecs.tagLiteral.runs)}. Spread copies are also much larger in memory (measured
-  separately with \`--expose-gc\` on 525,600 rows: ~704 bytes/row against ~288 for the literal),
-  which with the \`mergeKlines\` Maps (one in the cache read, one in the service) drives the peak RSS.
-  \`decodeKlines\` itself reads the month in ${formatMs(1000 * codecs.parquetDecode.rows / codecs.parquetDecode.rowsPerSecond)}.
-- **Ingest: unzip and the Parquet writer.** fflate inflates at ${rate(codecs.unzip.rowsPerSecond)}, node:zlib at
-  ${rate(codecs.nativeInflate.rowsPerSecond)} on the same member (lib/sources/vision-client.ts uses fflate).
-  \`encodeKlines\` spends most of its time in hyparquet-writer: INT64 columns above the int32 range
-  (open_time, close_time) take its BigInt delta path, and every INT64 value is range-checked
-  against BigInt bounds. At 2 µs a row for 500,000 rows/s, unzip + parse + validate + encode
-  alone exceed the budget on this machine.
+- **Ingest** is unzip + parse + append: yauzl finds the member and Node's native
+  \`inflateRawSync\` inflates it (${rate(codecs.nativeInflate.rowsPerSecond)}; fflate's JS inflate, used before, does
+  ${rate(codecs.unzip.rowsPerSecond)}), \`parseVisionCsvBytes\` parses straight into columns, validation and
+  the project's own PLAIN Parquet writer work on columns (no row objects on the fetch path).
+  The end-to-end figure also downloads the files over loopback HTTP, verifies their CHECKSUMs,
+  compacts the 12 periods and builds the answer, in one process.
+- **Warm reads** decode each compacted month straight into Float64Array columns (hyparquet,
+  ${formatMs(1000 * codecs.parquetDecode.rows / codecs.parquetDecode.rowsPerSecond)} a month) and slice them without copying; row objects are built only if a caller
+  reads \`answer.rows\`. The p95 is GC and machine noise on a shared 2-core box.
+- **Peak RSS** includes about ${mib(rss.baseline.maxRssKb).toFixed(0)} MiB for Node and the bundled code (AWS SDK included), the
+  46 MB answer columns, their concatenation, and, when cold, up to 8 Vision files in flight
+  (zip, inflated CSV, columns, Parquet bytes). The figure moves by tens of MiB between runs with
+  garbage-collection timing.
 
 ## S3 and DynamoDB read cost
 

@@ -3,7 +3,9 @@
  * `open_time`, `close_time`, `trades` as required INT64 and every other column as required
  * DOUBLE, so DuckDB, Athena or pandas read the cache files directly.
  * Encoding is this project's own writer (parquet-writer.ts: PLAIN, UNCOMPRESSED, one row group,
- * one v1 data page per column, min/max statistics on open_time); decoding uses hyparquet.
+ * one v1 data page per column, min/max statistics on open_time). Decoding reads files of that
+ * shape straight from their PLAIN pages (isPlainKlinesFile) and hands any other Parquet file to
+ * hyparquet.
  *
  * Encoding choice: hyparquet-writer (integers DELTA_BINARY_PACKED, doubles PLAIN) wrote
  * ~0.8M rows/s at 66 bytes/row on a generated month of 1m (44,640 rows), most of it in its BigInt
@@ -12,7 +14,8 @@
  * rows/s (machine load dependent) for 88 bytes/row; the 22 extra bytes a row buy the speed.
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
-import type { DecodedArray, FileMetaData } from 'hyparquet';
+import type { ColumnMetaData, DecodedArray, FileMetaData } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
 import { DataValidationError } from '../domain/errors.ts';
 import { INTEGER_COLUMNS, KLINE_COLUMNS, type Kline } from '../domain/kline.ts';
 import { allocateColumns, columnsFromRows, type KlineColumns } from '../domain/kline-columns.ts';
@@ -101,18 +104,118 @@ export async function decodeKlines(bytes: Uint8Array): Promise<Kline[]> {
 /**
  * The same decoding as `decodeKlines`, as one Float64Array per column (kline-columns.ts) in file
  * order, without building row objects (files written by the cache are sorted by open_time).
- * Same errors as `decodeKlines`.
+ * Files in this project's layout (isPlainKlinesFile, and each chunk one PLAIN v1 page) are read
+ * directly from their value bytes; any other file goes through hyparquet, which copies `bytes`
+ * when it is a window on a larger buffer. Both give the same numbers (int64 rounded to the
+ * nearest double). Same errors as `decodeKlines`.
  */
 export async function decodeKlineColumns(bytes: Uint8Array): Promise<KlineColumns> {
-  // hyparquet takes an ArrayBuffer; copy only when `bytes` is a window on a larger buffer.
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  const file = whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let metadata: FileMetaData;
   try {
-    metadata = parquetMetadata(file);
+    metadata = parquetMetadata(bytes);
   } catch (cause) {
     throw new DataValidationError(`parquet-codec: not a Parquet file (${bytes.byteLength} bytes): ${String(cause)}`, { sizeBytes: bytes.byteLength });
   }
+  return readPlainColumns(bytes, metadata) ?? decodeWithHyparquet(bytes, metadata);
+}
+
+/** Column encodings a chunk of our layout may list: PLAIN values, plus the (absent) level encodings. */
+const PLAIN_ENCODINGS: ReadonlySet<string> = new Set(['PLAIN', 'RLE', 'BIT_PACKED']);
+
+/**
+ * Whether `metadata` has the shape parquet-writer.ts writes, which decodeKlineColumns reads
+ * without hyparquet: a flat schema; exactly one row group of num_rows (> 0) rows; for each of
+ * KLINE_COLUMNS a top-level REQUIRED column of physical type INT64 (open_time, close_time,
+ * trades) or DOUBLE (the rest) with no converted or logical type, whose chunk is in this file,
+ * UNCOMPRESSED, lists only PLAIN/RLE/BIT_PACKED encodings, has no dictionary page, holds
+ * num_rows values and is longer than num_rows × 8 bytes (a page header before the values).
+ * Other columns may be present. The page headers are checked when the values are read.
+ */
+export function isPlainKlinesFile(metadata: FileMetaData): boolean {
+  return plainChunks(metadata) !== undefined;
+}
+
+/** Every chunk's metadata by column name when isPlainKlinesFile holds, else undefined. */
+function plainChunks(metadata: FileMetaData): Map<string, ColumnMetaData> | undefined {
+  const { schema, row_groups: rowGroups } = metadata;
+  const n = Number(metadata.num_rows);
+  const rowGroup = rowGroups[0];
+  if (rowGroups.length !== 1 || !rowGroup || n <= 0 || Number(rowGroup.num_rows) !== n) return undefined;
+  if (schema[0]?.num_children !== schema.length - 1) return undefined; // every other element a top-level leaf
+  const elements = new Map(schema.slice(1).map((element) => [element.name, element]));
+  const chunks = new Map<string, ColumnMetaData>();
+  for (const chunk of rowGroup.columns) {
+    const meta = chunk.meta_data;
+    if (chunk.file_path !== undefined || meta?.path_in_schema.length !== 1) return undefined;
+    chunks.set(meta.path_in_schema[0]!, meta);
+  }
+  for (const name of KLINE_COLUMNS) {
+    const type = INTEGER_COLUMNS.has(name) ? 'INT64' : 'DOUBLE';
+    const element = elements.get(name);
+    const meta = chunks.get(name);
+    const plainElement = element?.type === type && element.repetition_type === 'REQUIRED'
+      && element.converted_type === undefined && element.logical_type === undefined;
+    const plainChunk = meta?.type === type && meta.codec === 'UNCOMPRESSED' && meta.dictionary_page_offset === undefined
+      && meta.encodings.every((encoding) => PLAIN_ENCODINGS.has(encoding))
+      && Number(meta.num_values) === n && Number(meta.total_compressed_size) > 8 * n;
+    if (!plainElement || !plainChunk) return undefined;
+  }
+  return chunks;
+}
+
+/**
+ * The columns of a file in our layout, read from each chunk's last num_rows × 8 bytes after
+ * checking that the chunk is one PLAIN DATA_PAGE (v1) header followed by exactly those bytes and
+ * lies before the footer; undefined when anything differs (the caller falls back to hyparquet).
+ */
+function readPlainColumns(bytes: Uint8Array, metadata: FileMetaData): KlineColumns | undefined {
+  const chunks = plainChunks(metadata);
+  if (!chunks) return undefined;
+  const n = Number(metadata.num_rows);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const footerStart = bytes.byteLength - 8 - view.getUint32(bytes.byteLength - 8, true);
+  const valueStarts = new Map<string, number>();
+  for (const [name, meta] of chunks) {
+    if (!(KLINE_COLUMNS as readonly string[]).includes(name)) continue;
+    const start = Number(meta.data_page_offset);
+    const end = start + Number(meta.total_compressed_size);
+    if (start < 0 || end > footerStart) return undefined;
+    const reader = { view, offset: start };
+    let header: ReturnType<typeof parquetHeader>;
+    try {
+      header = parquetHeader(reader);
+    } catch {
+      return undefined;
+    }
+    const { type, compressed_page_size: size, uncompressed_page_size: rawSize, data_page_header: page } = header;
+    const onePlainPage = type === 'DATA_PAGE' && size === 8 * n && rawSize === 8 * n
+      && page?.num_values === n && page.encoding === 'PLAIN' && reader.offset === end - 8 * n;
+    if (!onePlainPage) return undefined;
+    valueStarts.set(name, reader.offset);
+  }
+  const columns = allocateColumns(n);
+  for (const name of KLINE_COLUMNS) {
+    const start = valueStarts.get(name)!;
+    const target = columns[name];
+    if (INTEGER_COLUMNS.has(name)) readInt64(view, start, target);
+    else if (LITTLE_ENDIAN_HOST) new Uint8Array(target.buffer).set(bytes.subarray(start, start + 8 * target.length));
+    else for (let i = 0; i < target.length; i++) target[i] = view.getFloat64(start + 8 * i, true);
+  }
+  return columns;
+}
+
+/** PLAIN int64 values (little-endian halves, signed high word) as doubles: exact for safe integers, else rounded once like Number(bigint). */
+function readInt64(view: DataView, start: number, target: Float64Array): void {
+  for (let i = 0, p = start; i < target.length; i++, p += 8) {
+    target[i] = view.getInt32(p + 4, true) * TWO_POW_32 + view.getUint32(p, true);
+  }
+}
+
+/** The general path: any Parquet file hyparquet reads, columns converted with Number(). */
+async function decodeWithHyparquet(bytes: Uint8Array, metadata: FileMetaData): Promise<KlineColumns> {
+  // hyparquet takes an ArrayBuffer; copy only when `bytes` is a window on a larger buffer.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  const file = whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const n = Number(metadata.num_rows);
   const columns = allocateColumns(n);
   await parquetRead({

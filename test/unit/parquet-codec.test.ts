@@ -3,12 +3,15 @@
  * ../shared/data/binance-real, see SOURCES.md) and of generated extremes, and the file other
  * Parquet readers see: metadata and page headers parsed by hyparquet's own Thrift reader, and
  * the PLAIN value bytes checked against an independent oracle (BigInt64Array/Float64Array).
+ * decodeKlineColumns reads our own layout directly; its columns are compared with hyparquet's
+ * reading of the same bytes, and files outside that layout (altered metadata, a handmade file of
+ * two pages per column) are shown to take the hyparquet path.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { parquetMetadata } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +19,8 @@ import { DataValidationError } from '../../lib/domain/errors.ts';
 import { KLINE_COLUMNS, type Kline } from '../../lib/domain/kline.ts';
 import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
 import { columnsFromRows, rowsFromColumns, sliceColumns } from '../../lib/domain/kline-columns.ts';
-import { decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines } from '../../lib/store/parquet-codec.ts';
+import { decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines, isPlainKlinesFile } from '../../lib/store/parquet-codec.ts';
+import { CompactType, ThriftCompactWriter } from '../../lib/store/thrift-compact.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const realCsv = path.resolve(repoRoot, '../shared/data/binance-real/csv');
@@ -239,5 +243,207 @@ describe('parquet codec edge cases', () => {
     columns.trades[2] = 1.5;
     expect(() => encodeKlineColumns(columns)).toThrow(DataValidationError);
     expect(() => encodeKlineColumns(columns)).toThrow(/row 2/);
+  });
+});
+
+type NumberColumns = { readonly [C in (typeof KLINE_COLUMNS)[number]]: ArrayLike<number> };
+
+/** hyparquet's own reading of `bytes` (the general decoding path), INT64 bigints as Number. */
+async function hyparquetColumns(bytes: Uint8Array): Promise<NumberColumns> {
+  const objects = await parquetReadObjects({ file: toArrayBuffer(bytes), columns: [...KLINE_COLUMNS] });
+  const columns: Partial<Record<(typeof KLINE_COLUMNS)[number], number[]>> = {};
+  for (const name of KLINE_COLUMNS) columns[name] = objects.map((row) => Number(row[name]));
+  return columns as NumberColumns;
+}
+
+/** Asserts decoded columns hold exactly (Object.is, so -0 counts) the expected numbers. */
+function expectSameNumbers(actual: NumberColumns, expected: NumberColumns): void {
+  for (const name of KLINE_COLUMNS) {
+    const a = Array.from(actual[name]);
+    const e = Array.from(expected[name]);
+    expect(a.length, name).toBe(e.length);
+    const bad = a.findIndex((value, i) => !Object.is(value, e[i]));
+    expect(bad === -1 ? 'same' : `row ${bad}: ${a[bad]} vs ${e[bad]}`, name).toBe('same');
+  }
+}
+
+const M = Number.MAX_SAFE_INTEGER;
+const EDGE_ROWS: Kline[] = [
+  { open_time: -1, open: -0, high: Number.MIN_VALUE, low: -Number.MIN_VALUE, close: 2.2250738585072009e-308, volume: Number.MAX_VALUE,
+    close_time: -(2 ** 40), quote_volume: -2.5e-320, trades: M, taker_buy_volume: 0.1, taker_buy_quote_volume: -0 },
+  { open_time: -M, open: 0, high: -0, low: 1 / 3, close: -Number.MAX_VALUE, volume: 5e-324,
+    close_time: M, quote_volume: 1e-300, trades: -M, taker_buy_volume: -(2 ** 32) - 1, taker_buy_quote_volume: Math.PI },
+  { open_time: 2 ** 32 - 1, open: 1, high: 2, low: 3, close: 4, volume: 5,
+    close_time: -(2 ** 31) - 1, quote_volume: 6, trades: 2 ** 32, taker_buy_volume: 7, taker_buy_quote_volume: 8 },
+];
+
+/**
+ * A valid Parquet file outside our layout: every column chunk is two PLAIN v1 data pages (rows
+ * [0, split) and [split, n)). Its metadata passes isPlainKlinesFile; only the page headers differ.
+ */
+function twoPageFile(rows: readonly Kline[], split: number): Uint8Array {
+  const n = rows.length;
+  const pageHeader = (values: number): Uint8Array => {
+    const t = new ThriftCompactWriter();
+    t.beginStruct();
+    t.i32Field(1, 0); // DATA_PAGE
+    t.i32Field(2, 8 * values);
+    t.i32Field(3, 8 * values);
+    t.beginStructField(5);
+    t.i32Field(1, values);
+    t.i32Field(2, 0); // PLAIN
+    t.i32Field(3, 3); // RLE
+    t.i32Field(4, 3);
+    t.endStruct();
+    t.endStruct();
+    return t.toBytes();
+  };
+  const parts: Uint8Array[] = [new TextEncoder().encode('PAR1')];
+  const chunks: { offset: number; size: number }[] = [];
+  let offset = 4;
+  for (const name of KLINE_COLUMNS) {
+    const values = expectedBytes(rows, name);
+    const chunk = [pageHeader(split), values.subarray(0, 8 * split), pageHeader(n - split), values.subarray(8 * split)];
+    const size = chunk.reduce((sum, part) => sum + part.byteLength, 0);
+    parts.push(...chunk);
+    chunks.push({ offset, size });
+    offset += size;
+  }
+  const t = new ThriftCompactWriter();
+  t.beginStruct();
+  t.i32Field(1, 1);
+  t.beginListField(2, CompactType.STRUCT, KLINE_COLUMNS.length + 1);
+  t.beginStruct();
+  t.stringField(4, 'schema');
+  t.i32Field(5, KLINE_COLUMNS.length);
+  t.endStruct();
+  for (const name of KLINE_COLUMNS) {
+    t.beginStruct();
+    t.i32Field(1, isInteger(name) ? 2 : 5);
+    t.i32Field(3, 0);
+    t.stringField(4, name);
+    t.endStruct();
+  }
+  t.i64Field(3, n);
+  t.beginListField(4, CompactType.STRUCT, 1);
+  t.beginStruct();
+  t.beginListField(1, CompactType.STRUCT, KLINE_COLUMNS.length);
+  KLINE_COLUMNS.forEach((name, i) => {
+    const { offset: chunkOffset, size } = chunks[i]!;
+    t.beginStruct();
+    t.i64Field(2, chunkOffset);
+    t.beginStructField(3);
+    t.i32Field(1, isInteger(name) ? 2 : 5);
+    t.beginListField(2, CompactType.I32, 2);
+    t.i32(0);
+    t.i32(3);
+    t.beginListField(3, CompactType.BINARY, 1);
+    t.string(name);
+    t.i32Field(4, 0);
+    t.i64Field(5, n);
+    t.i64Field(6, size);
+    t.i64Field(7, size);
+    t.i64Field(9, chunkOffset);
+    t.endStruct();
+    t.endStruct();
+  });
+  t.i64Field(2, offset - 4);
+  t.i64Field(3, n);
+  t.endStruct();
+  t.endStruct();
+  const footer = t.toBytes();
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, footer.byteLength, true);
+  parts.push(footer, length, new TextEncoder().encode('PAR1'));
+  return Buffer.concat(parts);
+}
+
+describe('decodeKlineColumns: direct reading of our layout, hyparquet for anything else', () => {
+  it.each([SPOT_1H_2020_12, SPOT_1M_2025_US, UM_5M_2022_04])('%s: our file is recognised and decodes to what hyparquet reads', async (file) => {
+    const rows = readReal(file);
+    const bytes = encodeKlines(rows);
+    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(true);
+    const columns = await decodeKlineColumns(bytes);
+    expectSameNumbers(columns, await hyparquetColumns(bytes));
+    expectSameNumbers(columns, columnsFromRows(rows));
+  });
+
+  it('decodes edge values (negative int64, ±max safe integer, -0, subnormals, ±max double) as hyparquet does', async () => {
+    const bytes = encodeKlines(EDGE_ROWS);
+    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(true);
+    const columns = await decodeKlineColumns(bytes);
+    expectSameNumbers(columns, await hyparquetColumns(bytes));
+    expectSameNumbers(columns, columnsFromRows(EDGE_ROWS));
+  });
+
+  it('decodes a window at an odd offset into a larger, dirty buffer, leaving the buffer as it was', async () => {
+    const rows = readReal(SPOT_1M_2025_US);
+    const file = encodeKlines(rows);
+    const big = new Uint8Array(file.byteLength + 10).fill(0xa5);
+    big.set(file, 3);
+    const before = Buffer.from(big);
+    const columns = await decodeKlineColumns(big.subarray(3, 3 + file.byteLength));
+    expectSameNumbers(columns, columnsFromRows(rows));
+    expect(Buffer.from(big).equals(before)).toBe(true);
+  });
+
+  it('returns columns that do not share memory with the input bytes', async () => {
+    const bytes = encodeKlines(EDGE_ROWS);
+    const columns = await decodeKlineColumns(bytes);
+    bytes.fill(0);
+    expectSameNumbers(columns, columnsFromRows(EDGE_ROWS));
+  });
+
+  it('any safe integers and finite doubles decode as hyparquet reads them', async () => {
+    const safeInt = fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+    const double = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const row = fc.record({
+      open_time: safeInt, open: double, high: double, low: double, close: double, volume: double,
+      close_time: safeInt, quote_volume: double, trades: safeInt, taker_buy_volume: double, taker_buy_quote_volume: double,
+    });
+    await fc.assert(fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 100 }), async (rows) => {
+      const bytes = encodeKlines(rows);
+      expectSameNumbers(await decodeKlineColumns(bytes), await hyparquetColumns(bytes));
+    }), { numRuns: 40 });
+  });
+
+  it('decodes a file of two pages per column (metadata alike, page headers not) through hyparquet, exactly', async () => {
+    const rows = readReal(SPOT_1H_2018_02).slice(0, 100).concat(EDGE_ROWS);
+    const bytes = twoPageFile(rows, 37);
+    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(true);
+    const columns = await decodeKlineColumns(bytes);
+    expectSameNumbers(columns, columnsFromRows(rows));
+    expectSameNumbers(columns, await hyparquetColumns(bytes));
+  });
+
+  type Meta = ReturnType<typeof metadataOf>;
+  const chunkOf = (m: Meta, name: string) => m.row_groups[0]!.columns.find((chunk) => chunk.meta_data!.path_in_schema[0] === name)!.meta_data!;
+  const elementOf = (m: Meta, name: string) => m.schema.find((element) => element.name === name)!;
+  it.each<[string, (m: Meta) => void]>([
+    ['a SNAPPY chunk', (m) => { chunkOf(m, 'close').codec = 'SNAPPY'; }],
+    ['a dictionary encoding', (m) => { chunkOf(m, 'open_time').encodings.push('RLE_DICTIONARY'); }],
+    ['a DELTA_BINARY_PACKED chunk', (m) => { chunkOf(m, 'trades').encodings = ['DELTA_BINARY_PACKED']; }],
+    ['a dictionary page', (m) => { chunkOf(m, 'volume').dictionary_page_offset = 4n; }],
+    ['a second row group', (m) => { m.row_groups.push(structuredClone(m.row_groups[0]!)); }],
+    ['an OPTIONAL column', (m) => { elementOf(m, 'high').repetition_type = 'OPTIONAL'; }],
+    ['trades stored as DOUBLE', (m) => { elementOf(m, 'trades').type = 'DOUBLE'; chunkOf(m, 'trades').type = 'DOUBLE'; }],
+    ['open stored as INT64', (m) => { elementOf(m, 'open').type = 'INT64'; chunkOf(m, 'open').type = 'INT64'; }],
+    ['a TIMESTAMP logical type', (m) => { elementOf(m, 'open_time').logical_type = { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' }; }],
+    ['a missing column', (m) => { m.schema = m.schema.filter((e) => e.name !== 'low'); m.schema[0]!.num_children = m.schema.length - 1; }],
+    ['a chunk of values only (no room for a page header)', (m) => { chunkOf(m, 'low').total_compressed_size = 8n * m.num_rows; }],
+    ['fewer values than rows', (m) => { chunkOf(m, 'close_time').num_values = m.num_rows - 1n; }],
+    ['a chunk in another file', (m) => { m.row_groups[0]!.columns[2]!.file_path = 'other.parquet'; }],
+    ['a nested schema', (m) => { m.schema[0]!.num_children = 10; }],
+  ])('isPlainKlinesFile refuses metadata with %s', (_, alter) => {
+    const metadata = metadataOf(encodeKlines(readReal(SPOT_1H_2018_02)));
+    expect(isPlainKlinesFile(metadata)).toBe(true);
+    alter(metadata);
+    expect(isPlainKlinesFile(metadata)).toBe(false);
+  });
+
+  it('isPlainKlinesFile refuses a zero-row file, which still decodes to empty columns', async () => {
+    const bytes = encodeKlines([]);
+    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(false);
+    expect((await decodeKlineColumns(bytes)).length).toBe(0);
   });
 });

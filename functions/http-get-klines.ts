@@ -43,13 +43,13 @@ async function getKlines(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
   const resolved = resolveQuery(query, runtime.nowMs());
   const answer = await runtime.service.getKlines(resolved);
   const { response, delivery } = await shapeHttpAnswer({
-    rows: answer.rows,
+    answer,
     format: query.format,
     withSource: query.with_source === 'true',
     inlineLimitBytes: runtime.config.inlineLimitBytes,
-    headers: { 'x-klines-rows': String(answer.rows.length), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache) },
+    headers: { 'x-klines-rows': String(answer.columns.length), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache) },
   }, runtime.results);
-  recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: answer.rows.length, durationMs: performance.now() - startedMs, delivery });
+  recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: answer.columns.length, durationMs: performance.now() - startedMs, delivery });
   return response;
 }
 

@@ -16,7 +16,7 @@ import { InvalidInputError } from '../lib/domain/errors.ts';
 import type { Kline, SourcedKline } from '../lib/domain/kline.ts';
 import { observe, recordKlinesRequest } from '../lib/observability.ts';
 import type { KlinesStats } from '../lib/service/klines-service.ts';
-import { formatParquet } from '../lib/service/format.ts';
+import { columnsToParquet } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
 import { createRuntime } from './shared/runtime.ts';
@@ -41,15 +41,17 @@ async function invokeGetKlines(payload: unknown): Promise<InvokeKlinesResult> {
   }
   const answer = await runtime.service.getKlines(resolveQuery(parsed.data, runtime.nowMs()));
   const stats = publicStats(answer.stats);
-  const inline: InvokeKlinesResult = { ok: true, count: answer.rows.length, rows: answer.rows.map(stripSource), stats };
+  const count = answer.columns.length;
   const limit = runtime.config.inlineLimitBytes;
-  // A JSON row is well over 100 bytes (11 named columns), so a long answer is not serialized just to be measured.
-  const fits = answer.rows.length * 100 <= limit && Buffer.byteLength(JSON.stringify(inline)) <= limit;
-  const result: InvokeKlinesResult = fits ? inline : {
-    ok: true, count: answer.rows.length, stats,
-    uri: (await runtime.results.put(formatParquet(answer.rows), 'parquet', 'application/vnd.apache.parquet')).uri,
+  // A JSON row is well over 100 bytes (11 named columns), so a long answer is neither turned into
+  // row objects nor serialized just to be measured.
+  const inline: InvokeKlinesResult | undefined = count * 100 <= limit ? { ok: true, count, rows: answer.rows.map(stripSource), stats } : undefined;
+  const fits = inline !== undefined && Buffer.byteLength(JSON.stringify(inline)) <= limit;
+  const result: InvokeKlinesResult = fits && inline ? inline : {
+    ok: true, count, stats,
+    uri: (await runtime.results.put(columnsToParquet(answer), 'parquet', 'application/vnd.apache.parquet')).uri,
   };
-  recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: answer.rows.length, durationMs: performance.now() - startedMs, delivery: fits ? 'inline' : 'url' });
+  recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: count, durationMs: performance.now() - startedMs, delivery: fits ? 'inline' : 'url' });
   return result;
 }
 

@@ -4,8 +4,8 @@
  * Parquet, written to the results location and answered `200 { url, expiresAt, rows, format }`.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { SourcedKline } from '../../lib/domain/kline.ts';
-import { formatCsv, formatJson, formatParquet, type OutputFormat } from '../../lib/service/format.ts';
+import type { SourcedColumns } from '../../lib/domain/kline-columns.ts';
+import { columnsToParquet, writeCsv, writeJson, type OutputFormat } from '../../lib/service/format.ts';
 import type { ResultsLocation } from './results.ts';
 
 const CONTENT_TYPES: Record<OutputFormat, string> = {
@@ -18,9 +18,9 @@ export interface HttpAnswer {
   readonly delivery: 'inline' | 'url';
 }
 
-/** Options: the rows, the format, whether to keep the `source` column, the inline limit in bytes. */
+/** Options: the answer (columns, never row objects), the format, whether to keep the `source` column, the inline limit in bytes. */
 export interface HttpAnswerInput {
-  readonly rows: readonly SourcedKline[];
+  readonly answer: SourcedColumns;
   readonly format: OutputFormat;
   readonly withSource: boolean;
   readonly inlineLimitBytes: number;
@@ -29,9 +29,13 @@ export interface HttpAnswerInput {
 
 /** Builds the answer; throws StoreError when a large answer cannot be written. */
 export async function shapeHttpAnswer(input: HttpAnswerInput, results: ResultsLocation): Promise<HttpAnswer> {
-  const { rows, format, withSource } = input;
+  const { answer, format, withSource } = input;
   if (format !== 'parquet') {
-    const body = format === 'csv' ? formatCsv(rows, withSource) : formatJson(rows, withSource);
+    const chunks: string[] = [];
+    const collect = (chunk: string): void => void chunks.push(chunk);
+    if (format === 'csv') await writeCsv(answer, withSource, collect);
+    else await writeJson(answer, withSource, collect);
+    const body = chunks.join('');
     const response = { statusCode: 200, headers: { ...input.headers, 'content-type': CONTENT_TYPES[format] }, body };
     // Escaping only grows the body, so a body already over the limit is not serialized twice.
     if (Buffer.byteLength(body) <= input.inlineLimitBytes && Buffer.byteLength(JSON.stringify(response)) <= input.inlineLimitBytes) {
@@ -39,7 +43,7 @@ export async function shapeHttpAnswer(input: HttpAnswerInput, results: ResultsLo
     }
     return { response: await byUrl(body, input, results), delivery: 'url' };
   }
-  return { response: await byUrl(formatParquet(rows), input, results), delivery: 'url' };
+  return { response: await byUrl(columnsToParquet(answer), input, results), delivery: 'url' };
 }
 
 async function byUrl(body: string | Uint8Array, input: HttpAnswerInput, results: ResultsLocation): Promise<APIGatewayProxyStructuredResultV2> {
@@ -47,6 +51,6 @@ async function byUrl(body: string | Uint8Array, input: HttpAnswerInput, results:
   return {
     statusCode: 200,
     headers: { ...input.headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows: input.rows.length, format: input.format }),
+    body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows: input.answer.columns.length, format: input.format }),
   };
 }

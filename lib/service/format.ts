@@ -1,12 +1,13 @@
 /**
- * Output formats of an answer: CSV (header = column names, times in epoch ms), JSON (an array of
- * objects keyed by column name) and Parquet (the cache's schema). Used by the CLI and handlers.
+ * Output formats of an answer, written straight from its columns: CSV (header = column names,
+ * times in epoch ms), JSON (an array of objects keyed by column name) and Parquet (the cache's
+ * schema). Used by the CLI and the handlers.
  * Numbers are written as JavaScript prints them (the shortest text that reads back to the same
  * float64), so CSV, JSON and the published values agree.
  */
-import { KLINE_COLUMNS, type Kline, type SourcedKline } from '../domain/kline.ts';
-import { ORIGINS, rowsFromColumns, type SourcedColumns } from '../domain/kline-columns.ts';
-import { encodeKlines } from '../store/parquet-codec.ts';
+import { KLINE_COLUMNS } from '../domain/kline.ts';
+import { ORIGINS, type SourcedColumns } from '../domain/kline-columns.ts';
+import { encodeKlineColumns } from '../store/parquet-codec.ts';
 
 /** Accepted output formats. */
 export const OUTPUT_FORMATS = ['csv', 'json', 'parquet'] as const;
@@ -15,31 +16,9 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** Rows per text chunk when an answer is written piece by piece. */
 const CHUNK_ROWS = 1_024;
 
-/** CSV text with a header row; `withSource` adds a `source` column (cache|vision|rest). */
-export function formatCsv(rows: readonly SourcedKline[], withSource: boolean): string {
-  const header = withSource ? [...KLINE_COLUMNS, 'source'] : [...KLINE_COLUMNS];
-  const lines = [header.join(',')];
-  for (const row of rows) {
-    const values: (string | number)[] = KLINE_COLUMNS.map((column) => row[column]);
-    if (withSource) values.push(row.source);
-    lines.push(values.join(','));
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** JSON text: an array of row objects; `withSource` keeps the `source` key. */
-export function formatJson(rows: readonly SourcedKline[], withSource: boolean): string {
-  return JSON.stringify(withSource ? rows : rows.map(stripSource));
-}
-
-/** Parquet bytes with the cache's 11 columns (no source column). */
-export function formatParquet(rows: readonly Kline[]): Uint8Array {
-  return encodeKlines(rows.map(stripSource));
-}
-
 /**
- * Writes an answer as CSV (the same text as formatCsv) in chunks of rows, straight from its
- * columns, so a year of 1m never exists as row objects or as one string. `write` may return a
+ * Writes an answer as CSV in chunks of rows (a header row, then one line per kline), straight
+ * from its columns, so a year of 1m never exists as row objects or as one string. `write` may return a
  * promise (back-pressure).
  */
 export async function writeCsv(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown): Promise<void> {
@@ -51,7 +30,8 @@ export async function writeCsv(answer: SourcedColumns, withSource: boolean, writ
   });
 }
 
-/** Writes an answer as JSON (the same text as formatJson) in chunks, straight from its columns. */
+/** Writes an answer as JSON (an array of objects keyed by column name, as JSON.stringify would
+ * write the rows) in chunks, straight from its columns. */
 export async function writeJson(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown): Promise<void> {
   await write('[');
   await writeChunks(answer, write, (i, c, sources) => {
@@ -63,7 +43,7 @@ export async function writeJson(answer: SourcedColumns, withSource: boolean, wri
 
 /** Parquet bytes of an answer's columns (no source column). */
 export function columnsToParquet(answer: SourcedColumns): Uint8Array {
-  return encodeKlines(rowsFromColumns(answer.columns));
+  return encodeKlineColumns(answer.columns);
 }
 
 async function writeChunks(
@@ -76,9 +56,4 @@ async function writeChunks(
     for (let i = start; i < end; i++) text += line(i, columns, sources);
     await write(text);
   }
-}
-
-function stripSource(row: Kline | SourcedKline): Kline {
-  const { source: _source, ...kline } = row as SourcedKline;
-  return kline;
 }

@@ -139,3 +139,8 @@ export function inclusiveToRange(startMs: number, endInclusiveMs: number): Range
 export function formatRange(range: Range): string {
   return `[${new Date(range.startMs).toISOString()}, ${new Date(range.endMs).toISOString()})`;
 }
+
+/** True when two normalized range lists are equal. */
+export function sameRanges(a: readonly Range[], b: readonly Range[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.startMs === b[i]!.startMs && r.endMs === b[i]!.endMs);
+}

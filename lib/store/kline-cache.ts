@@ -5,17 +5,17 @@
  * are compacted into their canonical file. Index updates are conditional and retried, so
  * concurrent writers (other processes, other Lambdas) never lose each other's rows.
  */
-import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
-import { ConflictError, DataValidationError, StoreError } from '../domain/errors.ts';
+import { ConflictError, StoreError } from '../domain/errors.ts';
 import { sleep } from '../domain/sleep.ts';
 import { datasetId, mergeKlines, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, formatRange, intersectRanges, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { coversRange, intersectRanges, normalizeRanges, sameRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
 import { sha256Hex } from './sha256.ts';
+import { checkRowsInside, mergePieces, newPartId } from './cache-pieces.ts';
 import {
-  columnsFromRows, columnsInRange, concatColumns, concatDisjoint, emptyColumns, rowsFromColumns, type KlineColumns,
+  columnsFromRows, columnsInRange, concatColumns, emptyColumns, rowsFromColumns, type KlineColumns,
 } from '../domain/kline-columns.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
@@ -269,44 +269,4 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
       await Promise.all(periods.map((period) => limit(() => compactPeriod(dataset, period, closedEndMs))));
     },
   };
-}
-
-/**
- * Pieces of one period (oldest first) as one sorted column set, one row per open_time, a later
- * piece winning on a shared open_time: concatenated when they do not overlap (the usual case),
- * else merged row by row.
- */
-function mergePieces(pieces: readonly KlineColumns[]): KlineColumns {
-  const disjoint = concatDisjoint(pieces.map((columns) => ({ columns, sources: new Uint8Array(columns.length) })));
-  return disjoint ? disjoint.columns : columnsFromRows(mergeKlines(pieces.map(rowsFromColumns)));
-}
-
-/** Rows (their open_times) must be sorted, one per open_time, each inside an answered range (normalized). */
-function checkRowsInside(openTimes: Float64Array, answered: readonly Range[]): void {
-  let j = 0;
-  let previous = -Infinity;
-  for (let i = 0; i < openTimes.length; i++) {
-    const openTime = openTimes[i]!;
-    if (!(openTime > previous)) {
-      throw new DataValidationError(`kline cache: row ${i} (open_time ${openTime}) is not after the previous row (${previous}); rows must be sorted, one per open_time`, { row: i, open_time: openTime });
-    }
-    previous = openTime;
-    while (j < answered.length && answered[j]!.endMs <= openTime) j++;
-    const range = answered[j];
-    if (!range || openTime < range.startMs) {
-      throw new DataValidationError(
-        `kline cache: row ${i} (open_time ${new Date(openTime).toISOString()}) lies outside the answered ranges ${answered.map(formatRange).join(', ') || '(none)'}`,
-        { row: i, open_time: openTime },
-      );
-    }
-  }
-}
-
-function sameRanges(a: readonly Range[], b: readonly Range[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.startMs === b[i]!.startMs && r.endMs === b[i]!.endMs);
-}
-
-/** Time-ordered then random, so part names sort by creation and never collide: `0001705312800123-9f2c4e1a7b3d`. */
-function newPartId(): string {
-  return `${String(Date.now()).padStart(16, '0')}-${randomBytes(6).toString('hex')}`;
 }

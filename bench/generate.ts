@@ -6,11 +6,11 @@
  * column, LF line ends. Values are a seeded random walk, so every run serves the same bytes:
  * prices on a 0.01 tick, volumes on a 0.00001 lot, low ≤ open, close ≤ high, taker volume ≤ volume,
  * quote volumes = volume × a price inside [low, high] (± 1e-8). Zipped as Vision's Info-ZIP
- * archives are (one deflated `.csv` member, level 6; deflated with node:zlib, which is ~3× faster
- * than fflate's compressor and keeps generation short), with the `<sha256>  <name>` CHECKSUM sidecar.
+ * archives are (one deflated `.csv` member, written by yazl with node:zlib's deflate, ~3× faster
+ * than fflate's compressor, so generation stays short), with the `<sha256>  <name>` CHECKSUM sidecar.
  */
 import { createHash } from 'node:crypto';
-import { crc32, deflateRawSync } from 'node:zlib';
+import { ZipFile } from 'yazl';
 import { INTERVAL_MS, type Interval } from '../lib/domain/intervals.ts';
 import type { Dataset } from '../lib/domain/kline.ts';
 import { utcMonthStart } from '../lib/domain/ranges.ts';
@@ -99,12 +99,12 @@ export function generateMonthCsv(interval: Interval, monthStartMs: number, seed:
 }
 
 /** Generates and zips the monthly Vision file of `dataset` for the month starting at `monthStartMs`. */
-export function generateVisionMonth(dataset: Dataset, monthStartMs: number): GeneratedFile {
+export async function generateVisionMonth(dataset: Dataset, monthStartMs: number): Promise<GeneratedFile> {
   const request = { dataset, kind: 'monthly' as const, periodStartMs: monthStartMs };
   const name = visionFileName(request);
   const { csv, rows } = generateMonthCsv(dataset.interval, monthStartMs, (monthStartMs / 60_000) ^ dataset.interval.length);
   const csvBytes = Buffer.from(csv, 'latin1');
-  const zip = zipOne(name.replace(/\.zip$/, '.csv'), csvBytes, monthStartMs);
+  const zip = await zipOne(name.replace(/\.zip$/, '.csv'), csvBytes, monthStartMs);
   const checksum = `${createHash('sha256').update(zip).digest('hex')}  ${name}\n`;
   return {
     path: visionFileUrl('', request).zipUrl, name, dataset, startMs: monthStartMs, endMs: utcMonthStart(monthStartMs, 1),
@@ -113,46 +113,16 @@ export function generateVisionMonth(dataset: Dataset, monthStartMs: number): Gen
 }
 
 /** The monthly files of `dataset` for `months` consecutive months from `firstMonthMs`. */
-export function generateVisionMonths(dataset: Dataset, firstMonthMs: number, months: number): GeneratedFile[] {
-  return Array.from({ length: months }, (_, i) => generateVisionMonth(dataset, utcMonthStart(firstMonthMs, i)));
+export function generateVisionMonths(dataset: Dataset, firstMonthMs: number, months: number): Promise<GeneratedFile[]> {
+  return Promise.all(Array.from({ length: months }, (_, i) => generateVisionMonth(dataset, utcMonthStart(firstMonthMs, i))));
 }
 
-/** A zip archive of one deflated member (PKZIP APPNOTE 4.3: local header, data, central directory, end record). */
-function zipOne(memberName: string, data: Buffer, mtimeMs: number): Uint8Array {
-  const name = Buffer.from(memberName, 'latin1');
-  const deflated = deflateRawSync(data, { level: 6 });
-  const crc = crc32(data);
-  const date = new Date(mtimeMs);
-  const dosTime = (date.getUTCHours() << 11) | (date.getUTCMinutes() << 5);
-  const dosDate = ((date.getUTCFullYear() - 1980) << 9) | ((date.getUTCMonth() + 1) << 5) | date.getUTCDate();
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt16LE(dosTime, 10);
-  local.writeUInt16LE(dosDate, 12);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(deflated.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(0x031e, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt16LE(dosTime, 12);
-  central.writeUInt16LE(dosDate, 14);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(deflated.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-  const centralOffset = local.length + name.length + deflated.length;
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12);
-  end.writeUInt32LE(centralOffset, 16);
-  return new Uint8Array(Buffer.concat([local, name, deflated, central, name, end]));
+/** A zip of one deflated member, written by yazl (Node's native deflate, level 6 like Vision's Info-ZIP archives). */
+async function zipOne(memberName: string, data: Buffer, mtimeMs: number): Promise<Uint8Array> {
+  const zip = new ZipFile();
+  zip.addBuffer(data, memberName, { mtime: new Date(mtimeMs), mode: 0o100644, compress: true });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
 }

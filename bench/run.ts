@@ -53,9 +53,9 @@ async function main(): Promise<void> {
   const tempRoot = await mkdtemp(path.join(os.tmpdir(), 'klines-bench-'));
   try {
     log('generating 24 months of 1m and 12 months of 1h (BENCHUSDT, spot format) ...');
-    const generated = await timed(() => ({
-      minutes: generateVisionMonths(MINUTE_1, Date.UTC(2022, 0, 1), 24),
-      hours: generateVisionMonths(HOUR_1, Date.UTC(2023, 0, 1), 12),
+    const generated = await timed(async () => ({
+      minutes: await generateVisionMonths(MINUTE_1, Date.UTC(2022, 0, 1), 24),
+      hours: await generateVisionMonths(HOUR_1, Date.UTC(2023, 0, 1), 12),
     }));
     const { minutes, hours } = generated.value;
     const january = minutes.find((file) => file.startMs === JANUARY_2023.startMs)!;

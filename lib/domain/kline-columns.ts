@@ -5,7 +5,7 @@
  * Units as in kline.ts: times UTC epoch ms, float64 values as published.
  */
 import { DataValidationError } from './errors.ts';
-import { KLINE_COLUMNS, klineProblem, type Kline, type KlineOrigin, type SourcedKline } from './kline.ts';
+import { KLINE_COLUMNS, klineProblem, mergeKlines, type Kline, type KlineOrigin, type SourcedKline } from './kline.ts';
 
 type Column = (typeof KLINE_COLUMNS)[number];
 
@@ -180,4 +180,16 @@ export function validateKlineColumns(c: KlineColumns, context: string): void {
     }
     previousOpen = ot;
   }
+}
+
+/**
+ * Merges chunks into one sorted set, one row per open_time: concatenated when their rows do not
+ * overlap (the usual case: periods, or gap pieces, one after another), else row by row with the
+ * later chunk winning on a shared open_time (callers pass older data first).
+ */
+export function mergeSourcedColumns(chunks: readonly SourcedColumns[]): SourcedColumns {
+  const disjoint = concatDisjoint(chunks);
+  if (disjoint) return disjoint;
+  const rows = mergeKlines(chunks.map(sourcedRowsFromColumns));
+  return { columns: columnsFromRows(rows), sources: Uint8Array.from(rows, (row) => ORIGINS.indexOf(row.source)) };
 }

@@ -91,25 +91,11 @@ export function klineProblem(row: Kline, previousOpen: number): string | undefin
 
 /**
  * Merges row lists into one sorted by open_time with one row per open_time; where two lists
- * hold the same open_time the later list wins (callers pass older data first).
- * Fast path (the usual case: periods read one after another): when every list is sorted and the
- * lists do not overlap, they are concatenated in order without a Map or a sort.
+ * hold the same open_time the later list wins (callers pass older data first). Columnar data
+ * that does not overlap is concatenated without it (kline-columns.ts, mergeSourcedColumns).
  */
 export function mergeKlines<T extends Kline>(lists: readonly (readonly T[])[]): T[] {
-  const nonEmpty = lists.filter((list) => list.length > 0);
-  const ordered = [...nonEmpty].sort((a, b) => a[0]!.open_time - b[0]!.open_time);
-  if (ordered.every((list, i) => isStrictlySorted(list) && (i === 0 || ordered[i - 1]!.at(-1)!.open_time < list[0]!.open_time))) {
-    const out = new Array<T>(ordered.reduce((sum, list) => sum + list.length, 0));
-    let k = 0;
-    for (const list of ordered) for (const row of list) out[k++] = row;
-    return out;
-  }
   const byOpen = new Map<number, T>();
-  for (const list of nonEmpty) for (const row of list) byOpen.set(row.open_time, row);
+  for (const list of lists) for (const row of list) byOpen.set(row.open_time, row);
   return [...byOpen.values()].sort((a, b) => a.open_time - b.open_time);
-}
-
-function isStrictlySorted(rows: readonly Kline[]): boolean {
-  for (let i = 1; i < rows.length; i++) if (!(rows[i]!.open_time > rows[i - 1]!.open_time)) return false;
-  return true;
 }

@@ -8,7 +8,7 @@ import { validateKlines, type Kline } from '../domain/kline.ts';
 import { canonicalKey, type Period } from '../domain/periods.ts';
 import { normalizeRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlines } from '../store/parquet-codec.ts';
-import { sha256Hex } from '../store/sha256.ts';
+import { sha256Hex } from '../domain/sha256.ts';
 import type { ObjectRef, ObjectStore, PeriodRecord } from '../store/types.ts';
 import { datasetPrefix, parseDatasetId, parsePeriodKey } from './cache-layout.ts';
 

@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.ts';
 import { sleep } from '../domain/sleep.ts';
-import { datasetId, mergeKlines, type Dataset, type SourcedKline } from '../domain/kline.ts';
+import { datasetId, type Dataset, type SourcedKline } from '../domain/kline.ts';
 import {
-  columnsFromRows, concatDisjoint, lowerBoundColumns, ORIGINS, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
+  lowerBoundColumns, mergeSourcedColumns, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
 } from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
@@ -155,7 +155,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
       await compactClosedPeriods(dataset, records, touched, firstPlan.requested, firstPlan.closedEndMs, owner);
 
       const cached = [...(await cachedColumns), ...otherColumns].map((columns) => ({ columns, sources: uniformSources(columns.length, 'cache') }));
-      const merged = mergeChunks([...cached, ...fresh]);
+      const merged = mergeSourcedColumns([...cached, ...fresh]);
       const from = lowerBoundColumns(merged.columns, range.startMs);
       const to = lowerBoundColumns(merged.columns, Math.min(range.endMs, firstPlan.closedEndMs));
       const answer = { columns: sliceColumns(merged.columns, from, to), sources: merged.sources.subarray(from, to) };
@@ -215,17 +215,6 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   }
 
   return { getKlines };
-}
-
-/**
- * Merges the answer's chunks (cached pieces, fetched pieces): normally they hold disjoint
- * open_times and are concatenated; if two overlap, row by row with the later chunk winning.
- */
-function mergeChunks(chunks: readonly SourcedColumns[]): SourcedColumns {
-  const disjoint = concatDisjoint(chunks);
-  if (disjoint) return disjoint;
-  const rows = mergeKlines(chunks.map((chunk) => sourcedRowsFromColumns(chunk)));
-  return { columns: columnsFromRows(rows), sources: Uint8Array.from(rows, (row) => ORIGINS.indexOf(row.source)) };
 }
 
 function coverageOf(records: readonly PeriodRecord[]): Range[] {

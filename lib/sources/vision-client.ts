@@ -7,9 +7,9 @@ import { readSingleCsvMember } from './zip-member.ts';
 import { ChecksumMismatchError, DataValidationError, UpstreamError } from '../domain/errors.ts';
 import { validateKlineColumns, type KlineColumns } from '../domain/kline-columns.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
-import { sha256Hex } from '../store/sha256.ts';
+import { sha256Hex } from '../domain/sha256.ts';
 import { createHttpClient, type HttpClient } from './http-client.ts';
-import type { UpstreamStats, VisionFileRequest, VisionSource } from './types.ts';
+import type { UpstreamStats, VisionSource } from './types.ts';
 import { parseVisionCsvBytes } from './vision-csv.ts';
 import { visionFileRange, visionFileUrl } from './vision-url.ts';
 

@@ -4,8 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DataValidationError } from '../domain/errors.ts';
-import { mergeKlines } from '../domain/kline.ts';
-import { columnsFromRows, concatDisjoint, rowsFromColumns, type KlineColumns } from '../domain/kline-columns.ts';
+import { mergeSourcedColumns, type KlineColumns } from '../domain/kline-columns.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
 
 /**
@@ -14,8 +13,7 @@ import { formatRange, type Range } from '../domain/ranges.ts';
  * else merged row by row.
  */
 export function mergePieces(pieces: readonly KlineColumns[]): KlineColumns {
-  const disjoint = concatDisjoint(pieces.map((columns) => ({ columns, sources: new Uint8Array(columns.length) })));
-  return disjoint ? disjoint.columns : columnsFromRows(mergeKlines(pieces.map(rowsFromColumns)));
+  return mergeSourcedColumns(pieces.map((columns) => ({ columns, sources: new Uint8Array(columns.length) }))).columns;
 }
 
 /** Rows (their open_times) must be sorted, one per open_time, each inside an answered range (normalized). */

@@ -8,14 +8,14 @@
 import pLimit from 'p-limit';
 import { ConflictError, StoreError } from '../domain/errors.ts';
 import { sleep } from '../domain/sleep.ts';
-import { datasetId, mergeKlines, type Dataset, type Kline } from '../domain/kline.ts';
+import { datasetId, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, intersectRanges, normalizeRanges, sameRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
-import { sha256Hex } from './sha256.ts';
+import { sha256Hex } from '../domain/sha256.ts';
 import { checkRowsInside, mergePieces, newPartId } from './cache-pieces.ts';
 import {
-  columnsFromRows, columnsInRange, concatColumns, emptyColumns, rowsFromColumns, type KlineColumns,
+  columnsInRange, concatColumns, emptyColumns, rowsFromColumns, type KlineColumns,
 } from '../domain/kline-columns.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
@@ -69,30 +69,18 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   const queryOne = async (id: string, period: string): Promise<PeriodRecord | undefined> =>
     (await index.query(id, period, period))[0];
 
-  /**
-   * Reads every object of a record; `{ missing }` names the first absent one. Parts are
-   * immutable, so a part whose size or sha256 differs from its ref counts as missing. The
-   * canonical file is rewritten in place by each compaction, always as a superset of the one
-   * before (canonical ∪ parts), so a newer canonical than the record names is accepted.
-   */
-  /** A record held in one object (the usual compacted period) decodes straight to columns. */
+  /** A record's rows in `range`: its objects read (readRecordPieces) and merged. */
   const readRecordColumns = async (record: PeriodRecord, range: Range): Promise<KlineColumns | { missing: string }> => {
-    const only = record.parts.length === 0 ? record.canonical : record.canonical ? undefined : record.parts.length === 1 ? record.parts[0] : undefined;
-    if (!only) {
-      const rows = await readRecordRows(record, range);
-      return Array.isArray(rows) ? columnsFromRows(rows) : rows;
-    }
-    const body = await store.get(only.key);
-    if (!body || (only !== record.canonical && (body.byteLength !== only.sizeBytes || sha256Hex(body) !== only.sha256))) return { missing: only.key };
-    return columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs);
-  };
-
-  const readRecordRows = async (record: PeriodRecord, range: Range): Promise<Kline[] | { missing: string }> => {
     const pieces = await readRecordPieces(record, range);
-    return Array.isArray(pieces) ? mergeKlines(pieces.map(rowsFromColumns)) : pieces;
+    return 'missing' in pieces ? pieces : mergePieces(pieces);
   };
 
-  /** Each object of a record (canonical first, then parts in order), as columns within `range`. */
+  /**
+   * Each object of a record (canonical first, then parts in order), as columns within `range`;
+   * `{ missing }` names the first absent one. Parts are immutable, so a part whose size or sha256
+   * differs from its ref counts as missing. The canonical file is rewritten in place by each
+   * compaction, always as a superset of the one before, so a newer canonical is accepted.
+   */
   const readRecordPieces = async (record: PeriodRecord, range: Range): Promise<KlineColumns[] | { missing: string }> => {
     const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
     const lists = await Promise.all(refs.map(async (ref) => {

@@ -11,20 +11,12 @@ import { canonicalKey, granularityFor, partKey, periodOf, periodsInRange } from 
 import { datasetId, KLINE_COLUMNS, mergeKlines, validateKlines, type Dataset, type Kline } from '../../lib/domain/kline.ts';
 import { INTERVALS } from '../../lib/domain/intervals.ts';
 import { columnsFromRows, validateKlineColumns } from '../../lib/domain/kline-columns.ts';
+import { thrown } from '../helpers/thrown.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const realData = path.resolve(repoRoot, '../shared/data/binance-real');
 const ut = (iso: string): number => Date.parse(iso);
 
-/** The error `fn` throws (fails the test when it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Rows of a headerless Vision kline CSV (12 columns, the last one `ignore`). */
 function readVisionCsv(relativePath: string): Kline[] {

@@ -4,19 +4,11 @@ import { InvalidInputError } from '../../lib/domain/errors.ts';
 import {
   closedEndMs, hasVisionDailyFiles, INTERVAL_MS, INTERVALS, parseInterval, visionIntervalName, type Interval,
 } from '../../lib/domain/intervals.ts';
+import { thrown } from '../helpers/thrown.ts';
 
 const ut = (iso: string): number => Date.parse(iso);
 const DAY = 86_400_000;
 
-/** The error `fn` throws (fails the test when it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('parseInterval', () => {
   it('accepts every Binance interval on spot', () => {

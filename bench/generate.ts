@@ -1,6 +1,6 @@
 /**
  * Generated Binance Vision monthly klines files for the benchmarks (the real data in
- * ../shared/data/binance-real is far too small to measure a year of 1m). The CSV is in the real
+ * test/fixtures/binance is far too small to measure a year of 1m). The CSV is in the real
  * spot format (SOURCES.md): 12 columns, no header, ms timestamps (spot before 2025), every price
  * and quantity with 8 decimals, `close_time = open_time + interval − 1`, trailing `0` ignore
  * column, LF line ends. Values are a seeded random walk, so every run serves the same bytes:

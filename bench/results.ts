@@ -136,7 +136,7 @@ statistics.
 |---|---|---|---|---|
 ${r.coldStart.map((row) => `| ${row.name} | ${formatCount(row.bundleBytes / 1000)} kB | ${formatMs(row.importMedianMs)} (${formatMs(row.importMinMs)} – ${formatMs(row.importMaxMs)}) | ${formatMs(row.sourceMapsImportMedianMs)} | ${formatMs(row.processMedianMs)} |`).join('\n')}
 
-Measured by bench/cold-start.ts: \`npm run bundle\` (scripts/bundle.mjs: esbuild, ESM, node20,
+Measured by bench/cold-start.ts: \`npm run bundle\` (scripts/bundle.mjs: esbuild, ESM, node24,
 minified, AWS SDK bundled), then for each function ${r.coldStart[0]?.runs ?? 0} fresh \`node\` processes, one at a time,
 each timing \`await import(bundle)\` (loading the file and running its top level: configuration,
 clients, middy; no handler call, nothing contacted), after one untimed run to warm the file

@@ -22,13 +22,13 @@ export interface ChildRss {
 }
 
 /**
- * Bundles rss-child.ts and everything it imports into `{outDir}/rss-child.mjs` (ESM, node20;
+ * Bundles rss-child.ts and everything it imports into `{outDir}/rss-child.mjs` (ESM, node24;
  * `require` provided for the CommonJS dependencies) and returns that path.
  */
 export async function bundleRssChild(outDir: string): Promise<string> {
   const outfile = path.join(outDir, 'rss-child.mjs');
   await build({
-    entryPoints: [path.join(BENCH_DIR, 'rss-child.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm',
+    entryPoints: [path.join(BENCH_DIR, 'rss-child.ts')], outfile, bundle: true, platform: 'node', target: 'node24', format: 'esm',
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'warning',
   });

@@ -1,13 +1,13 @@
 // `npm run bundle`: one esbuild bundle per Lambda (issue 4, "Bundles"), then one zip per function
 // for `osls package` (serverless.yml points each function's `package.artifact` at its zip).
 //
-//   dist/functions/<name>/index.mjs      ESM, node20, minified; the handler is `index.handler`
+//   dist/functions/<name>/index.mjs      ESM, node24, minified; the handler is `index.handler`
 //   dist/functions/<name>/index.mjs.map  source map (mappings only; NODE_OPTIONS=--enable-source-maps)
 //   dist/functions/<name>.zip            both files, fixed timestamps and modes (same input, same zip)
 //   dist/functions/sizes.json            the table printed below, for tests and the bench
 //
 // The AWS SDK v3 is bundled, not left to the runtime's copy: the SDK clients are then the
-// versions the tests ran against (the nodejs20.x runtime ships whatever SDK AWS last pinned,
+// versions the tests ran against (the nodejs24.x runtime ships whatever SDK AWS last pinned,
 // and no @aws-sdk/lib-dynamodb guarantee across updates), esbuild drops the unused commands, and
 // one minified file loads faster at cold start than resolving hundreds of runtime modules.
 // Exits 1 when a bundle is over BUDGET_BYTES (1 MB unzipped, issue 4) or a handler is missing.
@@ -41,7 +41,7 @@ async function bundleAll() {
     outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'esm',
     // ESM builds of the SDK and Powertools first: they tree-shake, their CommonJS builds do not.
     mainFields: ['module', 'main'],

@@ -1,6 +1,6 @@
 /**
  * Runs a `klines` command against the project's fake Binance, which replays the real recorded
- * files of ../shared/data/binance-real on 127.0.0.1 (nothing leaves the machine):
+ * files of test/fixtures/binance on 127.0.0.1 (nothing leaves the machine):
  *
  *   npm run replay -- get BTCUSDT 1h --start 2020-10-01 --end 2020-12-15T09:00:00Z --stats
  *

@@ -1,6 +1,6 @@
 /**
  * A fake Binance on 127.0.0.1: the Vision archive (`/data/...zip` and `.CHECKSUM`) and the three
- * REST klines endpoints on one port, serving only the real files of `../shared/data/binance-real`
+ * REST klines endpoints on one port, serving only the real files of `test/fixtures/binance`
  * (see real-data.ts), with an injectable clock and injectable faults. Used by every test that
  * touches an upstream; `scripts/fake-binance.ts` runs it standalone for demos.
  */

@@ -1,8 +1,9 @@
 /**
- * Loads the real Binance files of `../shared/data/binance-real` (read in place, never copied)
+ * Loads the real Binance files of `test/fixtures/binance` (a copy of the team's recorded data, with
+ * its SOURCES.md and SHA256SUMS, so a clone needs nothing beside it)
  * into per-dataset "universes": every real row of a (market, symbol, interval), plus the Vision
  * periods that a whole real file vouches for. The fake Binance serves only from these.
- * Layout and quirks: `../shared/data/binance-real/SOURCES.md`.
+ * Layout and quirks: `test/fixtures/binance/SOURCES.md`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,9 +14,9 @@ import type { Market } from '../../lib/domain/markets.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Absolute path of the real-data folder: `{repo}/../shared/data/binance-real`. */
+/** Absolute path of the real-data folder: `{repo}/test/fixtures/binance`. */
 export function realDataDir(): string {
-  return path.resolve(repoRoot, '../shared/data/binance-real');
+  return path.resolve(repoRoot, 'test/fixtures/binance');
 }
 
 /**

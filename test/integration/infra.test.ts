@@ -113,7 +113,7 @@ describe('npm run package (offline)', () => {
     expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(FUNCTIONS).map((key) => `${key}LambdaFunction`).sort());
     for (const [key, name] of Object.entries(FUNCTIONS)) {
       const fn = resource(`${key}LambdaFunction`).Properties;
-      expect(fn.Runtime).toBe('nodejs20.x');
+      expect(fn.Runtime).toBe('nodejs24.x');
       expect(fn.Handler).toBe('index.handler');
       expect(fn.Code.S3Key).toMatch(new RegExp(`/${name}\\.zip$`));
       const files = unzipSync(await readFile(path.join(REPO_ROOT, 'dist', 'functions', `${name}.zip`)));

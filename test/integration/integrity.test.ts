@@ -1,14 +1,13 @@
 /**
  * `validateCache` / `repairCache` and the `klines validate|repair|stats` commands on the fs store,
  * over cache content built by the real kline cache from real spot BTCUSDT 1h rows (read in place
- * from ../shared/data/binance-real, see SOURCES.md): November 2020 compacted into its canonical
+ * from test/fixtures/binance, see SOURCES.md): November 2020 compacted into its canonical
  * file, December 2020 as two parts.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { datasetId, type Dataset, type Kline } from '../../lib/domain/kline.ts';
@@ -26,13 +25,13 @@ import type { CoverageIndex, ObjectStore, PeriodRecord } from '../../lib/store/t
 import { runRepair } from '../../cli/repair.ts';
 import { runStats } from '../../cli/stats.ts';
 import { runValidate } from '../../cli/validate.ts';
+import { realDataDir } from '../helpers/real-data.ts';
 
 /** Appends row objects through the cache's columnar append. */
 const appendRows = (cache: KlineCache, set: Dataset, rows: readonly Kline[], answered: readonly Range[], sources: readonly ('vision' | 'rest')[]): Promise<void> =>
   cache.appendColumns(set, columnsFromRows(rows), answered, sources);
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const csvDir = path.resolve(repoRoot, '../shared/data/binance-real/csv/spot/monthly/klines/BTCUSDT/1h');
+const csvDir = path.join(realDataDir(), 'csv/spot/monthly/klines/BTCUSDT/1h');
 const readMonth = (month: string): Kline[] => {
   const file = path.join(csvDir, `BTCUSDT-1h-${month}.csv`);
   return parseVisionCsv(readFileSync(file, 'utf8'), file);

@@ -1,6 +1,6 @@
 /**
  * The kline cache on the fs store and index, with real spot BTCUSDT 1h rows (read in place from
- * ../shared/data/binance-real, see SOURCES.md): append and read, coverage without rows, parts,
+ * test/fixtures/binance, see SOURCES.md): append and read, coverage without rows, parts,
  * compaction, reads racing compaction, and two real processes writing the same period.
  */
 import { spawn } from 'node:child_process';
@@ -22,9 +22,10 @@ import { createFsObjectStore } from '../../lib/store/fs-object-store.ts';
 import { createKlineCache, MAX_OPEN_PARTS, type KlineCache } from '../../lib/store/kline-cache.ts';
 import type { CoverageIndex, ObjectStore } from '../../lib/store/types.ts';
 import type { WorkerJob } from '../helpers/cache-append-worker.ts';
+import { realDataDir } from '../helpers/real-data.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const csvDir = path.resolve(repoRoot, '../shared/data/binance-real/csv/spot/monthly/klines/BTCUSDT/1h');
+const csvDir = path.join(realDataDir(), 'csv/spot/monthly/klines/BTCUSDT/1h');
 const csvFile = (month: string): string => path.join(csvDir, `BTCUSDT-1h-${month}.csv`);
 const readMonth = (month: string): Kline[] => parseVisionCsv(readFileSync(csvFile(month), 'utf8'), month);
 

@@ -1,6 +1,6 @@
 /**
  * The Vision and REST clients against the fake Binance on 127.0.0.1 (test/helpers/fake-binance.ts),
- * which serves the real files of ../shared/data/binance-real. Asserts rows (against the real
+ * which serves the real files of test/fixtures/binance. Asserts rows (against the real
  * files through expectedKlines) and the requests the fake saw.
  */
 import { readFileSync } from 'node:fs';

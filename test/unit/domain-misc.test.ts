@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DataValidationError, InvalidInputError, KlinesError } from '../../lib/domain/errors.ts';
 import { parseMarket, restRequestWeight, REST_PAGE_LIMIT } from '../../lib/domain/markets.ts';
 import { parseSymbol } from '../../lib/domain/symbols.ts';
@@ -12,9 +11,9 @@ import { datasetId, KLINE_COLUMNS, mergeKlines, validateKlines, type Dataset, ty
 import { INTERVALS } from '../../lib/domain/intervals.ts';
 import { columnsFromRows, validateKlineColumns } from '../../lib/domain/kline-columns.ts';
 import { thrown } from '../helpers/thrown.ts';
+import { realDataDir } from '../helpers/real-data.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const realData = path.resolve(repoRoot, '../shared/data/binance-real');
+const realData = realDataDir();
 const ut = (iso: string): number => Date.parse(iso);
 
 

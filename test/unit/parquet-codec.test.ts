@@ -1,6 +1,6 @@
 /**
  * encodeKlines/decodeKlines: exact round trips of real Binance rows (read in place from
- * ../shared/data/binance-real, see SOURCES.md) and of generated extremes, and the file other
+ * test/fixtures/binance, see SOURCES.md) and of generated extremes, and the file other
  * Parquet readers see: metadata and page headers parsed by hyparquet's own Thrift reader, and
  * the PLAIN value bytes checked against an independent oracle (BigInt64Array/Float64Array).
  * decodeKlineColumns reads our own layout directly; its columns are compared with hyparquet's
@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
@@ -21,9 +20,9 @@ import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
 import { columnsFromRows, rowsFromColumns, sliceColumns } from '../../lib/domain/kline-columns.ts';
 import { decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines, isPlainKlinesFile } from '../../lib/store/parquet-codec.ts';
 import { CompactType, ThriftCompactWriter } from '../../lib/store/thrift-compact.ts';
+import { realDataDir } from '../helpers/real-data.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const realCsv = path.resolve(repoRoot, '../shared/data/binance-real/csv');
+const realCsv = path.join(realDataDir(), 'csv');
 const readReal = (relative: string): Kline[] => parseVisionCsv(readFileSync(path.join(realCsv, relative), 'utf8'), relative);
 
 const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

@@ -1,19 +1,18 @@
 /**
- * parseVisionCsv against real Vision CSVs read in place (../shared/data/binance-real, see
+ * parseVisionCsv against real Vision CSVs read in place (test/fixtures/binance, see
  * SOURCES.md) and generated files for the format variants.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataValidationError } from '../../lib/domain/errors.ts';
 import { KLINE_COLUMNS, validateKlines, type Kline } from '../../lib/domain/kline.ts';
 import { rowsFromColumns } from '../../lib/domain/kline-columns.ts';
 import { parseVisionCsv, parseVisionCsvBytes, parseVisionCsvColumns } from '../../lib/sources/vision-csv.ts';
+import { realDataDir } from '../helpers/real-data.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const realCsv = path.resolve(repoRoot, '../shared/data/binance-real/csv');
+const realCsv = path.join(realDataDir(), 'csv');
 const read = (relative: string): string => readFileSync(path.join(realCsv, relative), 'utf8');
 
 const SPOT_1M_2025 = 'spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-07-13.csv';

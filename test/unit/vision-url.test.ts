@@ -1,19 +1,18 @@
 /**
  * Vision file names and URLs (all markets, daily and monthly, `1M` as `1mo`) and the CHECKSUM
- * sidecar parser against the real sidecars in ../shared/data/binance-real/checksum-only.
+ * sidecar parser against the real sidecars in test/fixtures/binance/checksum-only.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ChecksumMismatchError, DataValidationError, InvalidInputError } from '../../lib/domain/errors.ts';
 import type { Interval } from '../../lib/domain/intervals.ts';
 import type { Market } from '../../lib/domain/markets.ts';
 import { parseChecksum } from '../../lib/sources/vision-client.ts';
 import { visionFileName, visionFileRange, visionFileUrl } from '../../lib/sources/vision-url.ts';
+import { realDataDir } from '../helpers/real-data.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const checksumDir = path.resolve(repoRoot, '../shared/data/binance-real/checksum-only/vision/data');
+const checksumDir = path.join(realDataDir(), 'checksum-only/vision/data');
 
 const request = (market: Market, symbol: string, interval: Interval, kind: 'daily' | 'monthly', periodStartMs: number) => ({
   dataset: { market, symbol, interval }, kind, periodStartMs,

@@ -6,14 +6,16 @@ import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { createServiceFromConfig } from '../lib/create-service.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
-import { columnsToParquet, writeCsv, writeJson, type OutputFormat } from '../lib/service/format.ts';
+import { columnsToParquet, writeCsv, writeJson, type OutputFormat, type TimeFormat } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 
 /** Options of `klines get` as commander parses them. */
 export interface GetOptions {
   market: string;
-  start: string;
+  start?: string;
   end?: string;
+  days?: string;
+  timeFormat?: TimeFormat;
   format: OutputFormat;
   out?: string;
   source: string;
@@ -25,7 +27,7 @@ export interface GetOptions {
 export async function runGet(symbol: string, interval: string, options: GetOptions): Promise<number> {
   const config = loadConfig();
   const nowMs = config.nowMs ?? Date.now();
-  const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, source: options.source }, nowMs);
+  const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source }, nowMs);
   if (options.format === 'parquet' && !options.out) throw new InvalidInputError('--format parquet writes binary: give --out FILE');
   if (options.format === 'parquet' && options.withSource) throw new InvalidInputError('--with-source works with csv and json, not parquet');
 
@@ -48,8 +50,8 @@ export async function runGet(symbol: string, interval: string, options: GetOptio
   } else {
     const sink = options.out ? createWriteStream(options.out) : process.stdout;
     const write = (chunk: string): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
-    if (options.format === 'json') await writeJson(answer, options.withSource, write);
-    else await writeCsv(answer, options.withSource, write);
+    if (options.format === 'json') await writeJson(answer, options.withSource, write, options.timeFormat);
+    else await writeCsv(answer, options.withSource, write, options.timeFormat);
     if (options.format === 'json') await write('\n');
     if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
   }

@@ -1,12 +1,14 @@
 /**
  * The `klines` command (DESIGN.md, Surfaces): `klines get SYMBOL INTERVAL --market spot
  * --start T --end T [--format csv|json|parquet] [--out FILE] [--source auto|vision|rest]
- * [--with-source] [--stats]`, and the maintenance commands `init`, `validate`, `repair`, `stats`.
+ * [--with-source] [--stats]`, the maintenance commands `init`, `validate`, `repair`, `stats`, and
+ * the many-dataset commands `sync`, `ls`, `symbols` (discovery.ts).
  * Exit codes: 0 done, 2 bad input, 1 any other failure (validate: problems found).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { KlinesError } from '../lib/domain/errors.ts';
 import { runGet, type GetOptions } from './get.ts';
+import { addDatasetCommands } from './discovery.ts';
 import { addMaintenanceCommands } from './maintenance.ts';
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */
@@ -22,17 +24,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<symbol>', 'Binance symbol, e.g. BTCUSDT or BTCUSD_PERP')
     .argument('<interval>', 'kline interval: 1s (spot only) 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M')
     .addOption(new Option('--market <market>', 'market').choices(['spot', 'um', 'cm']).default('spot'))
-    .requiredOption('--start <time>', 'first open_time, ISO-8601 (2024-01-15, 2024-01-15T10:00:00Z) or epoch ms')
+    .option('--start <time>', 'first open_time, ISO-8601 (2024-01-15, 2024-01-15T10:00:00Z) or epoch ms (or --days)')
+    .option('--days <n>', 'the last N days up to --end (default: the last closed candle), in place of --start')
     .option('--end <time>', 'last open_time, inclusive (default: the last closed candle; later values are clamped to it)')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'parquet']).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .addOption(new Option('--source <source>', 'upstreams allowed for the gaps').choices(['auto', 'vision', 'rest']).default('auto'))
     .option('--with-source', 'add a source column: cache, vision or rest', false)
+    .addOption(new Option('--time-format <format>', 'open_time/close_time in csv and json: epoch ms or ISO-8601 UTC').choices(['ms', 'iso']).default('ms'))
     .option('--stats', 'print one JSON line of figures on stderr', false)
     .action(async (symbol: string, interval: string, options: GetOptions) => {
       exitCode = await runGet(symbol, interval, options);
     });
   addMaintenanceCommands(program, (code) => {
+    exitCode = code;
+  });
+  addDatasetCommands(program, (code) => {
     exitCode = code;
   });
   try {

@@ -8,6 +8,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { createKlinesService, type KlinesService } from './service/klines-service.ts';
+import { createSymbolDirectory, type SymbolDirectory } from './service/symbols.ts';
+import { createExchangeInfoSource } from './sources/exchange-info.ts';
 import { createHttpClient } from './sources/http-client.ts';
 import { createRestClient } from './sources/rest-client.ts';
 import { createVisionClient } from './sources/vision-client.ts';
@@ -67,4 +69,13 @@ export function createServiceFromConfig(config: Config, handles: CacheHandles = 
     leaseTtlMs: config.leaseTtlMs,
     leaseWaitMs: config.leaseWaitMs,
   });
+}
+
+/**
+ * The symbol directory for `config` (issue 10: `klines symbols`, `--symbols-regex`, watchlist
+ * patterns): exchangeInfo at the configured REST bases, kept a day in `store` when given.
+ */
+export function createSymbolDirectoryFromConfig(config: Config, store?: ObjectStore): SymbolDirectory {
+  const source = createExchangeInfoSource({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http: createHttpClient() });
+  return createSymbolDirectory({ source, store, nowMs: () => config.nowMs ?? Date.now() });
 }

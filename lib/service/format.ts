@@ -13,29 +13,42 @@ import { encodeKlineColumns } from '../store/parquet-codec.ts';
 export const OUTPUT_FORMATS = ['csv', 'json', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/**
+ * How times (open_time, close_time) are written in CSV and JSON: `ms` UTC epoch milliseconds (the
+ * default, as Binance publishes them), `iso` ISO-8601 UTC with milliseconds and a `Z`
+ * (`2024-01-15T10:00:00.000Z`; a JSON string).
+ */
+export const TIME_FORMATS = ['ms', 'iso'] as const;
+export type TimeFormat = (typeof TIME_FORMATS)[number];
+
+const isoTime = (ms: number): string => new Date(ms).toISOString();
+const quotedIsoTime = (ms: number): string => `"${new Date(ms).toISOString()}"`;
+
 /** Rows per text chunk when an answer is written piece by piece. */
 const CHUNK_ROWS = 1_024;
 
 /**
  * Writes an answer as CSV in chunks of rows (a header row, then one line per kline), straight
- * from its columns, so a year of 1m never exists as row objects or as one string. `write` may return a
- * promise (back-pressure).
+ * from its columns (times as `timeFormat` says), so a year of 1m never exists as row objects or
+ * as one string. `write` may return a promise (back-pressure).
  */
-export async function writeCsv(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown): Promise<void> {
+export async function writeCsv(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown, timeFormat: TimeFormat = 'ms'): Promise<void> {
   await write(`${[...KLINE_COLUMNS, ...(withSource ? ['source'] : [])].join(',')}\n`);
+  const time = timeFormat === 'iso' ? isoTime : (ms: number): number => ms;
   await writeChunks(answer, write, (i, c, sources) => {
-    let line = `${c.open_time[i]},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]},${c.close_time[i]},${c.quote_volume[i]},${c.trades[i]},${c.taker_buy_volume[i]},${c.taker_buy_quote_volume[i]}`;
+    let line = `${time(c.open_time[i]!)},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]},${time(c.close_time[i]!)},${c.quote_volume[i]},${c.trades[i]},${c.taker_buy_volume[i]},${c.taker_buy_quote_volume[i]}`;
     if (withSource) line += `,${ORIGINS[sources[i]!]}`;
     return `${line}\n`;
   });
 }
 
 /** Writes an answer as JSON (an array of objects keyed by column name, as JSON.stringify would
- * write the rows) in chunks, straight from its columns. */
-export async function writeJson(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown): Promise<void> {
+ * write the rows) in chunks, straight from its columns; `iso` times are strings. */
+export async function writeJson(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown, timeFormat: TimeFormat = 'ms'): Promise<void> {
   await write('[');
+  const time = timeFormat === 'iso' ? quotedIsoTime : (ms: number): number => ms;
   await writeChunks(answer, write, (i, c, sources) => {
-    const text = `${i === 0 ? '' : ','}{"open_time":${c.open_time[i]},"open":${c.open[i]},"high":${c.high[i]},"low":${c.low[i]},"close":${c.close[i]},"volume":${c.volume[i]},"close_time":${c.close_time[i]},"quote_volume":${c.quote_volume[i]},"trades":${c.trades[i]},"taker_buy_volume":${c.taker_buy_volume[i]},"taker_buy_quote_volume":${c.taker_buy_quote_volume[i]}`;
+    const text = `${i === 0 ? '' : ','}{"open_time":${time(c.open_time[i]!)},"open":${c.open[i]},"high":${c.high[i]},"low":${c.low[i]},"close":${c.close[i]},"volume":${c.volume[i]},"close_time":${time(c.close_time[i]!)},"quote_volume":${c.quote_volume[i]},"trades":${c.trades[i]},"taker_buy_volume":${c.taker_buy_volume[i]},"taker_buy_quote_volume":${c.taker_buy_quote_volume[i]}`;
     return withSource ? `${text},"source":"${ORIGINS[sources[i]!]}"}` : `${text}}`;
   });
   await write(']');

@@ -30,6 +30,11 @@ export interface KlinesRequest {
   /** Called after each finished fetch with (done, total) fetches, for progress bars. */
   readonly onProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Fill the cache only (issue 10, `klines sync`, the refresh): cached rows are not read back, so
+   * the answer holds just the rows fetched by this call (its stats still count them).
+   */
+  readonly fillOnly?: boolean;
 }
 
 /** Figures of one answered request (for `--stats`, logs and metrics). */
@@ -111,7 +116,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     const firstPlan = planFetches({ dataset, range, covered: coverageOf(records), nowMs, source });
     stats.gaps = firstPlan.gaps.length;
     stats.fetchesPlanned = firstPlan.fetches.length;
-    const cachedColumns = Promise.all(firstPlan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
+    const cachedColumns = request.fillOnly ? Promise.resolve([]) : Promise.all(firstPlan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
     cachedColumns.catch(() => undefined); // awaited (and its error thrown) after the fetches
     let have: Range[] = [...firstPlan.cached];
     const fresh: SourcedColumns[] = [];
@@ -150,7 +155,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
       if (failures.length > 0) throw gapError(dataset, failures);
 
       // Ranges another worker filled while this one waited are read back from the cache.
-      const filledByOthers = subtractRanges([firstPlan.requested], have);
+      const filledByOthers = request.fillOnly ? [] : subtractRanges([firstPlan.requested], have);
       const otherColumns = await Promise.all(filledByOthers.map((piece) => deps.cache.readColumns(dataset, records, piece)));
       await compactClosedPeriods(dataset, records, touched, firstPlan.requested, firstPlan.closedEndMs, owner);
 

@@ -4,7 +4,7 @@
  * startTime/endTime (DESIGN.md, Words: "range"); inside, ranges are half-open.
  */
 import { InvalidInputError } from '../domain/errors.ts';
-import { closedEndMs, parseInterval } from '../domain/intervals.ts';
+import { closedEndMs, DAY_MS, parseInterval } from '../domain/intervals.ts';
 import type { Dataset } from '../domain/kline.ts';
 import { parseMarket } from '../domain/markets.ts';
 import { formatRange, inclusiveToRange, type Range } from '../domain/ranges.ts';
@@ -17,8 +17,11 @@ export interface PublicKlinesQuery {
   readonly market?: string | undefined;
   readonly symbol: string;
   readonly interval: string;
-  readonly start: string;
+  /** First open_time; give it or `days`, not both. */
+  readonly start?: string | undefined;
   readonly end?: string | undefined;
+  /** The last N whole days (N × 24 h) up to `end` (default: the last closed candle), in place of `start`. */
+  readonly days?: string | undefined;
   readonly source?: string | undefined;
 }
 
@@ -34,8 +37,10 @@ const SOURCES: readonly SourceMode[] = ['auto', 'vision', 'rest'];
 /**
  * Validates a public query at `nowMs`. `market` defaults to spot. `end` defaults to the last
  * closed candle, and an `end` past it is clamped to it (the unfinished candle is never part of an
- * answer). Throws InvalidInputError when a field is malformed, `start` is in the future, `start`
- * is after `end`, or no candle at or after `start` has closed yet.
+ * answer). `days` N in place of `start` asks for the N × 24 h before that (clamped) end.
+ * Throws InvalidInputError when a field is malformed, `start` and `days` are both or neither
+ * given, `start` is in the future, `start` is after `end`, or no candle at or after `start` has
+ * closed yet.
  */
 export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQuery {
   const market = parseMarket(query.market ?? 'spot');
@@ -45,12 +50,12 @@ export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQ
   if (!(SOURCES as readonly string[]).includes(source)) {
     throw new InvalidInputError(`source: "${query.source}" is not a source; use one of ${SOURCES.join(', ')}`, { source: query.source });
   }
-  const startMs = parseTime(query.start, 'start');
+  const lastClosedOpenMs = closedEndMs(nowMs, interval) - 1;
+  const requestedEndMs = query.end === undefined || query.end === '' ? lastClosedOpenMs : parseTime(query.end, 'end');
+  const startMs = resolveStartMs(query, Math.min(requestedEndMs, lastClosedOpenMs) + 1);
   if (startMs > nowMs) {
     throw new InvalidInputError(`start: ${formatTime(startMs)} is in the future (now is ${formatTime(nowMs)})`, { start: query.start });
   }
-  const lastClosedOpenMs = closedEndMs(nowMs, interval) - 1;
-  const requestedEndMs = query.end === undefined || query.end === '' ? lastClosedOpenMs : parseTime(query.end, 'end');
   const range = inclusiveToRange(startMs, requestedEndMs);
   const clamped = { startMs: range.startMs, endMs: Math.min(range.endMs, lastClosedOpenMs + 1) };
   if (clamped.endMs <= clamped.startMs) {
@@ -60,4 +65,25 @@ export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQ
     );
   }
   return { dataset: { market, symbol, interval }, range: clamped, source: source as SourceMode };
+}
+
+/** Most days `days` accepts (100 years). */
+const MAX_DAYS = 36_500;
+
+/**
+ * The first open_time: `start` parsed, or `endMs` (exclusive) minus `days` × 24 h. Throws
+ * InvalidInputError when both or neither are given, or `days` is not a whole number 1…36500.
+ */
+export function resolveStartMs(query: Pick<PublicKlinesQuery, 'start' | 'days'>, endMs: number): number {
+  const hasStart = query.start !== undefined && query.start !== '';
+  const hasDays = query.days !== undefined && query.days !== '';
+  if (hasStart && hasDays) throw new InvalidInputError('start and days: give one of them, not both', { start: query.start, days: query.days });
+  if (hasStart) return parseTime(query.start!, 'start');
+  if (!hasDays) throw new InvalidInputError('start: required (ISO-8601 or epoch ms), or days: the last N days', {});
+  const text = query.days!.trim();
+  const days = Number(text);
+  if (!/^\d{1,6}$/.test(text) || days < 1 || days > MAX_DAYS) {
+    throw new InvalidInputError(`days: "${query.days}" is not a number of days; use a whole number from 1 to ${MAX_DAYS}`, { days: query.days });
+  }
+  return endMs - days * DAY_MS;
 }

@@ -5,7 +5,7 @@
  * - `granularity` (S), `version` (N);
  * - `covered` (L of M `{ s: N, e: N }`): half-open open_time ranges, UTC epoch ms;
  * - `parts` (L of M `{ key, rows, sha256, sizeBytes, sources (L of S) }`), `canonical` (M, absent
- *   when there is none).
+ *   when there is none); a ref's optional `first`/`last` (N) are its firstOpenMs/lastOpenMs.
  * Every read is strongly consistent (`ConsistentRead`), so a worker sees a write acknowledged to
  * another worker; conditional puts make concurrent writers serialize on `version`.
  */
@@ -22,7 +22,7 @@ export interface DynamoDbCoverageIndexOptions extends DynamoDbStoreOptions {
 }
 
 /** A stored ObjectRef. */
-interface RefItem { key: string; rows: number; sha256: string; sizeBytes: number; sources: string[] }
+interface RefItem { key: string; rows: number; sha256: string; sizeBytes: number; sources: string[]; first?: number; last?: number }
 /** A stored period record. */
 interface RecordItem {
   pk: string; sk: string; granularity: string; covered: { s: number; e: number }[];
@@ -120,7 +120,10 @@ function toItem(record: PeriodRecord): RecordItem {
 }
 
 function toRefItem(ref: ObjectRef): RefItem {
-  return { key: ref.key, rows: ref.rows, sha256: ref.sha256, sizeBytes: ref.sizeBytes, sources: [...ref.sources] };
+  return {
+    key: ref.key, rows: ref.rows, sha256: ref.sha256, sizeBytes: ref.sizeBytes, sources: [...ref.sources],
+    ...(ref.firstOpenMs === undefined ? {} : { first: ref.firstOpenMs }), ...(ref.lastOpenMs === undefined ? {} : { last: ref.lastOpenMs }),
+  };
 }
 
 /** Decodes an item; throws StoreError naming it when it is not a period record. */
@@ -145,7 +148,10 @@ function fromItem(raw: Record<string, unknown>, tableName: string): PeriodRecord
 }
 
 function fromRefItem(item: RefItem): ObjectRef {
-  return { key: item.key, rows: item.rows, sha256: item.sha256, sizeBytes: item.sizeBytes, sources: item.sources as ObjectRef['sources'] };
+  return {
+    key: item.key, rows: item.rows, sha256: item.sha256, sizeBytes: item.sizeBytes, sources: item.sources as ObjectRef['sources'],
+    ...(item.first === undefined ? {} : { firstOpenMs: item.first }), ...(item.last === undefined ? {} : { lastOpenMs: item.last }),
+  };
 }
 
 function validateRecord(record: PeriodRecord): void {

@@ -115,7 +115,8 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   const writeObject = async (key: string, columns: KlineColumns, sources: readonly UpstreamName[]): Promise<ObjectRef> => {
     const body = encodeKlineColumns(columns);
     await store.put(key, body);
-    return { key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, sources: [...new Set(sources)].sort() };
+    const bounds = columns.length > 0 ? { firstOpenMs: columns.open_time[0], lastOpenMs: columns.open_time[columns.length - 1] } : {};
+    return { key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, sources: [...new Set(sources)].sort(), ...bounds };
   };
 
   const appendPeriod = async (

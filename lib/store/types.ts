@@ -29,6 +29,13 @@ export interface ObjectRef {
   readonly sizeBytes: number;
   /** Upstreams that produced its rows. */
   readonly sources: readonly UpstreamName[];
+  /**
+   * open_time (UTC epoch ms) of its first and last row, when it has rows. Written since issue 10
+   * so `klines ls` can tell a dataset's first and last candle from the index alone; absent on
+   * objects written before.
+   */
+  readonly firstOpenMs?: number | undefined;
+  readonly lastOpenMs?: number | undefined;
 }
 
 /**

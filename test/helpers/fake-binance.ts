@@ -1,11 +1,12 @@
 /**
- * A fake Binance on 127.0.0.1: the Vision archive (`/data/...zip` and `.CHECKSUM`) and the three
- * REST klines endpoints on one port, serving only the real files of `test/fixtures/binance`
+ * A fake Binance on 127.0.0.1: the Vision archive (`/data/...zip` and `.CHECKSUM`), the three
+ * REST klines endpoints and the three exchangeInfo endpoints on one port, serving only the real files of `test/fixtures/binance`
  * (see real-data.ts), with an injectable clock and injectable faults. Used by every test that
  * touches an upstream; `scripts/fake-binance.ts` runs it standalone for demos.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createExchangeInfoHandler, EXCHANGE_INFO_MARKET_BY_PATH } from './fake-binance-exchange-info.ts';
 import { createRestHandler, REST_MARKET_BY_PATH } from './fake-binance-rest.ts';
 import { createVisionHandler, type ContentFault } from './fake-binance-vision.ts';
 import { loadRealUniverse } from './real-data.ts';
@@ -23,7 +24,7 @@ export interface FakeBinanceOptions {
 
 /** One request as the fake saw it. `status` is 0 for a request answered by a `reset` fault. */
 export interface RecordedRequest {
-  kind: 'vision-zip' | 'vision-checksum' | 'rest' | 'other';
+  kind: 'vision-zip' | 'vision-checksum' | 'rest' | 'exchange-info' | 'other';
   method: string;
   path: string;
   query: Record<string, string>;
@@ -91,6 +92,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   const universe = loadRealUniverse();
   const vision = createVisionHandler(universe);
   const rest = createRestHandler(universe);
+  const exchangeInfo = createExchangeInfoHandler(universe);
   const clock = { nowMs: options.nowMs ?? Date.now(), dailyLagMs: options.dailyLagMs ?? 8 * HOUR_MS, monthlyLagMs: options.monthlyLagMs ?? 48 * HOUR_MS };
   const requests: RecordedRequest[] = [];
   let injections: Injection[] = [];
@@ -112,8 +114,8 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       return { status: fault.status, headers: { 'content-type': 'text/plain', ...fault.headers }, body: fault.body ?? '' };
     }
     if (kind === 'vision-zip' || kind === 'vision-checksum') return vision(path, clock, fault as ContentFault | undefined);
-    if (kind === 'rest') {
-      const { reply, weight } = rest(path, query, clock.nowMs);
+    if (kind === 'rest' || kind === 'exchange-info') {
+      const { reply, weight } = kind === 'rest' ? rest(path, query, clock.nowMs) : exchangeInfo(path, clock.nowMs);
       usedWeight += weight;
       return { ...reply, headers: { ...reply.headers, 'x-mbx-used-weight-1m': String(usedWeight) } };
     }
@@ -162,6 +164,7 @@ function classify(path: string): RequestKind {
   if (path.startsWith('/data/') && path.endsWith('.zip')) return 'vision-zip';
   if (path.startsWith('/data/') && path.endsWith('.zip.CHECKSUM')) return 'vision-checksum';
   if (REST_MARKET_BY_PATH[path]) return 'rest';
+  if (EXCHANGE_INFO_MARKET_BY_PATH[path]) return 'exchange-info';
   return 'other';
 }
 

@@ -107,7 +107,9 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
         return record;
       } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= MAX_UPDATE_TRIES) throw error;
-        await sleep(Math.random() * 10 * Math.min(attempt, 5));
+        // Full jitter, growing to 1 s: many fetches of one period (a month of daily fallbacks) land
+        // together, and a short flat backoff let some writers lose every one of their tries.
+        await sleep(Math.random() * Math.min(1_000, 10 * 2 ** attempt));
       }
     }
   };

@@ -1,6 +1,7 @@
 /**
  * The scheduled refresh (EventBridge Scheduler/rule → this function): reads the watchlist
- * (`KLINES_WATCHLIST` or `KLINES_WATCHLIST_S3`) and fans out one SQS message per dataset to
+ * (`KLINES_WATCHLIST` or `KLINES_WATCHLIST_S3`; entries may list `symbols` and `intervals` or a
+ * `symbols_regex`, resolved against exchangeInfo) and fans out one SQS message per dataset to
  * `KLINES_REFRESH_QUEUE_URL` (SendMessageBatch, 10 per batch; entries SQS reports as failed
  * are resent once), for sqs-refresh-dataset to work on. Without a queue (local), refreshes the
  * datasets inline, one after another. Either way a rerun is idempotent: a refresh only fetches
@@ -12,6 +13,7 @@ import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry }
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
 import { datasetId } from '../lib/domain/kline.ts';
 import { observe } from '../lib/observability.ts';
 import type { RefreshResult } from '../lib/service/refresh.ts';
@@ -29,6 +31,8 @@ export type CronRefreshResult =
 export const SQS_BATCH_SIZE = 10;
 
 const runtime = createRuntime();
+// exchangeInfo for `symbols_regex` entries, kept a day in this container's memory.
+const symbols = createSymbolDirectoryFromConfig(runtime.config);
 const queueUrl = runtime.config.refreshQueueUrl;
 const sqs = queueUrl ? new SQSClient({
   ...(runtime.config.aws.sqsEndpoint ? { endpoint: runtime.config.aws.sqsEndpoint } : {}),
@@ -36,7 +40,7 @@ const sqs = queueUrl ? new SQSClient({
 }) : undefined;
 
 async function cronRefresh(event: ScheduledEvent, context: Context): Promise<CronRefreshResult> {
-  const entries = await loadWatchlist(runtime.config.watchlist, runtime.readS3Object);
+  const entries = await loadWatchlist(runtime.config.watchlist, runtime.readS3Object, (market, pattern) => symbols.resolve(market, pattern));
   runtime.obs.logger.info('scheduled refresh', { scheduledAt: event.time, rule: event.resources?.[0], datasets: entries.length, mode: sqs ? 'queue' : 'inline' });
   runtime.obs.metrics.addMetric('WatchedDatasets', MetricUnit.Count, entries.length);
   if (sqs && queueUrl) {

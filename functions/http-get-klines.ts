@@ -1,5 +1,6 @@
 /**
- * `GET /klines?market&symbol&interval&start&end&format=json|csv|parquet&source&with_source`
+ * `GET /klines?market&symbol&interval&start|days&end&format=json|csv|parquet&source&with_source`
+ * (`days=N`: the last N days up to `end`, default the last closed candle)
  * behind API Gateway (HTTP API, payload v2). Thin: validate the query, call the library, shape
  * the answer.
  * - 200 with the rows inline (JSON array of row objects, or CSV with a header) when the Lambda
@@ -23,8 +24,9 @@ const QuerySchema = z.object({
   market: z.string().optional(),
   symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
   interval: z.string({ error: 'interval is required, e.g. 1m' }),
-  start: z.string({ error: 'start is required: ISO-8601 or epoch ms' }),
+  start: z.string().optional(),
   end: z.string().optional(),
+  days: z.string().optional(),
   source: z.string().optional(),
   format: z.enum(['json', 'csv', 'parquet'], { error: 'format must be json or csv (inline when small, else by URL) or parquet (always by URL)' }).default('json'),
   with_source: z.enum(['true', 'false'], { error: 'with_source must be true or false' }).default('false'),

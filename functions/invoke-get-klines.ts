@@ -1,7 +1,9 @@
 /**
  * Direct invoke from other Lambdas (InvokeCommand), typed by lib/client/klines-client.ts:
- * payload `{ market?, symbol, interval, start, end?, source? }` (validated with zod; inclusive
- * bounds, ISO-8601 or epoch ms). Result `{ ok: true, count, rows | uri, stats }`: rows inline
+ * payload `{ market?, symbol, interval, start | days, end?, source? }` (validated with zod; inclusive
+ * bounds, ISO-8601 or epoch ms; `days` N = the last N days), or `{ action: 'list-datasets',
+ * market?, symbol?, interval?, dataType? }` answered `{ ok: true, datasets }` (issue 10, the
+ * listing of `klines ls`). Result `{ ok: true, count, rows | uri, stats }`: rows inline
  * when the serialized result fits `KLINES_INLINE_LIMIT_BYTES`, else the `s3://` URI (a `file://`
  * URL locally) of a Parquet result in the results location. Errors are returned as data,
  * `{ ok: false, error: { code, message } }`, so callers branch on `ok` instead of parsing
@@ -11,35 +13,47 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import type { InvokeKlinesResult, InvokeKlinesStats } from '../lib/client/klines-client.ts';
+import type { InvokeKlinesResult, InvokeKlinesStats, InvokeListDatasetsResult } from '../lib/client/klines-client.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import type { Kline, SourcedKline } from '../lib/domain/kline.ts';
 import { observe, recordKlinesRequest } from '../lib/observability.ts';
 import type { KlinesStats } from '../lib/service/klines-service.ts';
+import { listDatasets, parseDatasetFilter } from '../lib/service/datasets.ts';
 import { columnsToParquet } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
 import { createRuntime } from './shared/runtime.ts';
 
 const time = z.union([z.string(), z.number().int().nonnegative()], { error: 'must be ISO-8601 or epoch ms' }).transform(String);
+const market = z.enum(['spot', 'um', 'cm'], { error: 'market must be spot, um or cm' });
 const PayloadSchema = z.object({
-  market: z.enum(['spot', 'um', 'cm'], { error: 'market must be spot, um or cm' }).optional(),
+  action: z.literal('get-klines').optional(),
+  market: market.optional(),
   symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
   interval: z.string({ error: 'interval is required, e.g. 1h' }),
-  start: time,
+  start: time.optional(),
   end: time.optional(),
+  days: z.number().int().transform(String).optional(),
   source: z.enum(['auto', 'vision', 'rest'], { error: 'source must be auto, vision or rest' }).optional(),
-}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start,end?,source?}' : undefined) }).strict();
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start|days,end?,source?}' : undefined) }).strict();
+const ListDatasetsSchema = z.object({
+  action: z.literal('list-datasets'),
+  market: market.optional(),
+  symbol: z.string().optional(),
+  interval: z.string().optional(),
+  dataType: z.string().optional(),
+}).strict();
 
 const runtime = createRuntime();
 
-async function invokeGetKlines(payload: unknown): Promise<InvokeKlinesResult> {
-  const startedMs = performance.now();
-  const parsed = PayloadSchema.safeParse(payload);
-  if (!parsed.success) {
-    throw new InvalidInputError(`payload: ${parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
+async function invokeGetKlines(payload: unknown): Promise<InvokeKlinesResult | InvokeListDatasetsResult> {
+  if ((payload as { action?: unknown } | null)?.action === 'list-datasets') {
+    const filter = parseOrThrow(ListDatasetsSchema, payload);
+    return { ok: true, datasets: await listDatasets(runtime.handles.index, parseDatasetFilter(filter)) };
   }
-  const answer = await runtime.service.getKlines(resolveQuery(parsed.data, runtime.nowMs()));
+  const startedMs = performance.now();
+  const { action: _action, ...query } = parseOrThrow(PayloadSchema, payload);
+  const answer = await runtime.service.getKlines(resolveQuery(query, runtime.nowMs()));
   const stats = publicStats(answer.stats);
   const count = answer.columns.length;
   const limit = runtime.config.inlineLimitBytes;
@@ -55,6 +69,15 @@ async function invokeGetKlines(payload: unknown): Promise<InvokeKlinesResult> {
   return result;
 }
 
+/** The payload parsed by `schema`; InvalidInputError listing every issue (with its field) otherwise. */
+function parseOrThrow<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    throw new InvalidInputError(`payload: ${parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
 function publicStats(stats: KlinesStats): InvokeKlinesStats {
   const { rowsFromCache, rowsFromVision, rowsFromRest, visionFiles, restRequests, restWeight, gaps, elapsedMs } = stats;
   return { rowsFromCache, rowsFromVision, rowsFromRest, visionFiles, restRequests, restWeight, gaps, elapsedMs };
@@ -66,7 +89,7 @@ function stripSource(row: SourcedKline): Kline {
 }
 
 /** Middy middleware: errors become `{ ok: false, error }` (explained ones in full, others as INTERNAL). */
-function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult, Error, Context> {
+function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult | InvokeListDatasetsResult, Error, Context> {
   return {
     onError: async (request) => {
       const explained = explainError(request.error);
@@ -78,4 +101,4 @@ function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult, Error,
 }
 
 /** The Lambda handler. */
-export const handler = middy<unknown, InvokeKlinesResult>().use(observe(runtime.obs)).use(errorsAsData()).handler(invokeGetKlines);
+export const handler = middy<unknown, InvokeKlinesResult | InvokeListDatasetsResult>().use(observe(runtime.obs)).use(errorsAsData()).handler(invokeGetKlines);

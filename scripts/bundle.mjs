@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The handlers (functions/<name>.ts, each exporting `handler`); names are fixed by serverless.yml. */
-const FUNCTION_NAMES = ['http-get-klines', 'http-get-coverage', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
+const FUNCTION_NAMES = ['http-get-klines', 'http-get-coverage', 'http-get-datasets', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
 /** Unzipped size budget of one function's code (index.mjs), in bytes: 1 MB. */
 const BUDGET_BYTES = 1_000_000;
 

@@ -2,6 +2,7 @@
  * `npm run dev [-- --port 3000]`: serves the HTTP handlers on 127.0.0.1 through a thin API
  * Gateway HTTP API (payload 2.0) adapter, so `curl` reaches the same code a Lambda runs:
  * `GET /klines` → functions/http-get-klines.ts, `GET /coverage` → functions/http-get-coverage.ts,
+ * `GET /datasets` → functions/http-get-datasets.ts,
  * anything else 404 `{error:{code:'NOT_FOUND',message}}`. The handlers read the usual environment
  * at start (lib/config.ts): the local default, or S3/DynamoDB with `KLINES_STORE`, `KLINES_INDEX`
  * and `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL_DYNAMODB` (e.g. the servers of `scripts/local-aws.ts`).
@@ -35,6 +36,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const routes: Record<string, { name: string; handler: HttpHandler }> = {
     '/klines': { name: 'klines-http-get-klines', handler: ((await import('../functions/http-get-klines.ts')) as unknown as { handler: HttpHandler }).handler },
     '/coverage': { name: 'klines-http-get-coverage', handler: ((await import('../functions/http-get-coverage.ts')) as unknown as { handler: HttpHandler }).handler },
+    '/datasets': { name: 'klines-http-get-datasets', handler: ((await import('../functions/http-get-datasets.ts')) as unknown as { handler: HttpHandler }).handler },
   };
   const { notFoundResponse } = await import('../functions/middleware/http-errors.ts');
 
@@ -112,6 +114,7 @@ export function curlExamples(url: string): string {
     `  curl '${url}/klines?market=um&symbol=ETHUSDT&interval=1h&start=2022-08-24&end=2022-08-24T23:00:00Z&format=csv'`,
     `  curl '${url}/klines?symbol=BTCUSDT&interval=1h&start=2020-11-01&end=2020-11-30T23:00:00Z&format=parquet'   # → {"url":…}`,
     `  curl '${url}/coverage?market=spot&symbol=BTCUSDT&interval=1h'`,
+    `  curl '${url}/datasets?market=spot'`,
   ].join('\n');
 }
 

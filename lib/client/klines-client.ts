@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Kline } from '../domain/kline.ts';
+import type { DatasetSummary } from '../service/datasets.ts';
 import { decodeKlines } from '../store/parquet-codec.ts';
 
 /**
@@ -28,8 +29,11 @@ export interface InvokeKlinesPayload {
   readonly market?: 'spot' | 'um' | 'cm';
   readonly symbol: string;
   readonly interval: string;
-  readonly start: string | number;
+  /** Give `start` or `days`. */
+  readonly start?: string | number;
   readonly end?: string | number;
+  /** The last N days (N × 24 h) up to `end` (default the last closed candle), in place of `start`. */
+  readonly days?: number;
   readonly source?: 'auto' | 'vision' | 'rest';
 }
 
@@ -56,10 +60,25 @@ export type InvokeKlinesResult =
   | { readonly ok: true; readonly count: number; readonly uri: string; readonly rows?: undefined; readonly stats: InvokeKlinesStats }
   | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly ranges?: unknown } };
 
+/** Which cached datasets to list (issue 10); every field optional. */
+export interface InvokeListDatasetsPayload {
+  readonly market?: 'spot' | 'um' | 'cm';
+  readonly symbol?: string;
+  readonly interval?: string;
+  readonly dataType?: 'klines';
+}
+
+/** The listing: the same summaries as `klines ls --json` and `GET /datasets` (lib/service/datasets.ts). */
+export type InvokeListDatasetsResult =
+  | { readonly ok: true; readonly datasets: DatasetSummary[] }
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
 /** The client. */
 export interface KlinesClient {
   /** Invokes the function; throws Error when the invocation itself fails (FunctionError). */
   getKlines(payload: InvokeKlinesPayload): Promise<InvokeKlinesResult>;
+  /** Lists the cached datasets (the `list-datasets` action); throws Error when the invocation itself fails. */
+  listDatasets(filter?: InvokeListDatasetsPayload): Promise<InvokeListDatasetsResult>;
   /** The rows of a successful result: inline ones, or the Parquet at its `uri` fetched and decoded. */
   readRows(result: Extract<InvokeKlinesResult, { ok: true }>): Promise<Kline[]>;
 }
@@ -75,19 +94,21 @@ export interface KlinesClientOptions {
 export function createKlinesClient(options: KlinesClientOptions): KlinesClient {
   const lambda = options.lambda ?? new LambdaClient({});
   let s3 = options.s3;
+  const invoke = async (payload: unknown): Promise<unknown> => {
+    const answer = await lambda.send(new InvokeCommand({
+      FunctionName: options.functionName,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify(payload)),
+    }));
+    const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
+    if (answer.FunctionError) {
+      throw new Error(`klines client: ${options.functionName} failed (${answer.FunctionError}): ${text.slice(0, 500)}`);
+    }
+    return JSON.parse(text);
+  };
   return {
-    async getKlines(payload) {
-      const answer = await lambda.send(new InvokeCommand({
-        FunctionName: options.functionName,
-        InvocationType: 'RequestResponse',
-        Payload: new TextEncoder().encode(JSON.stringify(payload)),
-      }));
-      const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
-      if (answer.FunctionError) {
-        throw new Error(`klines client: ${options.functionName} failed (${answer.FunctionError}): ${text.slice(0, 500)}`);
-      }
-      return JSON.parse(text) as InvokeKlinesResult;
-    },
+    getKlines: async (payload) => (await invoke(payload)) as InvokeKlinesResult,
+    listDatasets: async (filter = {}) => (await invoke({ ...filter, action: 'list-datasets' })) as InvokeListDatasetsResult,
     async readRows(result) {
       if (result.rows) return result.rows;
       s3 ??= new S3Client({});

@@ -2,16 +2,19 @@
  * The refresh watchlist (issue 4): the datasets the schedule keeps fresh, as a JSON document
  * `[{ "market": "spot", "symbol": "BTCUSDT", "interval": "1h", "since": "2024-01-01" }, ...]`
  * (`market` defaults to spot; `since`, ISO-8601 or epoch ms, is where a never-fetched dataset
- * starts). It comes inline (`KLINES_WATCHLIST`) or from an S3 object (`KLINES_WATCHLIST_S3`).
+ * starts). Like `klines sync` (issue 10), an entry may name many datasets: `"symbols": [...]` or
+ * `"symbols_regex": ".*USDT"` (TRADING symbols from exchangeInfo) with `"intervals": [...]`.
+ * It comes inline (`KLINES_WATCHLIST`) or from an S3 object (`KLINES_WATCHLIST_S3`).
  */
 import * as z from 'zod';
 import type { Config } from '../config.ts';
 import { InvalidInputError } from '../domain/errors.ts';
-import { parseInterval } from '../domain/intervals.ts';
+import { parseInterval, type Interval } from '../domain/intervals.ts';
 import { datasetId, type Dataset } from '../domain/kline.ts';
-import { parseMarket } from '../domain/markets.ts';
+import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import { parseTime } from '../domain/time.ts';
+import { compilePattern } from './symbols.ts';
 
 /** One watched dataset; `sinceMs` (UTC epoch ms) when the document gives `since`. */
 export interface WatchlistEntry {
@@ -19,20 +22,60 @@ export interface WatchlistEntry {
   readonly sinceMs?: number | undefined;
 }
 
+/** Resolves a symbol pattern to the market's TRADING symbols (symbols.ts, SymbolDirectory.resolve). */
+export type ResolveWatchlistSymbols = (market: Market, pattern: string) => Promise<string[]>;
+
 const EntrySchema = z.object({
   market: z.string().default('spot'),
-  symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
-  interval: z.string({ error: 'interval is required, e.g. 1h' }),
+  symbol: z.string().optional(),
+  symbols: z.array(z.string()).min(1).optional(),
+  symbols_regex: z.string().min(1).optional(),
+  interval: z.string().optional(),
+  intervals: z.array(z.string()).min(1).optional(),
   since: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-}).strict();
-const WatchlistSchema = z.array(EntrySchema, { error: 'the watchlist must be a JSON array of {market,symbol,interval,since?}' });
+}).strict()
+  .refine((e) => [e.symbol, e.symbols, e.symbols_regex].filter((v) => v !== undefined).length === 1, { error: 'give one of symbol, symbols or symbols_regex, e.g. "symbol": "BTCUSDT"' })
+  .refine((e) => [e.interval, e.intervals].filter((v) => v !== undefined).length === 1, { error: 'give one of interval or intervals, e.g. "interval": "1h"' });
+const WatchlistSchema = z.array(EntrySchema, { error: 'the watchlist must be a JSON array of {market,symbol|symbols|symbols_regex,interval|intervals,since?}' });
+
+/** One validated rule of the document: its symbols (a list, or a pattern still to resolve), intervals and start. */
+interface WatchlistRule {
+  readonly index: number;
+  readonly market: Market;
+  readonly symbols?: readonly string[] | undefined;
+  readonly pattern?: string | undefined;
+  readonly intervals: readonly Interval[];
+  readonly sinceMs?: number | undefined;
+}
 
 /**
- * Parses and validates a watchlist document. `origin` names it in errors (`KLINES_WATCHLIST`,
- * `s3://bucket/key`). Throws InvalidInputError for bad JSON, a bad field (with the entry's
- * index) or the same dataset listed twice.
+ * Parses and validates a watchlist document whose entries name their symbols (no
+ * `symbols_regex`: that needs exchangeInfo, see loadWatchlist). `origin` names it in errors
+ * (`KLINES_WATCHLIST`, `s3://bucket/key`). Throws InvalidInputError for bad JSON, a bad field
+ * (with the entry's index), a pattern, or the same dataset listed twice.
  */
 export function parseWatchlist(text: string, origin: string): WatchlistEntry[] {
+  const rules = parseRules(text, origin);
+  const pattern = rules.find((rule) => rule.pattern !== undefined);
+  if (pattern) throw new InvalidInputError(`watchlist ${origin}: [${pattern.index}] symbols_regex needs Binance's symbol list; load it with loadWatchlist`, { origin });
+  return expandRules(rules, origin, new Map());
+}
+
+/**
+ * Parses a document and expands every entry into one entry per dataset (symbols × intervals),
+ * resolving `symbols_regex` through `resolveSymbols` (TRADING symbols only). A dataset an
+ * explicit entry lists twice is an error; one a pattern adds again is listed once.
+ */
+export async function parseWatchlistWithPatterns(text: string, origin: string, resolveSymbols: ResolveWatchlistSymbols): Promise<WatchlistEntry[]> {
+  const rules = parseRules(text, origin);
+  const resolved = new Map<number, readonly string[]>();
+  for (const rule of rules) {
+    if (rule.pattern !== undefined) resolved.set(rule.index, await withContext(origin, rule.index, () => resolveSymbols(rule.market, rule.pattern!)));
+  }
+  return expandRules(rules, origin, resolved);
+}
+
+function parseRules(text: string, origin: string): WatchlistRule[] {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -44,19 +87,36 @@ export function parseWatchlist(text: string, origin: string): WatchlistEntry[] {
     const issues = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? `[${issue.path.join('.')}] ` : ''}${issue.message}`);
     throw new InvalidInputError(`watchlist ${origin}: ${issues.join('; ')}`, { origin });
   }
+  return parsed.data.map((raw, index) => withContextSync(origin, index, () => {
+    const market = parseMarket(raw.market);
+    return {
+      index, market,
+      symbols: raw.symbols_regex === undefined ? (raw.symbols ?? [raw.symbol!]).map(parseSymbol) : undefined,
+      pattern: raw.symbols_regex === undefined ? undefined : (compilePattern(raw.symbols_regex), raw.symbols_regex),
+      intervals: (raw.intervals ?? [raw.interval!]).map((interval) => parseInterval(interval, market)),
+      sinceMs: raw.since === undefined ? undefined : parseTime(String(raw.since), 'since'),
+    };
+  }));
+}
+
+function expandRules(rules: readonly WatchlistRule[], origin: string, resolved: ReadonlyMap<number, readonly string[]>): WatchlistEntry[] {
   const seen = new Set<string>();
-  return parsed.data.map((raw, i) => {
-    const entry = withContext(origin, i, () => {
-      const market = parseMarket(raw.market);
-      const dataset: Dataset = { market, symbol: parseSymbol(raw.symbol), interval: parseInterval(raw.interval, market) };
-      const sinceMs = raw.since === undefined ? undefined : parseTime(String(raw.since), 'since');
-      return { dataset, sinceMs };
-    });
-    const id = datasetId(entry.dataset);
-    if (seen.has(id)) throw new InvalidInputError(`watchlist ${origin}: [${i}] ${id} is listed twice`, { origin, index: i });
-    seen.add(id);
-    return entry;
-  });
+  const entries: WatchlistEntry[] = [];
+  for (const rule of rules) {
+    for (const symbol of rule.symbols ?? resolved.get(rule.index) ?? []) {
+      for (const interval of rule.intervals) {
+        const dataset: Dataset = { market: rule.market, symbol, interval };
+        const id = datasetId(dataset);
+        if (seen.has(id)) {
+          if (rule.pattern !== undefined) continue;
+          throw new InvalidInputError(`watchlist ${origin}: [${rule.index}] ${id} is listed twice`, { origin, index: rule.index });
+        }
+        seen.add(id);
+        entries.push({ dataset, sinceMs: rule.sinceMs });
+      }
+    }
+  }
+  return entries;
 }
 
 /** Reads an S3 object's bytes; `undefined` when it does not exist. */
@@ -64,22 +124,36 @@ export type ReadS3Object = (bucket: string, key: string) => Promise<Uint8Array |
 
 /**
  * Loads the configured watchlist: `[]` when none is configured; the inline JSON; or the S3
- * object through `readS3`. Throws InvalidInputError when the S3 object is missing or invalid.
+ * object through `readS3`. Entries with `symbols_regex` are resolved through `resolveSymbols`
+ * (required then). Throws InvalidInputError when the S3 object is missing or invalid.
  */
-export async function loadWatchlist(source: Config['watchlist'], readS3: ReadS3Object): Promise<WatchlistEntry[]> {
+export async function loadWatchlist(source: Config['watchlist'], readS3: ReadS3Object, resolveSymbols?: ResolveWatchlistSymbols): Promise<WatchlistEntry[]> {
   if (!source) return [];
-  if (source.kind === 'inline') return parseWatchlist(source.json, 'KLINES_WATCHLIST');
+  const parse = (text: string, origin: string): Promise<WatchlistEntry[]> | WatchlistEntry[] =>
+    resolveSymbols ? parseWatchlistWithPatterns(text, origin, resolveSymbols) : parseWatchlist(text, origin);
+  if (source.kind === 'inline') return parse(source.json, 'KLINES_WATCHLIST');
   const origin = `s3://${source.bucket}/${source.key}`;
   const body = await readS3(source.bucket, source.key);
   if (!body) throw new InvalidInputError(`watchlist ${origin}: no such object`, { origin });
-  return parseWatchlist(new TextDecoder().decode(body), origin);
+  return parse(new TextDecoder().decode(body), origin);
 }
 
-function withContext<T>(origin: string, index: number, parse: () => T): T {
+async function withContext<T>(origin: string, index: number, parse: () => Promise<T>): Promise<T> {
+  try {
+    return await parse();
+  } catch (error) {
+    throw contextError(origin, index, error);
+  }
+}
+
+function withContextSync<T>(origin: string, index: number, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof InvalidInputError) throw new InvalidInputError(`watchlist ${origin}: [${index}] ${error.message}`, { origin, index });
-    throw error;
+    throw contextError(origin, index, error);
   }
+}
+
+function contextError(origin: string, index: number, error: unknown): unknown {
+  return error instanceof InvalidInputError ? new InvalidInputError(`watchlist ${origin}: [${index}] ${error.message}`, { origin, index }) : error;
 }

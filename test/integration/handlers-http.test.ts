@@ -23,6 +23,7 @@ const t = (iso: string): number => Date.parse(iso);
 const MODULES = {
   klines: () => import('../../functions/http-get-klines.ts'),
   coverage: () => import('../../functions/http-get-coverage.ts'),
+  datasets: () => import('../../functions/http-get-datasets.ts'),
 };
 
 let fake: FakeBinance;
@@ -62,11 +63,13 @@ const json = (response: APIGatewayProxyStructuredResultV2): any => JSON.parse(re
 describe('on the local default', () => {
   let klines: HttpHandler;
   let coverage: HttpHandler;
+  let datasets: HttpHandler;
   beforeAll(async () => {
     const backend = await prepareFsBackend();
     backends.push(backend);
     klines = await coldStart('klines', backend.env);
     coverage = await coldStart('coverage', backend.env);
+    datasets = await coldStart('datasets', backend.env);
   });
 
   it('answers format=parquet with a file:// URL whose Parquet decodes to the exact rows', async () => {
@@ -104,6 +107,24 @@ describe('on the local default', () => {
     const bad = await coverage(httpApiEvent('/coverage', { symbol: 'BTCUSDT', interval: '7m' }), lambdaContext());
     expect(bad.statusCode).toBe(400);
     expect(json(bad).error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('not a Binance interval') });
+  });
+
+  it('GET /datasets lists what is cached with its first and last open_time, from the index alone; days= works on GET /klines', async () => {
+    const lastDay = await klines(httpApiEvent('/klines', { symbol: 'BTCUSDT', interval: '1h', days: '1' }), lambdaContext());
+    expect(json(lastDay)).toEqual(expectedKlines('spot', 'BTCUSDT', '1h', t('2020-12-14T10:00:00Z'), t('2020-12-15T09:00:00Z')));
+    const response = await datasets(httpApiEvent('/datasets', { market: 'spot' }), lambdaContext('klines-http-get-datasets'));
+    expect(response.statusCode).toBe(200);
+    const [btc, ...others] = json(response).datasets;
+    expect(others).toEqual([]);
+    const first = Math.min(t('2020-11-01'), ...novemberRows().map((row) => row.open_time));
+    expect(btc).toMatchObject({
+      datasetId: 'binance/spot/klines/BTCUSDT/1h', market: 'spot', dataType: 'klines', symbol: 'BTCUSDT', interval: '1h',
+      firstOpenMs: first, lastOpenMs: t('2020-12-15T09:00:00Z'), last: '2020-12-15T09:00:00.000Z', sources: ['rest', 'vision'], neverFetched: [],
+    });
+    expect(json(await datasets(httpApiEvent('/datasets', { market: 'um' }), lambdaContext())).datasets).toEqual([]);
+    const bad = await datasets(httpApiEvent('/datasets', { data_type: 'fundingRate' }), lambdaContext());
+    expect(bad.statusCode).toBe(400);
+    expect(json(bad).error.message).toContain('use klines');
   });
 
   it('logs JSON with the request id and emits EMF metrics for each request', async () => {

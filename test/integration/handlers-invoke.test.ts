@@ -107,6 +107,18 @@ describe('invoke-get-klines with the typed client', () => {
     expect(!result.ok && result.error.message).toContain(says);
   });
 
+  it('takes days in place of start, and lists the cached datasets from the DynamoDB index (list-datasets)', async () => {
+    const lastDay = await client.getKlines({ symbol: 'BTCUSDT', interval: '1h', days: 1 });
+    expect(lastDay).toMatchObject({ ok: true, rows: expectedKlines('spot', 'BTCUSDT', '1h', t('2020-12-14T10:00:00Z'), t('2020-12-15T09:00:00Z')) });
+    const listing = await client.listDatasets({ market: 'spot', symbol: 'BTCUSDT' });
+    if (!listing.ok) throw new Error(listing.error.message);
+    expect(listing.datasets).toHaveLength(1);
+    expect(listing.datasets[0]).toMatchObject({ datasetId: 'binance/spot/klines/BTCUSDT/1h', dataType: 'klines', lastOpenMs: t('2020-12-15T09:00:00Z') });
+    expect(await client.listDatasets({ market: 'cm' })).toEqual({ ok: true, datasets: [] });
+    const bad = await client.listDatasets({ interval: '7m' });
+    expect(!bad.ok && bad.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('not a Binance interval') });
+  });
+
   it('throws when the invocation itself fails', async () => {
     const missing = createKlinesClient({ functionName: 'no-such-function', lambda: new LambdaClient({ endpoint: lambdaApi.url, region: aws.region, credentials: aws.credentials }) });
     await expect(missing.getKlines({ symbol: 'BTCUSDT', interval: '1h', start: '2020-12-01' })).rejects.toThrow(/Function not found: no-such-function/);

@@ -176,6 +176,27 @@ describe('cron-refresh with a queue fans out; sqs-refresh-dataset works the batc
     expect(fake.requests).toEqual([]);
   });
 
+  it('expands symbol lists, symbols_regex (exchangeInfo, TRADING only) and interval lists into one message per dataset', async () => {
+    const calls = captureBatches();
+    const watchlist = [
+      { market: 'um', symbols_regex: '.*USDT', intervals: ['1h', '4h'], since: '2020-12-14' },
+      { market: 'spot', symbols: ['BTCUSDT', 'ETHBTC'], interval: '1d' },
+    ];
+    const cron = await coldStart('cron', { ...env, KLINES_WATCHLIST_S3: '', KLINES_WATCHLIST: JSON.stringify(watchlist) });
+    const result = await cron(scheduledEvent(NOW), lambdaContext('klines-cron-refresh'));
+    expect(result).toEqual({ mode: 'queue', datasets: 6, messages: 6 });
+    const bodies = calls.flatMap((c) => c.Entries!.map((e) => JSON.parse(e.MessageBody!)));
+    const since = t('2020-12-14');
+    expect(bodies).toEqual([
+      { market: 'um', symbol: 'BTCUSDT', interval: '1h', sinceMs: since }, { market: 'um', symbol: 'BTCUSDT', interval: '4h', sinceMs: since },
+      { market: 'um', symbol: 'ETHUSDT', interval: '1h', sinceMs: since }, { market: 'um', symbol: 'ETHUSDT', interval: '4h', sinceMs: since },
+      { market: 'spot', symbol: 'BTCUSDT', interval: '1d' }, { market: 'spot', symbol: 'ETHBTC', interval: '1d' },
+    ]);
+    expect(fake.requests.map((r) => r.path)).toEqual(['/fapi/v1/exchangeInfo']);
+    const invalid = await coldStart('cron', { ...env, KLINES_WATCHLIST_S3: '', KLINES_WATCHLIST: '[{"symbol":"BTCUSDT","symbols_regex":"BTC.*","interval":"1h"}]' });
+    await expect(invalid(scheduledEvent(NOW), lambdaContext())).rejects.toThrow(/give one of symbol, symbols or symbols_regex/);
+  });
+
   it('fails the invocation when SQS refuses an entry twice', async () => {
     captureBatches(new Set(), new Set(['21']));
     const cron = await coldStart('cron', env);

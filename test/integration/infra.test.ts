@@ -19,7 +19,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const BUDGET_BYTES = 1_000_000;
 /** serverless.yml function key → handler file name (functions/<name>.ts, dist/functions/<name>.zip). */
 const FUNCTIONS = {
-  HttpGetKlines: 'http-get-klines', HttpGetCoverage: 'http-get-coverage', CronRefresh: 'cron-refresh',
+  HttpGetKlines: 'http-get-klines', HttpGetCoverage: 'http-get-coverage', HttpGetDatasets: 'http-get-datasets', CronRefresh: 'cron-refresh',
   SqsRefreshDataset: 'sqs-refresh-dataset', InvokeGetKlines: 'invoke-get-klines',
 } as const;
 
@@ -160,8 +160,9 @@ describe('IAM', () => {
     };
     const withResults = { ...readWriteCache, 's3:GetObject': [cacheObjects, results].sort(), 's3:PutObject': [cacheObjects, results].sort() };
     expect(dataGrants('HttpGetKlinesRole')).toEqual(withResults);
-    expect(dataGrants('InvokeGetKlinesRole')).toEqual(withResults);
+    expect(dataGrants('InvokeGetKlinesRole')).toEqual({ ...withResults, 'dynamodb:Scan': table });
     expect(dataGrants('HttpGetCoverageRole')).toEqual({ 'dynamodb:Query': table });
+    expect(dataGrants('HttpGetDatasetsRole')).toEqual({ 'dynamodb:Scan': table });
     expect(dataGrants('CronRefreshRole')).toEqual({ 's3:GetObject': ['${CacheBucket.Arn}/config/watchlist.json'], 's3:ListBucket': ['${CacheBucket.Arn}'], 'sqs:SendMessage': ['${RefreshQueue.Arn}'] });
     const queue = ['${RefreshQueue.Arn}'];
     expect(dataGrants('SqsRefreshDatasetRole')).toEqual({
@@ -235,12 +236,12 @@ describe('refresh', () => {
 describe('HTTP API and logs', () => {
   it('requires IAM authorization on every route and throttles the stage and each route', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /coverage', 'GET /klines']);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(['GET /coverage', 'GET /datasets', 'GET /klines']);
     for (const route of routes) expect(route.AuthorizationType).toBe('AWS_IAM');
     const stage = resource('HttpApiStage').Properties;
     expect(stage.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
     expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
-    for (const key of ['GET /klines', 'GET /coverage']) expect(stage.RouteSettings[key].ThrottlingRateLimit).toBeGreaterThan(0);
+    for (const key of ['GET /klines', 'GET /coverage', 'GET /datasets']) expect(stage.RouteSettings[key].ThrottlingRateLimit).toBeGreaterThan(0);
   });
 
   it('creates every log group (each function and the API access log) with a retention', () => {

@@ -1,0 +1,41 @@
+/**
+ * `GET /datasets?market&symbol&interval&data_type` behind API Gateway (HTTP API, payload v2): every
+ * cached dataset (issue 10; the same listing as `klines ls --json`), built from one scan of the
+ * coverage index, with no object read. 200 `{ datasets: DatasetSummary[] }` (lib/service/datasets.ts:
+ * first and last open_time, rows, bytes, sources, covered ranges, holes never fetched and periods
+ * Binance answered with fewer candles than the grid); 400 `{error:{code,message}}` for a bad filter.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod';
+import { InvalidInputError } from '../lib/domain/errors.ts';
+import { listDatasets, parseDatasetFilter } from '../lib/service/datasets.ts';
+import { observe } from '../lib/observability.ts';
+import { httpErrors } from './middleware/http-errors.ts';
+import { createRuntime } from './shared/runtime.ts';
+
+const QuerySchema = z.object({
+  market: z.string().optional(),
+  symbol: z.string().optional(),
+  interval: z.string().optional(),
+  data_type: z.string().optional(),
+}, { error: 'query parameters: use market, symbol, interval, data_type' }).strict();
+
+const runtime = createRuntime();
+
+async function getDatasets(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const parsed = QuerySchema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  const { data_type: dataType, ...rest } = parsed.data;
+  const datasets = await listDatasets(runtime.handles.index, parseDatasetFilter({ ...rest, dataType }));
+  runtime.obs.metrics.addMetric('DatasetListings', MetricUnit.Count, 1);
+  runtime.obs.logger.info('datasets listed', { datasets: datasets.length });
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ datasets }) };
+}
+
+/** The Lambda handler. */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(observe(runtime.obs))
+  .use(httpErrors(runtime.obs.logger))
+  .handler(getDatasets);

@@ -145,6 +145,17 @@ export function describeCoverageIndexContract(name: string, create: CreateCovera
       expect(await index.query(id, '2024-01', '2024-01')).toEqual(winners);
     });
 
+    it('keeps the first and last open_time of object refs (issue 10, the listing), and refs without them stay without', async () => {
+      const part = { ...sampleRecord().parts[0]!, firstOpenMs: 1_704_067_200_000, lastOpenMs: 1_706_742_000_000 };
+      const canonical = { key: 'binance/spot/klines/monthly/BTCUSDT/1h/2024-02.parquet', rows: 5, sha256: 'cd'.repeat(32), sizeBytes: 600, sources: ['rest'] as const, firstOpenMs: 0, lastOpenMs: 1 };
+      const january = sampleRecord({ parts: [part] });
+      const february = sampleRecord({ period: '2024-02', parts: [], canonical });
+      const march = sampleRecord({ period: '2024-03' });
+      for (const record of [january, february, march]) await index.put(record);
+      expect(await index.query(id, '2024-01', '2024-03')).toEqual([january, february, march]);
+      expect(sortRecords(await collect(index.scan()))).toEqual([january, february, march]);
+    });
+
     it('scans nothing from an empty index', async () => {
       expect(await collect(index.scan())).toEqual([]);
     });

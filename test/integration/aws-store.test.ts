@@ -5,12 +5,13 @@
  * three item kinds in one table, `klines init`'s ensure calls, and failures no local server can
  * produce (throttling, access denied), injected with aws-sdk-client-mock.
  */
-import { DeleteTableCommand, DynamoDBClient, CreateTableCommand, GetItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, CreateTableCommand, GetItemCommand, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../lib/domain/errors.ts';
+import { listDatasets } from '../../lib/service/datasets.ts';
 import { ensureBucket, ensureTable } from '../../lib/store/aws-setup.ts';
 import { createDynamoDbCoverageIndex } from '../../lib/store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from '../../lib/store/dynamodb-lease-store.ts';
@@ -146,6 +147,20 @@ describe('dynamodb table layout on dynalite', () => {
     for await (const record of index.scan()) scanned.push(`${record.datasetId} ${record.period}`);
     expect(scanned).toEqual([`${id} 2024-01`]);
     expect((await stats.read()).get(id)?.requests).toBe(1);
+    await cleanup();
+  });
+
+  it('lists datasets from period records only, ignoring lease, statistics and other `#` items of the dataset', async () => {
+    const { tableName, cleanup } = await freshTable();
+    const index = createDynamoDbCoverageIndex({ client: dynamo, tableName });
+    const id = 'binance/spot/klines/BTCUSDT/1h';
+    await index.put(sampleRecord({ period: '2024-01' }));
+    expect(await createDynamoDbLeaseStore({ client: dynamo, tableName }).acquire(id, '2024-01', 'worker-a', 60_000)).toBe(true);
+    await createDynamoDbStatsStore({ client: dynamo, tableName }).add(id, { requests: 1 });
+    // A dataset-level item such as a listing date (another issue) lives under the dataset's pk with a `#` sort key.
+    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: id }, sk: { S: '#listing' }, listedMs: { N: '1502942400000' } } }));
+    const listed = await listDatasets(index);
+    expect(listed.map((d) => [d.datasetId, d.periods, d.rows])).toEqual([[id, 1, 744]]);
     await cleanup();
   });
 });

@@ -8,7 +8,7 @@
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
-import { formatRange } from '../lib/domain/ranges.ts';
+import type { Range } from '../lib/domain/ranges.ts';
 import { resolveSyncQuery, runSync, type PublicSyncQuery, type SyncProgress, type SyncResult } from '../lib/service/sync.ts';
 import { formatTable } from './table.ts';
 
@@ -56,12 +56,18 @@ function toJson(result: SyncResult): Record<string, unknown> {
 
 function formatSummary(results: readonly SyncResult[]): string {
   const rows = results.map((r) => [
-    `${r.query.dataset.market} ${r.query.dataset.symbol} ${r.query.dataset.interval}`, formatRange(r.query.range),
+    `${r.query.dataset.market} ${r.query.dataset.symbol} ${r.query.dataset.interval}`, describeRange(r.query.range),
     r.rowsAdded, r.visionFiles, r.restRequests, r.restWeight, r.error ?? '',
   ]);
   const failed = results.filter((r) => r.error !== undefined).length;
   const total = ['total', '', sumOf(results, 'rowsAdded'), sumOf(results, 'visionFiles'), sumOf(results, 'restRequests'), sumOf(results, 'restWeight'), failed > 0 ? `${failed} failed` : ''];
-  return formatTable(['dataset', 'range', 'rows added', 'files', 'REST requests', 'REST weight', 'error'], [...rows, total]);
+  return formatTable(['dataset', 'open_time range', 'rows added', 'files', 'REST requests', 'REST weight', 'error'], [...rows, total]);
+}
+
+/** `2022-08-24T00:00Z … 2022-09-06T23:59Z`: the first and the last open_time asked (bounds inclusive, as the user gave them). */
+function describeRange(range: Range): string {
+  const minute = (ms: number): string => new Date(ms).toISOString().replace(/:00\.000Z$/, 'Z');
+  return `${minute(range.startMs)} … ${minute(range.endMs - 1)}`;
 }
 
 function sumOf(results: readonly SyncResult[], key: 'rowsAdded' | 'visionFiles' | 'restRequests' | 'restWeight'): number {

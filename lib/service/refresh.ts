@@ -2,8 +2,9 @@
  * Keeps a watched dataset fresh (issue 4, the scheduled refresh): append the candles that
  * closed since the dataset's coverage ends. Coverage end comes from one coverage-index query
  * over the periods from the dataset's `since` to now; a dataset never fetched starts at `since`.
- * The gap up to the last closed candle is then filled through the service (so leases, the
- * planner's Vision/REST choice and data-before-coverage all apply). Idempotent: a rerun finds
+ * The gap up to the last closed candle is then filled through the service in fill-only mode
+ * (leases, the planner's Vision/REST choice and data-before-coverage all apply; cached rows are
+ * not read back). Idempotent: a rerun finds
  * coverage ending at the last closed candle and asks no upstream.
  */
 import { INTERVAL_MS, closedEndMs } from '../domain/intervals.ts';
@@ -21,7 +22,7 @@ export interface RefreshDeps {
   readonly nowMs: () => number;
   /** Start for entries without `since` (`KLINES_REFRESH_SINCE`); default 7 UTC days before now. */
   readonly defaultSinceMs?: number | undefined;
-  /** Most candles asked of the service in one call (bounds memory); default 200,000. */
+  /** Most candles asked of the service in one call (bounds the fetched rows held until the call ends); default 200,000. */
   readonly maxRowsPerCall?: number;
   readonly signal?: AbortSignal;
 }
@@ -61,7 +62,7 @@ export async function refreshDataset(entry: WatchlistEntry, deps: RefreshDeps): 
   if (fromMs >= toMs) return result;
 
   for (const range of chunkByPeriods(dataset, { startMs: fromMs, endMs: toMs }, deps.maxRowsPerCall ?? DEFAULT_MAX_ROWS_PER_CALL)) {
-    const answer = await deps.service.getKlines({ dataset, range, signal: deps.signal });
+    const answer = await deps.service.getKlines({ dataset, range, signal: deps.signal, fillOnly: true });
     result.calls++;
     result.rowsAppended += answer.stats.rowsFromVision + answer.stats.rowsFromRest;
     result.visionFiles += answer.stats.visionFiles;

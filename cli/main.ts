@@ -2,13 +2,13 @@
  * The `klines` command (DESIGN.md, Surfaces): `klines get SYMBOL INTERVAL --market spot
  * --start T --end T [--format csv|json|parquet] [--out FILE] [--source auto|vision|rest]
  * [--with-source] [--stats]`, the maintenance commands `init`, `validate`, `repair`, `stats`, and
- * the many-dataset commands `sync`, `ls`, `symbols` (discovery.ts).
+ * the many-dataset commands `sync`, `ls`, `symbols` (dataset-commands.ts).
  * Exit codes: 0 done, 2 bad input, 1 any other failure (validate: problems found).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { KlinesError } from '../lib/domain/errors.ts';
 import { runGet, type GetOptions } from './get.ts';
-import { addDatasetCommands } from './discovery.ts';
+import { addDatasetCommands } from './dataset-commands.ts';
 import { addMaintenanceCommands } from './maintenance.ts';
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */

@@ -25,6 +25,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } finally {
   const served = (kind: string) => fake.requests.filter((r) => r.kind === kind && r.status === 200).length;
-  process.stderr.write(`replay: the fake Binance served ${served('vision-zip')} Vision files and ${served('rest')} REST requests (clock ${now})\n`);
+  const symbolLists = served('exchange-info') > 0 ? `, ${served('exchange-info')} exchangeInfo` : '';
+  process.stderr.write(`replay: the fake Binance served ${served('vision-zip')} Vision files and ${served('rest')} REST requests${symbolLists} (clock ${now})\n`);
   await fake.close();
 }

@@ -92,6 +92,10 @@ describe('klines sync', () => {
     expect(ls.every((d) => (d.neverFetched as unknown[]).length === 0)).toBe(true);
     expect(ls.find((d) => d.symbol === 'BTCUSDT' && d.interval === '1h')).toMatchObject({ rows: 0, emptyUpstream: expect.arrayContaining([{ period: '2022-08', candles: 8 * 24 }]) });
 
+    const table = (await klines(FUTURES_NOW, ['ls', '--market', 'um', '--symbol', 'ETHUSDT', '--interval', '1h'])).stdout.trim().split('\n');
+    expect(table[0]).toMatch(/^market\s+data_type\s+symbol\s+interval\s+first_open_time\s+last_open_time\s+rows\s+bytes\s+sources/);
+    expect(table.slice(1)).toEqual([expect.stringMatching(/^um\s+klines\s+ETHUSDT\s+1h\s+2022-08-24T00:00:00.000Z\s+2022-08-25T23:00:00.000Z\s+48\s+\d+\s+vision\s/)]);
+
     fake.clearRequests();
     const btc = await klines(FUTURES_NOW, ['get', 'BTCUSDT', '1m', '--market', 'um', '--start', '2022-09-05', '--end', '2022-09-06T23:59:00Z']);
     const eth = await klines(FUTURES_NOW, ['get', 'ETHUSDT', '1h', '--market', 'um', '--start', '2022-08-24', '--end', '2022-08-25T23:00:00Z']);

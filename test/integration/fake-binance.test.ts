@@ -177,6 +177,27 @@ describe('REST klines', () => {
   });
 });
 
+describe('exchangeInfo', () => {
+  it('lists the symbols it has real data for, in the shape and with the weight of each market', async () => {
+    const answers: Response[] = [];
+    for (const p of ['/api/v3/exchangeInfo', '/fapi/v1/exchangeInfo', '/dapi/v1/exchangeInfo']) answers.push(await fetch(`${fake.url}${p}`));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    const [spot, um, cm] = (await Promise.all(answers.map((a) => a.json()))) as { serverTime: number; symbols: Record<string, unknown>[] }[];
+    expect(spot!.serverTime).toBe(LATE_NOW_MS);
+    expect(spot!.symbols.map((s) => [s.symbol, s.status, s.onboardDate])).toEqual([['ADABTC', 'TRADING', undefined], ['BTCUSDT', 'TRADING', undefined], ['ETHBTC', 'TRADING', undefined]]);
+    expect(spot!.symbols[1]).toMatchObject({ baseAsset: 'BTC', quoteAsset: 'USDT' });
+    // The first recorded USD-M BTCUSDT candle is the REST 1d page's 2019-09-08 (SOURCES.md).
+    expect(um!.symbols.map((s) => [s.symbol, s.status, s.contractType, s.onboardDate])).toEqual([
+      ['BTCUSDT', 'TRADING', 'PERPETUAL', Date.parse('2019-09-08')], ['ETHUSDT', 'TRADING', 'PERPETUAL', Date.parse('2022-08-24')],
+    ]);
+    expect(cm!.symbols).toEqual([expect.objectContaining({ symbol: 'BTCUSD_PERP', contractStatus: 'TRADING', pair: 'BTCUSD', marginAsset: 'BTC' })]);
+    expect(cm!.symbols[0]!.status).toBeUndefined();
+    const weights = answers.map((a) => Number(a.headers.get('x-mbx-used-weight-1m')));
+    expect([weights[1]! - weights[0]!, weights[2]! - weights[1]!]).toEqual([1, 1]);
+    expect(fake.requests.map((r) => r.kind)).toEqual(['exchange-info', 'exchange-info', 'exchange-info']);
+  });
+});
+
 describe('faults', () => {
   it('answers the next matching request with an injected 429 and Retry-After, then recovers', async () => {
     fake.inject('/api/v3/klines', { kind: 'status', status: 429, headers: { 'retry-after': '7' } });

@@ -1,12 +1,14 @@
 /**
  * A minimal Thrift Compact Protocol writer, enough for Parquet's footer and page headers
  * (apache/thrift doc/specs/thrift-compact-protocol.md; the Parquet structs are in
- * apache/parquet-format src/main/thrift/parquet.thrift). Writes structs, lists, i32, i64 and
- * binary fields; integers are JS numbers (safe integers), never bigints.
+ * apache/parquet-format src/main/thrift/parquet.thrift). Writes structs, lists, bool, i32, i64
+ * and binary fields; integers are JS numbers (safe integers), never bigints.
  */
 
 /** Compact Protocol type ids, as written in field and list headers. */
 export const CompactType = {
+  BOOLEAN_TRUE: 1,
+  BOOLEAN_FALSE: 2,
   I32: 5,
   I64: 6,
   BINARY: 8,
@@ -61,6 +63,11 @@ export class ThriftCompactWriter {
       this.byte(0xf0 | elementType);
       this.varint(size);
     }
+  }
+
+  /** A bool field: the compact protocol folds the value into the field header's type. */
+  boolField(fieldId: number, value: boolean): void {
+    this.fieldHeader(fieldId, value ? CompactType.BOOLEAN_TRUE : CompactType.BOOLEAN_FALSE);
   }
 
   i32Field(fieldId: number, value: number): void {

@@ -18,7 +18,7 @@ import { DataValidationError } from '../../lib/domain/errors.ts';
 import { KLINE_COLUMNS, type Kline } from '../../lib/domain/kline.ts';
 import { parseVisionCsv } from '../../lib/sources/vision-csv.ts';
 import { columnsFromRows, rowsFromColumns, sliceColumns } from '../../lib/domain/kline-columns.ts';
-import { decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines, isPlainKlinesFile } from '../../lib/store/parquet-codec.ts';
+import { decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines, isFastReadableKlinesFile } from '../../lib/store/parquet-codec.ts';
 import { CompactType, ThriftCompactWriter } from '../../lib/store/thrift-compact.ts';
 import { realDataDir } from '../helpers/real-data.ts';
 
@@ -278,7 +278,7 @@ const EDGE_ROWS: Kline[] = [
 
 /**
  * A valid Parquet file outside our layout: every column chunk is two PLAIN v1 data pages (rows
- * [0, split) and [split, n)). Its metadata passes isPlainKlinesFile; only the page headers differ.
+ * [0, split) and [split, n)). Its metadata passes isFastReadableKlinesFile; only the page headers differ.
  */
 function twoPageFile(rows: readonly Kline[], split: number): Uint8Array {
   const n = rows.length;
@@ -361,7 +361,7 @@ describe('decodeKlineColumns: direct reading of our layout, hyparquet for anythi
   it.each([SPOT_1H_2020_12, SPOT_1M_2025_US, UM_5M_2022_04])('%s: our file is recognised and decodes to what hyparquet reads', async (file) => {
     const rows = readReal(file);
     const bytes = encodeKlines(rows);
-    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(true);
+    expect(isFastReadableKlinesFile(metadataOf(bytes))).toBe(true);
     const columns = await decodeKlineColumns(bytes);
     expectSameNumbers(columns, await hyparquetColumns(bytes));
     expectSameNumbers(columns, columnsFromRows(rows));
@@ -369,7 +369,7 @@ describe('decodeKlineColumns: direct reading of our layout, hyparquet for anythi
 
   it('decodes edge values (negative int64, ±max safe integer, -0, subnormals, ±max double) as hyparquet does', async () => {
     const bytes = encodeKlines(EDGE_ROWS);
-    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(true);
+    expect(isFastReadableKlinesFile(metadataOf(bytes))).toBe(true);
     const columns = await decodeKlineColumns(bytes);
     expectSameNumbers(columns, await hyparquetColumns(bytes));
     expectSameNumbers(columns, columnsFromRows(EDGE_ROWS));
@@ -409,7 +409,7 @@ describe('decodeKlineColumns: direct reading of our layout, hyparquet for anythi
   it('decodes a file of two pages per column (metadata alike, page headers not) through hyparquet, exactly', async () => {
     const rows = readReal(SPOT_1H_2018_02).slice(0, 100).concat(EDGE_ROWS);
     const bytes = twoPageFile(rows, 37);
-    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(true);
+    expect(isFastReadableKlinesFile(metadataOf(bytes))).toBe(true);
     const columns = await decodeKlineColumns(bytes);
     expectSameNumbers(columns, columnsFromRows(rows));
     expectSameNumbers(columns, await hyparquetColumns(bytes));
@@ -433,16 +433,16 @@ describe('decodeKlineColumns: direct reading of our layout, hyparquet for anythi
     ['fewer values than rows', (m) => { chunkOf(m, 'close_time').num_values = m.num_rows - 1n; }],
     ['a chunk in another file', (m) => { m.row_groups[0]!.columns[2]!.file_path = 'other.parquet'; }],
     ['a nested schema', (m) => { m.schema[0]!.num_children = 10; }],
-  ])('isPlainKlinesFile refuses metadata with %s', (_, alter) => {
+  ])('isFastReadableKlinesFile refuses metadata with %s', (_, alter) => {
     const metadata = metadataOf(encodeKlines(readReal(SPOT_1H_2018_02)));
-    expect(isPlainKlinesFile(metadata)).toBe(true);
+    expect(isFastReadableKlinesFile(metadata)).toBe(true);
     alter(metadata);
-    expect(isPlainKlinesFile(metadata)).toBe(false);
+    expect(isFastReadableKlinesFile(metadata)).toBe(false);
   });
 
-  it('isPlainKlinesFile refuses a zero-row file, which still decodes to empty columns', async () => {
+  it('isFastReadableKlinesFile refuses a zero-row file, which still decodes to empty columns', async () => {
     const bytes = encodeKlines([]);
-    expect(isPlainKlinesFile(metadataOf(bytes))).toBe(false);
+    expect(isFastReadableKlinesFile(metadataOf(bytes))).toBe(false);
     expect((await decodeKlineColumns(bytes)).length).toBe(0);
   });
 });

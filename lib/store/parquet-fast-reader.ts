@@ -1,0 +1,128 @@
+/**
+ * Reads kline Parquet files in the two layouts this project has written, straight into
+ * Float64Array columns, without hyparquet's general machinery:
+ * - today's (parquet-codec.ts): per column one DataPage v1, ZSTD, times and trades
+ *   DELTA_BINARY_PACKED (or PLAIN), doubles PLAIN or BYTE_STREAM_SPLIT, times annotated
+ *   TIMESTAMP(MILLIS);
+ * - the first release's: per column one PLAIN, UNCOMPRESSED DataPage v1 and no logical types.
+ * Any file whose footer or page headers differ from these shapes is left to the caller's general
+ * reader (readKlineColumnsFast returns undefined), so an unknown layout is never misread.
+ */
+import type { ColumnMetaData, FileMetaData, SchemaElement } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { INTEGER_COLUMNS, KLINE_COLUMNS } from '../domain/kline.ts';
+import { allocateColumns, type KlineColumns } from '../domain/kline-columns.ts';
+import { decodeDeltaInt64 } from './parquet-delta.ts';
+import { decodeByteStreamSplit, decodePlainDouble, decodePlainInt64, zstdDecompress } from './parquet-page-codecs.ts';
+
+/** Encodings a chunk may list, per physical type (RLE and BIT_PACKED name the absent levels). */
+const CHUNK_ENCODINGS: Readonly<Record<'INT64' | 'DOUBLE', ReadonlySet<string>>> = {
+  INT64: new Set(['PLAIN', 'DELTA_BINARY_PACKED', 'RLE', 'BIT_PACKED']),
+  DOUBLE: new Set(['PLAIN', 'BYTE_STREAM_SPLIT', 'RLE', 'BIT_PACKED']),
+};
+const CODECS: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'ZSTD']);
+
+/**
+ * Every kline column's chunk metadata when `metadata` has a shape readKlineColumnsFast reads:
+ * a flat schema; exactly one row group of num_rows (> 0) rows; for each of KLINE_COLUMNS a
+ * top-level REQUIRED column of physical type INT64 (open_time, close_time, trades) or DOUBLE
+ * (the rest), with no logical type except TIMESTAMP(MILLIS) on an INT64, whose chunk is in this
+ * file, UNCOMPRESSED or ZSTD, lists only the encodings above, has no dictionary page and holds
+ * num_rows values. Other columns may be present. Undefined otherwise.
+ */
+export function fastReadableChunks(metadata: FileMetaData): Map<string, ColumnMetaData> | undefined {
+  const { schema, row_groups: rowGroups } = metadata;
+  const n = Number(metadata.num_rows);
+  const rowGroup = rowGroups[0];
+  if (rowGroups.length !== 1 || !rowGroup || n <= 0 || Number(rowGroup.num_rows) !== n) return undefined;
+  if (schema[0]?.num_children !== schema.length - 1) return undefined; // every other element a top-level leaf
+  const elements = new Map(schema.slice(1).map((element) => [element.name, element]));
+  const chunks = new Map<string, ColumnMetaData>();
+  for (const chunk of rowGroup.columns) {
+    const meta = chunk.meta_data;
+    if (chunk.file_path !== undefined || meta?.path_in_schema.length !== 1) return undefined;
+    chunks.set(meta.path_in_schema[0]!, meta);
+  }
+  const kline = new Map<string, ColumnMetaData>();
+  for (const name of KLINE_COLUMNS) {
+    const type = INTEGER_COLUMNS.has(name) ? 'INT64' : 'DOUBLE';
+    const element = elements.get(name);
+    const meta = chunks.get(name);
+    const chunkOk = meta?.type === type && CODECS.has(meta.codec) && meta.dictionary_page_offset === undefined
+      && meta.encodings.every((encoding) => CHUNK_ENCODINGS[type].has(encoding)) && Number(meta.num_values) === n;
+    if (!element || !isPlainOrTimestamp(element, type) || !chunkOk) return undefined;
+    kline.set(name, meta);
+  }
+  return kline;
+}
+
+/** A REQUIRED leaf of `type` with no annotation, or an INT64 annotated TIMESTAMP(MILLIS) only. */
+function isPlainOrTimestamp(element: SchemaElement, type: 'INT64' | 'DOUBLE'): boolean {
+  if (element.type !== type || element.repetition_type !== 'REQUIRED') return false;
+  const { converted_type: converted, logical_type: logical } = element;
+  if (converted === undefined && logical === undefined) return true;
+  const millis = (converted === undefined || converted === 'TIMESTAMP_MILLIS')
+    && (logical === undefined || (logical.type === 'TIMESTAMP' && logical.unit === 'MILLIS'));
+  return type === 'INT64' && millis;
+}
+
+/**
+ * The kline columns of `bytes` when its footer (`metadata`) passes fastReadableChunks and every
+ * chunk is exactly one data page (v1) of num_rows values in a layout above, lying before the
+ * footer; undefined when anything differs, including a page that fails to decompress or decode
+ * (the caller's general reader then reports what is wrong).
+ */
+export function readKlineColumnsFast(bytes: Uint8Array, metadata: FileMetaData): KlineColumns | undefined {
+  const chunks = fastReadableChunks(metadata);
+  if (!chunks) return undefined;
+  const n = Number(metadata.num_rows);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const footerStart = bytes.byteLength - 8 - view.getUint32(bytes.byteLength - 8, true);
+  const columns = allocateColumns(n);
+  for (const name of KLINE_COLUMNS) {
+    const meta = chunks.get(name)!;
+    if (!readChunk(bytes, view, footerStart, meta, columns[name])) return undefined;
+  }
+  return columns;
+}
+
+/** Decodes one chunk into `target`; false when it is not one page in a layout we read. */
+function readChunk(bytes: Uint8Array, view: DataView, footerStart: number, meta: ColumnMetaData, target: Float64Array): boolean {
+  const n = target.length;
+  const start = Number(meta.data_page_offset);
+  const end = start + Number(meta.total_compressed_size);
+  if (!(start >= 4 && end <= footerStart)) return false;
+  const reader = { view, offset: start };
+  let header: ReturnType<typeof parquetHeader>;
+  try {
+    header = parquetHeader(reader);
+  } catch {
+    return false;
+  }
+  const { type, compressed_page_size: size, uncompressed_page_size: rawSize, data_page_header: page } = header;
+  if (type !== 'DATA_PAGE' || page?.num_values !== n || reader.offset + size !== end) return false;
+  if (meta.codec === 'UNCOMPRESSED' && size !== rawSize) return false;
+  let payload: Uint8Array;
+  try {
+    payload = meta.codec === 'ZSTD' ? zstdDecompress(bytes.subarray(reader.offset, end), rawSize) : bytes.subarray(reader.offset, end);
+  } catch {
+    return false;
+  }
+  return decodePage(payload, page.encoding, meta.type, target);
+}
+
+/** Decodes one page's values (all of them, nothing after) by its encoding; false when it cannot. */
+function decodePage(payload: Uint8Array, encoding: string, type: string, target: Float64Array): boolean {
+  const fixedWidth = payload.byteLength === 8 * target.length;
+  if (encoding === 'DELTA_BINARY_PACKED' && type === 'INT64') return decodeDeltaInt64(payload, 0, target) === payload.byteLength;
+  if (encoding === 'PLAIN' && fixedWidth && type === 'INT64') {
+    decodePlainInt64(new DataView(payload.buffer, payload.byteOffset, payload.byteLength), 0, target);
+  } else if (encoding === 'PLAIN' && fixedWidth && type === 'DOUBLE') {
+    decodePlainDouble(payload, 0, target);
+  } else if (encoding === 'BYTE_STREAM_SPLIT' && fixedWidth && type === 'DOUBLE') {
+    decodeByteStreamSplit(payload, 0, target);
+  } else {
+    return false;
+  }
+  return true;
+}

@@ -126,7 +126,7 @@ export async function decodeKlines(bytes: Uint8Array): Promise<Kline[]> {
 export async function decodeKlineColumns(bytes: Uint8Array): Promise<KlineColumns> {
   let metadata: FileMetaData;
   try {
-    metadata = parquetMetadata(bytes);
+    metadata = parquetMetadata(bytes, { parsers: TIMESTAMPS_AS_NUMBERS });
   } catch (cause) {
     throw new DataValidationError(`parquet-codec: not a Parquet file (${bytes.byteLength} bytes): ${String(cause)}`, { sizeBytes: bytes.byteLength });
   }
@@ -141,6 +141,9 @@ export async function decodeKlineColumns(bytes: Uint8Array): Promise<KlineColumn
 export function isFastReadableKlinesFile(metadata: FileMetaData): boolean {
   return fastReadableChunks(metadata) !== undefined;
 }
+
+/** TIMESTAMP(MILLIS) values as epoch ms numbers (hyparquet's default is a Date, invalid past ±8.64e15 ms). */
+const TIMESTAMPS_AS_NUMBERS = { timestampFromMilliseconds: (millis: bigint): number => Number(millis) };
 
 /** Page decompressors handed to hyparquet for files outside our layouts (it reads SNAPPY itself). */
 const NATIVE_COMPRESSORS: Compressors = {
@@ -167,8 +170,7 @@ async function decodeWithHyparquet(bytes: Uint8Array, metadata: FileMetaData): P
       metadata,
       columns: [...KLINE_COLUMNS],
       compressors: NATIVE_COMPRESSORS,
-      // Timestamps as epoch ms numbers, not Date objects.
-      parsers: { timestampFromMilliseconds: (millis: bigint) => Number(millis) },
+      parsers: TIMESTAMPS_AS_NUMBERS,
       onChunk: ({ columnName, columnData, rowStart }) => {
         if ((KLINE_COLUMNS as readonly string[]).includes(columnName)) copyNumbers(columnData, columns[columnName as Column], rowStart);
       },

@@ -21,12 +21,13 @@ const CHUNK_ENCODINGS: Readonly<Record<'INT64' | 'DOUBLE', ReadonlySet<string>>>
   DOUBLE: new Set(['PLAIN', 'BYTE_STREAM_SPLIT', 'RLE', 'BIT_PACKED']),
 };
 const CODECS: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'ZSTD']);
+const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set(['open_time', 'close_time']);
 
 /**
  * Every kline column's chunk metadata when `metadata` has a shape readKlineColumnsFast reads:
  * a flat schema; exactly one row group of num_rows (> 0) rows; for each of KLINE_COLUMNS a
  * top-level REQUIRED column of physical type INT64 (open_time, close_time, trades) or DOUBLE
- * (the rest), with no logical type except TIMESTAMP(MILLIS) on an INT64, whose chunk is in this
+ * (the rest), with no logical type except TIMESTAMP(MILLIS) on open_time and close_time, whose chunk is in this
  * file, UNCOMPRESSED or ZSTD, lists only the encodings above, has no dictionary page and holds
  * num_rows values. Other columns may be present. Undefined otherwise.
  */
@@ -50,20 +51,20 @@ export function fastReadableChunks(metadata: FileMetaData): Map<string, ColumnMe
     const meta = chunks.get(name);
     const chunkOk = meta?.type === type && CODECS.has(meta.codec) && meta.dictionary_page_offset === undefined
       && meta.encodings.every((encoding) => CHUNK_ENCODINGS[type].has(encoding)) && Number(meta.num_values) === n;
-    if (!element || !isPlainOrTimestamp(element, type) || !chunkOk) return undefined;
+    if (!element || !isPlainOrTimestamp(element, type, TIMESTAMP_COLUMNS.has(name)) || !chunkOk) return undefined;
     kline.set(name, meta);
   }
   return kline;
 }
 
-/** A REQUIRED leaf of `type` with no annotation, or an INT64 annotated TIMESTAMP(MILLIS) only. */
-function isPlainOrTimestamp(element: SchemaElement, type: 'INT64' | 'DOUBLE'): boolean {
+/** A REQUIRED leaf of `type` with no annotation, or (`mayBeTimestamp`) an INT64 annotated TIMESTAMP(MILLIS) only. */
+function isPlainOrTimestamp(element: SchemaElement, type: 'INT64' | 'DOUBLE', mayBeTimestamp: boolean): boolean {
   if (element.type !== type || element.repetition_type !== 'REQUIRED') return false;
   const { converted_type: converted, logical_type: logical } = element;
   if (converted === undefined && logical === undefined) return true;
   const millis = (converted === undefined || converted === 'TIMESTAMP_MILLIS')
     && (logical === undefined || (logical.type === 'TIMESTAMP' && logical.unit === 'MILLIS'));
-  return type === 'INT64' && millis;
+  return mayBeTimestamp && type === 'INT64' && millis;
 }
 
 /**

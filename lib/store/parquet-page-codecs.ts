@@ -16,12 +16,15 @@ export const LITTLE_ENDIAN_HOST = new Uint8Array(new Float64Array([1]).buffer)[7
  */
 export const ZSTD_LEVEL = 3;
 
-/** One ZSTD frame of `bytes` (with its content size, as zstd writes by default). */
+/**
+ * One ZSTD frame of `bytes`, with its content size and a content checksum (4 bytes a page), so a
+ * page damaged at rest fails to decompress instead of decoding to other numbers.
+ */
 export function zstdCompress(bytes: Uint8Array, level: number = ZSTD_LEVEL): Uint8Array {
   // One output chunk the size of the input (plus the frame's overhead) avoids zlib's 16 KiB chunk loop.
   return zlib.zstdCompressSync(bytes, {
     chunkSize: Math.max(64, bytes.byteLength + 1024),
-    params: { [zlib.constants.ZSTD_c_compressionLevel]: level },
+    params: { [zlib.constants.ZSTD_c_compressionLevel]: level, [zlib.constants.ZSTD_c_checksumFlag]: 1 },
   });
 }
 

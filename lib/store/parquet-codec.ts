@@ -84,12 +84,13 @@ function encodeChunk(name: Column, values: Float64Array, n: number): ColumnChunk
     };
   }
   const plain = encodePlainDouble(values, n);
-  const split = encodeByteStreamSplit(values, n);
   const sampleRows = Math.min(n, LAYOUT_SAMPLE_ROWS);
-  const plainSample = n === sampleRows ? zstdCompress(plain) : zstdCompress(plain.subarray(0, 8 * sampleRows));
-  const splitSample = zstdCompress(n === sampleRows ? split : encodeByteStreamSplit(values, sampleRows));
-  const useSplit = splitSample.byteLength < plainSample.byteLength;
-  const page = n === sampleRows ? (useSplit ? splitSample : plainSample) : zstdCompress(useSplit ? split : plain);
+  const splitSample = encodeByteStreamSplit(values, sampleRows);
+  const plainPage = zstdCompress(plain.subarray(0, 8 * sampleRows));
+  const splitPage = zstdCompress(splitSample);
+  const useSplit = splitPage.byteLength < plainPage.byteLength;
+  let page = useSplit ? splitPage : plainPage;
+  if (n > sampleRows) page = zstdCompress(useSplit ? encodeByteStreamSplit(values, n) : plain);
   return { name, type: 'DOUBLE', encoding: useSplit ? 'BYTE_STREAM_SPLIT' : 'PLAIN', codec: 'ZSTD', page, uncompressedSize: 8 * n, statistics };
 }
 

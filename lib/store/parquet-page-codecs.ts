@@ -21,9 +21,12 @@ export const ZSTD_LEVEL = 3;
  * page damaged at rest fails to decompress instead of decoding to other numbers.
  */
 export function zstdCompress(bytes: Uint8Array, level: number = ZSTD_LEVEL): Uint8Array {
-  // One output chunk the size of the input (plus the frame's overhead) avoids zlib's 16 KiB chunk loop.
+  // One output chunk the size of the input (plus the frame's overhead) avoids zlib's 16 KiB chunk loop;
+  // the pledged size lets zstd size its window and tables to the page, not to 2 MiB (level 3's
+  // default), which keeps each call's native memory, and the GC work it triggers, small.
   return zlib.zstdCompressSync(bytes, {
     chunkSize: Math.max(64, bytes.byteLength + 1024),
+    pledgedSrcSize: bytes.byteLength,
     params: { [zlib.constants.ZSTD_c_compressionLevel]: level, [zlib.constants.ZSTD_c_checksumFlag]: 1 },
   });
 }
@@ -66,11 +69,25 @@ export function encodePlainDouble(values: Float64Array, n: number): Uint8Array {
  * prices and volumes sit together for the compressor.
  */
 export function encodeByteStreamSplit(values: Float64Array, n: number): Uint8Array {
-  const source = encodePlainDouble(values, n);
   const out = new Uint8Array(8 * n);
-  for (let k = 0; k < 8; k++) {
-    const base = k * n;
-    for (let i = 0, p = k; i < n; i++, p += 8) out[base + i] = source[p]!;
+  if (!LITTLE_ENDIAN_HOST) {
+    const source = encodePlainDouble(values, n);
+    for (let k = 0; k < 8; k++) for (let i = 0; i < n; i++) out[k * n + i] = source[8 * i + k]!;
+    return out;
+  }
+  // Two 32-bit reads a value instead of eight strided byte reads.
+  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const low = words[2 * i]!;
+    const high = words[2 * i + 1]!;
+    out[i] = low;
+    out[n + i] = low >>> 8;
+    out[2 * n + i] = low >>> 16;
+    out[3 * n + i] = low >>> 24;
+    out[4 * n + i] = high;
+    out[5 * n + i] = high >>> 8;
+    out[6 * n + i] = high >>> 16;
+    out[7 * n + i] = high >>> 24;
   }
   return out;
 }
@@ -96,10 +113,18 @@ export function decodePlainDouble(bytes: Uint8Array, offset: number, target: Flo
 /** Reads n = target.length BYTE_STREAM_SPLIT doubles at `offset` of `bytes` (8 streams of n bytes). */
 export function decodeByteStreamSplit(bytes: Uint8Array, offset: number, target: Float64Array): void {
   const n = target.length;
-  const plain = LITTLE_ENDIAN_HOST ? new Uint8Array(target.buffer, target.byteOffset, 8 * n) : new Uint8Array(8 * n);
-  for (let k = 0; k < 8; k++) {
-    const base = offset + k * n;
-    for (let i = 0, p = k; i < n; i++, p += 8) plain[p] = bytes[base + i]!;
+  if (!LITTLE_ENDIAN_HOST) {
+    const plain = new Uint8Array(8 * n);
+    for (let k = 0; k < 8; k++) for (let i = 0; i < n; i++) plain[8 * i + k] = bytes[offset + k * n + i]!;
+    decodePlainDouble(plain, 0, target);
+    return;
   }
-  if (!LITTLE_ENDIAN_HOST) decodePlainDouble(plain, 0, target);
+  // Two 32-bit writes a value instead of eight strided byte writes.
+  const words = new Uint32Array(target.buffer, target.byteOffset, 2 * n);
+  const b = bytes;
+  const o = offset;
+  for (let i = 0; i < n; i++) {
+    words[2 * i] = (b[o + i]! | (b[o + n + i]! << 8) | (b[o + 2 * n + i]! << 16) | (b[o + 3 * n + i]! << 24)) >>> 0;
+    words[2 * i + 1] = (b[o + 4 * n + i]! | (b[o + 5 * n + i]! << 8) | (b[o + 6 * n + i]! << 16) | (b[o + 7 * n + i]! << 24)) >>> 0;
+  }
 }

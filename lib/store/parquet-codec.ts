@@ -14,9 +14,10 @@
  * (parquet-fast-reader.ts) and hands any other Parquet file to hyparquet.
  *
  * Choices measured on the real recordings (test/fixtures/binance; README "Cache layout"): ZSTD
- * level 3 over 1, 6, 9, 19 (within 1-4 % of level 9, several times faster); DELTA over PLAIN+ZSTD
- * for times (0.01 against 2.75 bytes a row) and trades; a dictionary lost to both double layouts
- * on every column. The files come out at 0.8-0.9x the bytes of Vision's zips of the same rows.
+ * level 3 (levels 5-9 are 1-7 % smaller at 2-3x the time, level 1 up to 4 % larger); DELTA
+ * over PLAIN+ZSTD for times (0.01 against 2.75 bytes a row) and trades; a dictionary lost to the
+ * better of PLAIN and BYTE_STREAM_SPLIT on every double column. The files come out at
+ * 0.80-0.94x the bytes of Vision's zips of the same rows (bench/parquet-size.ts).
  */
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { Compressors, DecodedArray, FileMetaData } from 'hyparquet';

@@ -11,9 +11,9 @@
 import type { ColumnMetaData, FileMetaData, SchemaElement } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { INTEGER_COLUMNS, KLINE_COLUMNS } from '../domain/kline.ts';
-import { allocateColumns, type KlineColumns } from '../domain/kline-columns.ts';
+import type { KlineColumns } from '../domain/kline-columns.ts';
 import { decodeDeltaInt64 } from './parquet-delta.ts';
-import { decodeByteStreamSplit, decodePlainDouble, decodePlainInt64, zstdDecompress } from './parquet-page-codecs.ts';
+import { LITTLE_ENDIAN_HOST, decodeByteStreamSplit, decodePlainDouble, decodePlainInt64, zstdDecompress } from './parquet-page-codecs.ts';
 
 /** Encodings a chunk may list, per physical type (RLE and BIT_PACKED name the absent levels). */
 const CHUNK_ENCODINGS: Readonly<Record<'INT64' | 'DOUBLE', ReadonlySet<string>>> = {
@@ -79,51 +79,61 @@ export function readKlineColumnsFast(bytes: Uint8Array, metadata: FileMetaData):
   const n = Number(metadata.num_rows);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const footerStart = bytes.byteLength - 8 - view.getUint32(bytes.byteLength - 8, true);
-  const columns = allocateColumns(n);
+  const columns: Record<string, unknown> = { length: n };
   for (const name of KLINE_COLUMNS) {
-    const meta = chunks.get(name)!;
-    if (!readChunk(bytes, view, footerStart, meta, columns[name])) return undefined;
+    const values = readChunk(bytes, view, footerStart, chunks.get(name)!, n);
+    if (!values) return undefined;
+    columns[name] = values;
   }
-  return columns;
+  return columns as KlineColumns;
 }
 
-/** Decodes one chunk into `target`; false when it is not one page in a layout we read. */
-function readChunk(bytes: Uint8Array, view: DataView, footerStart: number, meta: ColumnMetaData, target: Float64Array): boolean {
-  const n = target.length;
+/** One chunk's n values; undefined when it is not one page in a layout we read. */
+function readChunk(bytes: Uint8Array, view: DataView, footerStart: number, meta: ColumnMetaData, n: number): Float64Array | undefined {
   const start = Number(meta.data_page_offset);
   const end = start + Number(meta.total_compressed_size);
-  if (!(start >= 4 && end <= footerStart)) return false;
+  if (!(start >= 4 && end <= footerStart)) return undefined;
   const reader = { view, offset: start };
   let header: ReturnType<typeof parquetHeader>;
   try {
     header = parquetHeader(reader);
   } catch {
-    return false;
+    return undefined;
   }
   const { type, compressed_page_size: size, uncompressed_page_size: rawSize, data_page_header: page } = header;
-  if (type !== 'DATA_PAGE' || page?.num_values !== n || reader.offset + size !== end) return false;
-  if (meta.codec === 'UNCOMPRESSED' && size !== rawSize) return false;
+  if (type !== 'DATA_PAGE' || page?.num_values !== n || reader.offset + size !== end) return undefined;
+  if (meta.codec === 'UNCOMPRESSED' && size !== rawSize) return undefined;
+  const stored = bytes.subarray(reader.offset, end);
+  if (meta.codec === 'UNCOMPRESSED') return decodePage(stored, page.encoding, meta.type, n, false);
   let payload: Uint8Array;
   try {
-    payload = meta.codec === 'ZSTD' ? zstdDecompress(bytes.subarray(reader.offset, end), rawSize) : bytes.subarray(reader.offset, end);
+    payload = zstdDecompress(stored, rawSize);
   } catch {
-    return false;
+    return undefined;
   }
-  return decodePage(payload, page.encoding, meta.type, target);
+  return decodePage(payload, page.encoding, meta.type, n, true);
 }
 
-/** Decodes one page's values (all of them, nothing after) by its encoding; false when it cannot. */
-function decodePage(payload: Uint8Array, encoding: string, type: string, target: Float64Array): boolean {
-  const fixedWidth = payload.byteLength === 8 * target.length;
-  if (encoding === 'DELTA_BINARY_PACKED' && type === 'INT64') return decodeDeltaInt64(payload, 0, target) === payload.byteLength;
-  if (encoding === 'PLAIN' && fixedWidth && type === 'INT64') {
-    decodePlainInt64(new DataView(payload.buffer, payload.byteOffset, payload.byteLength), 0, target);
-  } else if (encoding === 'PLAIN' && fixedWidth && type === 'DOUBLE') {
-    decodePlainDouble(payload, 0, target);
-  } else if (encoding === 'BYTE_STREAM_SPLIT' && fixedWidth && type === 'DOUBLE') {
-    decodeByteStreamSplit(payload, 0, target);
-  } else {
-    return false;
+/**
+ * Decodes one page's n values (all of them, nothing after) by its encoding; undefined when it
+ * cannot. A PLAIN double page we own (`owned`: a fresh decompression output) that is aligned and
+ * alone in its buffer becomes the column itself, with no copy.
+ */
+function decodePage(payload: Uint8Array, encoding: string, type: string, n: number, owned: boolean): Float64Array | undefined {
+  const fixedWidth = payload.byteLength === 8 * n;
+  if (encoding === 'DELTA_BINARY_PACKED' && type === 'INT64') {
+    const target = new Float64Array(n);
+    return decodeDeltaInt64(payload, 0, target) === payload.byteLength ? target : undefined;
   }
-  return true;
+  if (!fixedWidth) return undefined;
+  if (encoding === 'PLAIN' && type === 'DOUBLE' && owned && LITTLE_ENDIAN_HOST
+    && payload.byteOffset % 8 === 0 && payload.byteLength === payload.buffer.byteLength && payload.buffer instanceof ArrayBuffer) {
+    return new Float64Array(payload.buffer, payload.byteOffset, n);
+  }
+  const target = new Float64Array(n);
+  if (encoding === 'PLAIN' && type === 'INT64') decodePlainInt64(new DataView(payload.buffer, payload.byteOffset, payload.byteLength), 0, target);
+  else if (encoding === 'PLAIN' && type === 'DOUBLE') decodePlainDouble(payload, 0, target);
+  else if (encoding === 'BYTE_STREAM_SPLIT' && type === 'DOUBLE') decodeByteStreamSplit(payload, 0, target);
+  else return undefined;
+  return target;
 }

@@ -4,17 +4,19 @@
  * cache writes it, one file per dataset period under its canonical key, and read back by DuckDB
  * (`@duckdb/node-api`) and by hyparquet with hyparquet-compressors. Every value must match: times
  * as epoch ms (DuckDB sees TIMESTAMP WITH TIME ZONE; epoch_ms() gives the stored int64), trades
- * as int64, doubles bit for bit.
+ * as int64, doubles bit for bit. And the other way: files DuckDB writes (other codecs, encodings
+ * and timestamp units) decode through the codec's general path (hyparquet, node:zlib codecs).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { parquetMetadata } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KLINE_COLUMNS } from '../../lib/domain/kline.ts';
 import { allocateColumns, type KlineColumns } from '../../lib/domain/kline-columns.ts';
 import { canonicalKey, granularityFor, periodOf } from '../../lib/domain/periods.ts';
-import { encodeKlineColumns } from '../../lib/store/parquet-codec.ts';
+import { decodeKlineColumns, encodeKlineColumns, isFastReadableKlinesFile } from '../../lib/store/parquet-codec.ts';
 import { hyparquetColumns, type NumberColumns } from '../helpers/parquet-pages.ts';
 import { loadRealUniverse, type RealRow } from '../helpers/real-data.ts';
 
@@ -104,6 +106,19 @@ describe('cache files of every real recording, read by other Parquet readers', (
     const file = path.join(root, written[0]!.key);
     const plan = await connection.runAndReadAll(`EXPLAIN ANALYZE SELECT count(*) FROM read_parquet('${file}') WHERE open_time >= TIMESTAMPTZ '2100-01-01'`);
     expect(String(plan.getRowObjectsJS()[0]!.explain_value)).toContain('EMPTY_RESULT');
+  });
+
+  it.each(['ZSTD', 'GZIP', 'SNAPPY', 'BROTLI'])('a file DuckDB writes from ours (%s, its own encodings, µs timestamps) decodes through the hyparquet path to the same values', async (codec) => {
+    const file = written.find((candidate) => candidate.key.includes('/1m/') && candidate.expected.length > 1000)!;
+    const copy = path.join(root, `duckdb-${codec}.parquet`.toLowerCase());
+    await connection.run(`COPY (SELECT * FROM read_parquet('${path.join(root, file.key)}')) TO '${copy}' (FORMAT parquet, COMPRESSION ${codec})`);
+    const bytes = new Uint8Array(await readFile(copy));
+    await rm(copy);
+    const metadata = parquetMetadata(bytes.buffer as ArrayBuffer);
+    expect(metadata.row_groups[0]!.columns.every((chunk) => chunk.meta_data!.codec === codec)).toBe(true);
+    expect(metadata.schema.find((element) => element.name === 'open_time')?.logical_type).toMatchObject({ type: 'TIMESTAMP', unit: 'MICROS' });
+    expect(isFastReadableKlinesFile(metadata)).toBe(false);
+    expectSame(`${file.key} via DuckDB ${codec}`, await decodeKlineColumns(bytes), file.expected);
   });
 
   it('hyparquet with hyparquet-compressors reads every value of every file exactly', async () => {

@@ -7,16 +7,26 @@
  *   response fits `KLINES_INLINE_LIMIT_BYTES` (default 6 MB minus 256 KiB);
  * - 200 `{ url, expiresAt, rows, format }` for larger answers and every Parquet answer: `url` is a
  *   presigned GET (15 min) of the result in the results location (a `file://` URL locally);
- * - 400 / 502 `{ error: { code, message } }` for bad input / an upstream failure (naming the
- *   failed ranges); anything else a generic 500.
+ *   Answers longer than `KLINES_MAX_INLINE_ROWS` rows always go by URL.
+ * - 202 Accepted with `Retry-After` when the fill cannot finish before the deadline (the Lambda's
+ *   remaining time capped at API Gateway's 30 s, minus `KLINES_ANSWER_MARGIN_MS`): the body
+ *   (shared/fill-within-deadline.ts) says what is covered and what remains, and the rest is
+ *   queued for the refresh worker; the same request answers 200 once it is filled (issue 11).
+ * - 400 / 404 / 502 `{ error: { code, message } }` for bad input / an unknown symbol / an upstream
+ *   failure (naming the failed ranges); 503 with `Retry-After` for failures a retry may get past;
+ *   a generic 500 only for a bug (logged with the request id).
+ * A bound moved to what exists (a start before the market opened, an end after the last closed
+ * candle) is said in the `x-klines-notice` header.
  */
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { observe, recordKlinesRequest } from '../lib/observability.ts';
 import { resolveQuery } from '../lib/service/request.ts';
+import { API_GATEWAY_TIMEOUT_MS, startDeadline } from './middleware/deadline.ts';
 import { httpErrors } from './middleware/http-errors.ts';
+import { fillWithinDeadline, type AcceptedFill } from './shared/fill-within-deadline.ts';
 import { shapeHttpAnswer } from './shared/http-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 
@@ -35,28 +45,47 @@ const QuerySchema = z.object({
 // Built once per cold start and shared by every invocation of this container.
 const runtime = createRuntime();
 
-async function getKlines(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   const startedMs = performance.now();
-  const parsed = QuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) {
-    throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  const deadline = startDeadline(context, { capMs: API_GATEWAY_TIMEOUT_MS, marginMs: runtime.config.answerMarginMs });
+  try {
+    const parsed = QuerySchema.safeParse(event.queryStringParameters ?? {});
+    if (!parsed.success) {
+      throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+    }
+    const query = parsed.data;
+    const resolved = resolveQuery(query, runtime.nowMs());
+    const notice = resolved.notices.length > 0 ? { 'x-klines-notice': resolved.notices.join('; ') } : undefined;
+    const outcome = await fillWithinDeadline(runtime, resolved, deadline);
+    if (outcome.kind === 'accepted') return acceptedResponse(outcome.accepted, notice);
+    const { answer } = outcome;
+    const rows = answer.columns.length;
+    const { response, delivery } = await shapeHttpAnswer({
+      answer,
+      format: query.format,
+      withSource: query.with_source === 'true',
+      // Past the row cap the answer goes by URL whatever its size (a limit of 0 bytes never fits).
+      inlineLimitBytes: rows > runtime.config.maxInlineRows ? 0 : runtime.config.inlineLimitBytes,
+      headers: { 'x-klines-rows': String(rows), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache), ...notice },
+    }, runtime.results);
+    recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: rows, durationMs: performance.now() - startedMs, delivery });
+    return response;
+  } finally {
+    deadline.dispose();
   }
-  const query = parsed.data;
-  const resolved = resolveQuery(query, runtime.nowMs());
-  const answer = await runtime.service.getKlines(resolved);
-  const { response, delivery } = await shapeHttpAnswer({
-    answer,
-    format: query.format,
-    withSource: query.with_source === 'true',
-    inlineLimitBytes: runtime.config.inlineLimitBytes,
-    headers: { 'x-klines-rows': String(answer.columns.length), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache) },
-  }, runtime.results);
-  recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: answer.columns.length, durationMs: performance.now() - startedMs, delivery });
-  return response;
+}
+
+function acceptedResponse(accepted: AcceptedFill, notice: Record<string, string> | undefined): APIGatewayProxyStructuredResultV2 {
+  runtime.obs.logger.info('fill accepted', { remaining: accepted.remaining.length, continuation: accepted.continuation, queuedMessages: accepted.queuedMessages });
+  return {
+    statusCode: 202,
+    headers: { 'content-type': 'application/json', 'retry-after': String(accepted.retryAfterSeconds), ...notice },
+    body: JSON.stringify({ status: 'accepted', ...accepted }),
+  };
 }
 
 /** The Lambda handler. */
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
   .use(observe(runtime.obs))
   .use(httpErrors(runtime.obs.logger))
   .handler(getKlines);

@@ -8,7 +8,11 @@
  * URL locally) of a Parquet result in the results location. Errors are returned as data,
  * `{ ok: false, error: { code, message } }`, so callers branch on `ok` instead of parsing
  * FunctionError; errors that are not explained (not a KlinesError with a known code) come back
- * as `INTERNAL` without details.
+ * as `INTERNAL` without details, and are logged with the request id.
+ * Deadline (issue 11): the function's own remaining time minus `KLINES_ANSWER_MARGIN_MS`. A fill
+ * that cannot finish by then answers `{ ok: true, accepted: true, retryAfterSeconds, covered,
+ * remaining, ... }` (not an error): the rest is queued for the refresh worker. Answers longer than
+ * `KLINES_MAX_INLINE_ROWS` rows always come as a `uri`.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -21,7 +25,9 @@ import type { KlinesStats } from '../lib/service/klines-service.ts';
 import { listDatasets, parseDatasetFilter } from '../lib/service/datasets.ts';
 import { columnsToParquet } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
+import { startDeadline } from './middleware/deadline.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
+import { fillWithinDeadline } from './shared/fill-within-deadline.ts';
 import { createRuntime } from './shared/runtime.ts';
 
 const time = z.union([z.string(), z.number().int().nonnegative()], { error: 'must be ISO-8601 or epoch ms' }).transform(String);
@@ -46,27 +52,35 @@ const ListDatasetsSchema = z.object({
 
 const runtime = createRuntime();
 
-async function invokeGetKlines(payload: unknown): Promise<InvokeKlinesResult | InvokeListDatasetsResult> {
+async function invokeGetKlines(payload: unknown, context: Context): Promise<InvokeKlinesResult | InvokeListDatasetsResult> {
   if ((payload as { action?: unknown } | null)?.action === 'list-datasets') {
     const filter = parseOrThrow(ListDatasetsSchema, payload);
     return { ok: true, datasets: await listDatasets(runtime.handles.index, parseDatasetFilter(filter)) };
   }
   const startedMs = performance.now();
-  const { action: _action, ...query } = parseOrThrow(PayloadSchema, payload);
-  const answer = await runtime.service.getKlines(resolveQuery(query, runtime.nowMs()));
-  const stats = publicStats(answer.stats);
-  const count = answer.columns.length;
-  const limit = runtime.config.inlineLimitBytes;
-  // A JSON row is well over 100 bytes (11 named columns), so a long answer is neither turned into
-  // row objects nor serialized just to be measured.
-  const inline: InvokeKlinesResult | undefined = count * 100 <= limit ? { ok: true, count, rows: answer.rows.map(stripSource), stats } : undefined;
-  const fits = inline !== undefined && Buffer.byteLength(JSON.stringify(inline)) <= limit;
-  const result: InvokeKlinesResult = fits && inline ? inline : {
-    ok: true, count, stats,
-    uri: (await runtime.results.put(columnsToParquet(answer), 'parquet', 'application/vnd.apache.parquet')).uri,
-  };
-  recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: count, durationMs: performance.now() - startedMs, delivery: fits ? 'inline' : 'url' });
-  return result;
+  const deadline = startDeadline(context, { marginMs: runtime.config.answerMarginMs });
+  try {
+    const { action: _action, ...query } = parseOrThrow(PayloadSchema, payload);
+    const outcome = await fillWithinDeadline(runtime, resolveQuery(query, runtime.nowMs()), deadline);
+    if (outcome.kind === 'accepted') return { ok: true, accepted: true, ...outcome.accepted };
+    const { answer } = outcome;
+    const stats = publicStats(answer.stats);
+    const count = answer.columns.length;
+    const limit = runtime.config.inlineLimitBytes;
+    // A JSON row is well over 100 bytes (11 named columns), so a long answer is neither turned into
+    // row objects nor serialized just to be measured.
+    const small = count * 100 <= limit && count <= runtime.config.maxInlineRows;
+    const inline: InvokeKlinesResult | undefined = small ? { ok: true, count, rows: answer.rows.map(stripSource), stats } : undefined;
+    const fits = inline !== undefined && Buffer.byteLength(JSON.stringify(inline)) <= limit;
+    const result: InvokeKlinesResult = fits && inline ? inline : {
+      ok: true, count, stats,
+      uri: (await runtime.results.put(columnsToParquet(answer), 'parquet', 'application/vnd.apache.parquet')).uri,
+    };
+    recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: count, durationMs: performance.now() - startedMs, delivery: fits ? 'inline' : 'url' });
+    return result;
+  } finally {
+    deadline.dispose();
+  }
 }
 
 /** The payload parsed by `schema`; InvalidInputError listing every issue (with its field) otherwise. */
@@ -94,11 +108,12 @@ function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult | Invok
     onError: async (request) => {
       const explained = explainError(request.error);
       if (explained) runtime.obs.logger.warn('request failed', { code: explained.error.code, reason: explained.error.message });
-      else runtime.obs.logger.error('unhandled error', request.error as Error);
-      request.response = { ok: false, error: explained?.error ?? INTERNAL_ERROR };
+      else runtime.obs.logger.error('unhandled error', { requestId: request.context?.awsRequestId, error: request.error as Error });
+      const retry = explained?.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: explained.retryAfterSeconds };
+      request.response = { ok: false, error: explained?.error ?? INTERNAL_ERROR, ...retry };
     },
   };
 }
 
 /** The Lambda handler. */
-export const handler = middy<unknown, InvokeKlinesResult | InvokeListDatasetsResult>().use(observe(runtime.obs)).use(errorsAsData()).handler(invokeGetKlines);
+export const handler = middy<unknown, InvokeKlinesResult | InvokeListDatasetsResult, Error, Context>().use(observe(runtime.obs)).use(errorsAsData()).handler(invokeGetKlines);

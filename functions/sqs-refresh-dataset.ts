@@ -1,7 +1,8 @@
 /**
  * The refresh worker (SQS → this function, with a dead-letter queue on the queue): each record
  * is one dataset (see shared/refresh-message.ts), refreshed by appending the candles closed since
- * its coverage ends. Records that fail (a bad body, an upstream failure) are reported as
+ * its coverage ends, or the fill of a range that an HTTP or invoke request handed over when it
+ * reached its deadline (issue 11; only the range's gaps are fetched). Records that fail (a bad body, an upstream failure) are reported as
  * `batchItemFailures` (partial batch response; the event source mapping needs
  * `ReportBatchItemFailures`), so only they return to the queue and, after maxReceiveCount, to
  * the dead-letter queue. Reruns are idempotent: a second run of the same message fetches nothing.
@@ -9,9 +10,8 @@
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { observe } from '../lib/observability.ts';
-import type { WatchlistEntry } from '../lib/service/watchlist.ts';
-import { decodeRefreshMessage } from './shared/refresh-message.ts';
-import { runRefresh } from './shared/refresh-runner.ts';
+import { decodeQueueMessage, type QueueWork } from './shared/refresh-message.ts';
+import { runFill, runRefresh } from './shared/refresh-runner.ts';
 import { createRuntime } from './shared/runtime.ts';
 
 const runtime = createRuntime();
@@ -24,7 +24,9 @@ async function refreshBatch(event: SQSEvent, context: Context): Promise<SQSBatch
   for (const record of event.Records) {
     // A partial batch response is the documented way to fail one record; the others are kept.
     try {
-      await runRefresh(runtime, decodeMessage(record), signal);
+      const work = decodeMessage(record);
+      if (work.kind === 'fill') await runFill(runtime, work.dataset, work.range, signal);
+      else await runRefresh(runtime, work.entry, signal);
     } catch {
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
@@ -32,9 +34,9 @@ async function refreshBatch(event: SQSEvent, context: Context): Promise<SQSBatch
   return { batchItemFailures };
 }
 
-function decodeMessage(record: SQSRecord): WatchlistEntry {
+function decodeMessage(record: SQSRecord): QueueWork {
   try {
-    return decodeRefreshMessage(record.body);
+    return decodeQueueMessage(record.body);
   } catch (error) {
     runtime.obs.logger.error('bad refresh message', { messageId: record.messageId, reason: (error as Error).message });
     throw error;

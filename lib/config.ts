@@ -45,6 +45,16 @@ export interface Config {
    * Default 6 MB (Lambda's synchronous response limit, 6,291,456 bytes) minus 256 KiB headroom.
    */
   readonly inlineLimitBytes: number;
+  /**
+   * Most rows a handler answers inline (`KLINES_MAX_INLINE_ROWS`, default 50,000): a longer answer
+   * goes to the results location and is answered by URL, whatever its size in bytes (issue 11).
+   */
+  readonly maxInlineRows: number;
+  /**
+   * Time kept, before a handler's deadline, for shaping the answer (`KLINES_ANSWER_MARGIN_MS`,
+   * default 2,500 ms): the fill stops this long before the answer is due (issue 11).
+   */
+  readonly answerMarginMs: number;
   /** The refresh watchlist: inline JSON (`KLINES_WATCHLIST`) or an S3 object (`KLINES_WATCHLIST_S3=s3://bucket/key`); undefined when neither is set. */
   readonly watchlist: { readonly kind: 'inline'; readonly json: string } | { readonly kind: 's3'; readonly bucket: string; readonly key: string } | undefined;
   /** Where a refresh of a never-fetched dataset without its own `since` starts (`KLINES_REFRESH_SINCE`, ISO-8601 or epoch ms); undefined = 7 UTC days before now. */
@@ -60,6 +70,11 @@ export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
 /** Headroom kept under it for the envelope and headers. */
 export const INLINE_HEADROOM_BYTES = 256 * 1024;
 
+/** Default of `KLINES_MAX_INLINE_ROWS`: a month of 1m (44,640 rows) still goes inline when its bytes fit; longer answers go by URL. */
+export const DEFAULT_MAX_INLINE_ROWS = 50_000;
+/** Default of `KLINES_ANSWER_MARGIN_MS`: reading the coverage, queuing the rest and writing a 202 takes well under it. */
+export const DEFAULT_ANSWER_MARGIN_MS = 2_500;
+
 /** Binance's public endpoints, used when no override is configured. */
 export const DEFAULT_URLS = {
   visionUrl: 'https://data.binance.vision',
@@ -74,7 +89,7 @@ export const DEFAULT_URLS = {
  * `BINANCE_VISION_URL`, `BINANCE_SPOT_API_URL`, `BINANCE_UM_API_URL`, `BINANCE_CM_API_URL`,
  * `KLINES_NOW` (ISO-8601 or epoch ms), `KLINES_STORE` (`s3://bucket/prefix`), `KLINES_INDEX`
  * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `KLINES_LEASE_WAIT_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`;
- * for the Lambda handlers: `KLINES_RESULTS`, `KLINES_INLINE_LIMIT_BYTES`, `KLINES_WATCHLIST`,
+ * for the Lambda handlers: `KLINES_RESULTS`, `KLINES_INLINE_LIMIT_BYTES`, `KLINES_MAX_INLINE_ROWS`, `KLINES_ANSWER_MARGIN_MS`, `KLINES_WATCHLIST`,
  * `KLINES_WATCHLIST_S3`, `KLINES_REFRESH_SINCE`, `KLINES_REFRESH_QUEUE_URL`, `AWS_ENDPOINT_URL_SQS`,
  * `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`.
  * Throws InvalidInputError naming the bad variable and the accepted form.
@@ -101,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     results: parseResults(env.KLINES_RESULTS, store, cacheDir),
     inlineLimitBytes: readPositiveInteger(env, 'KLINES_INLINE_LIMIT_BYTES', LAMBDA_RESPONSE_LIMIT_BYTES - INLINE_HEADROOM_BYTES, 'bytes'),
+    maxInlineRows: readPositiveInteger(env, 'KLINES_MAX_INLINE_ROWS', DEFAULT_MAX_INLINE_ROWS, 'rows'),
+    answerMarginMs: readPositiveInteger(env, 'KLINES_ANSWER_MARGIN_MS', DEFAULT_ANSWER_MARGIN_MS),
     watchlist: parseWatchlistSource(env.KLINES_WATCHLIST, env.KLINES_WATCHLIST_S3),
     refreshSinceMs: env.KLINES_REFRESH_SINCE ? parseTime(env.KLINES_REFRESH_SINCE, 'KLINES_REFRESH_SINCE') : undefined,
     refreshQueueUrl: env.KLINES_REFRESH_QUEUE_URL ? readUrl(env, 'KLINES_REFRESH_QUEUE_URL', '') : undefined,

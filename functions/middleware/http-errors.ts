@@ -2,6 +2,10 @@
  * The HTTP edge's error mapping (STYLE.md: only the HTTP edge maps codes to statuses; Middy's
  * rule: errors below 500 are explained to the caller, others become a generic 500).
  * Body: `{ "error": { "code": "...", "message": "..." } }`.
+ * - 400/404: the caller's mistake; 502: a named upstream failure (the range is in the body);
+ * - 503 with `Retry-After`: a failure the caller cannot fix but a retry may get past (the cache's
+ *   store or index failing, a lost write race, a rate limit: issue 11);
+ * - 500 only for an error nobody explained (a bug), logged with the request id.
  */
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -12,16 +16,32 @@ const STATUS_BY_CODE: Partial<Record<KlinesErrorCode, number>> = {
   UPSTREAM_FAILED: 502,
   UPSTREAM_REJECTED: 502,
   UNKNOWN_SYMBOL: 404,
-  RATE_LIMITED: 502,
+  RATE_LIMITED: 503,
   CHECKSUM_MISMATCH: 502,
   INVALID_DATA: 502,
+  STORE_FAILED: 503,
+  CONFLICT: 503,
+  DEADLINE_REACHED: 503,
 };
 
-/** The explained form of an error, with its HTTP status: KlinesErrors with a mapped code; undefined for anything else. */
-export function explainError(error: unknown): { status: number; error: { code: string; message: string; ranges?: unknown } } | undefined {
+/** Retry-After of a 503 when the error carries no wait of its own (`details.retryAfterMs`). */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The explained form of an error, with its HTTP status and, for a 503, the seconds to wait before
+ * retrying: KlinesErrors with a mapped code; undefined for anything else.
+ */
+export function explainError(error: unknown): { status: number; retryAfterSeconds?: number; error: { code: string; message: string; ranges?: unknown } } | undefined {
   const status = error instanceof KlinesError ? STATUS_BY_CODE[error.code] : undefined;
   if (status === undefined || !(error instanceof KlinesError)) return undefined;
-  return { status, error: { code: error.code, message: error.message, ...rangeDetails(error) } };
+  const explained = { status, error: { code: error.code, message: error.message, ...rangeDetails(error) } };
+  return status === 503 ? { ...explained, retryAfterSeconds: retryAfterSeconds(error) } : explained;
+}
+
+function retryAfterSeconds(error: KlinesError): number {
+  const cause = error.cause instanceof KlinesError ? error.cause : undefined;
+  const waitMs = Number(error.details.retryAfterMs ?? cause?.details.retryAfterMs);
+  return Number.isFinite(waitMs) && waitMs > 0 ? Math.ceil(waitMs / 1000) : DEFAULT_RETRY_AFTER_SECONDS;
 }
 
 /** The body of an error that is not explained (Middy's rule: do not leak internals). */
@@ -32,9 +52,10 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   const explained = explainError(error);
   const status = explained?.status;
   const body = { error: explained?.error ?? INTERNAL_ERROR };
+  const retryAfter = explained?.retryAfterSeconds;
   return {
     statusCode: status ?? 500,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }) },
     body: JSON.stringify(body),
   };
 }

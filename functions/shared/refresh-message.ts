@@ -2,12 +2,16 @@
  * The SQS message of one dataset refresh, sent by cron-refresh and read by sqs-refresh-dataset:
  * `{"market":"spot","symbol":"BTCUSDT","interval":"1h","sinceMs":1704067200000}` (`sinceMs`,
  * UTC epoch ms, only when the watchlist gives `since`).
+ * A fill handed over by a request that reached its deadline (issue 11) carries a range instead:
+ * `{"market":"spot","symbol":"BTCUSDT","interval":"1m","startMs":…,"endMs":…}` (half-open, UTC epoch ms).
  */
 import * as z from 'zod';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { parseInterval } from '../../lib/domain/intervals.ts';
 import { parseMarket } from '../../lib/domain/markets.ts';
 import { parseSymbol } from '../../lib/domain/symbols.ts';
+import type { Dataset } from '../../lib/domain/kline.ts';
+import type { Range } from '../../lib/domain/ranges.ts';
 import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
 
 const MessageSchema = z.object({
@@ -15,12 +19,36 @@ const MessageSchema = z.object({
   symbol: z.string(),
   interval: z.string(),
   sinceMs: z.number().int().nonnegative().optional(),
+  startMs: z.number().int().nonnegative().optional(),
+  endMs: z.number().int().positive().optional(),
 });
+
+/** A queued piece of work: a dataset refresh, or the fill of a range a request could not finish. */
+export type QueueWork =
+  | { readonly kind: 'refresh'; readonly entry: WatchlistEntry }
+  | { readonly kind: 'fill'; readonly dataset: Dataset; readonly range: Range };
 
 /** The message body of an entry. */
 export function encodeRefreshMessage(entry: WatchlistEntry): string {
   const { market, symbol, interval } = entry.dataset;
   return JSON.stringify(entry.sinceMs === undefined ? { market, symbol, interval } : { market, symbol, interval, sinceMs: entry.sinceMs });
+}
+
+/** The message body of a fill of `range` (half-open, UTC epoch ms). */
+export function encodeFillMessage(dataset: Dataset, range: Range): string {
+  const { market, symbol, interval } = dataset;
+  return JSON.stringify({ market, symbol, interval, startMs: range.startMs, endMs: range.endMs });
+}
+
+/** Parses a message body of either kind; throws InvalidInputError saying what is wrong. */
+export function decodeQueueMessage(body: string): QueueWork {
+  const entry = decodeRefreshMessage(body);
+  const { startMs, endMs } = JSON.parse(body) as { startMs?: number; endMs?: number };
+  if (startMs === undefined && endMs === undefined) return { kind: 'refresh', entry };
+  if (startMs === undefined || endMs === undefined || !(endMs > startMs)) {
+    throw new InvalidInputError(`fill message: startMs and endMs must both be given, with endMs after startMs: ${body.slice(0, 200)}`);
+  }
+  return { kind: 'fill', dataset: entry.dataset, range: { startMs, endMs } };
 }
 
 /** Parses a message body; throws InvalidInputError saying what is wrong. */

@@ -6,11 +6,16 @@
  * const klines = createKlinesClient({ functionName: process.env.KLINES_FUNCTION! });
  * const result = await klines.getKlines({ market: 'spot', symbol: 'BTCUSDT', interval: '1h', start: '2024-01-01' });
  * if (!result.ok) throw new Error(result.error.message);
+ * if (result.accepted) return retryLater(result.retryAfterSeconds); // the fill goes on; ask again then
  * const rows = await klines.readRows(result); // inline rows, or the Parquet result fetched and decoded
  * ```
+ * A range too large to fill before the function's own deadline is not an error: the result is
+ * `{ ok: true, accepted: true, retryAfterSeconds, covered, remaining }`; what was fetched is kept,
+ * the rest is queued for the refresh worker, and the same call answers with rows once it is filled.
  * Errors of the request (bad input: INVALID_INPUT; upstream failures: UPSTREAM_FAILED,
- * UPSTREAM_REJECTED, RATE_LIMITED, CHECKSUM_MISMATCH, INVALID_DATA) come back as data,
- * `{ ok: false, error: { code, message } }`; anything unexpected as `{ code: 'INTERNAL' }`.
+ * UPSTREAM_REJECTED, RATE_LIMITED, CHECKSUM_MISMATCH, INVALID_DATA; the cache failing:
+ * STORE_FAILED, CONFLICT) come back as data, `{ ok: false, error: { code, message } }`, with
+ * `retryAfterSeconds` when a retry may succeed; anything unexpected as `{ code: 'INTERNAL' }`.
  * Only a failure of the invocation itself (timeout, crash, throttling) throws.
  */
 import { readFile } from 'node:fs/promises';
@@ -56,9 +61,40 @@ export interface InvokeKlinesStats {
  * for a limited time (lifecycle rule).
  */
 export type InvokeKlinesResult =
-  | { readonly ok: true; readonly count: number; readonly rows: Kline[]; readonly uri?: undefined; readonly stats: InvokeKlinesStats }
-  | { readonly ok: true; readonly count: number; readonly uri: string; readonly rows?: undefined; readonly stats: InvokeKlinesStats }
-  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly ranges?: unknown } };
+  | { readonly ok: true; readonly accepted?: undefined; readonly count: number; readonly rows: Kline[]; readonly uri?: undefined; readonly stats: InvokeKlinesStats }
+  | { readonly ok: true; readonly accepted?: undefined; readonly count: number; readonly uri: string; readonly rows?: undefined; readonly stats: InvokeKlinesStats }
+  | InvokeKlinesAccepted
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly ranges?: unknown }; readonly retryAfterSeconds?: number };
+
+/** A result that carries rows (inline or by `uri`). */
+export type InvokeKlinesAnswered = Exclude<Extract<InvokeKlinesResult, { ok: true }>, InvokeKlinesAccepted>;
+
+/** A range of the accepted result: half-open, UTC epoch ms and ISO-8601 (`end` exclusive). */
+export interface InvokeKlinesRange {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly start: string;
+  readonly end: string;
+}
+
+/**
+ * The fill could not finish before the function's deadline (its own remaining time): nothing is
+ * wrong, and no rows come with it. What was fetched is kept, `remaining` is being filled (queued
+ * for the refresh worker: `continuation` `queue`), and the same call answers with rows once it is
+ * done; ask again after `retryAfterSeconds`.
+ */
+export interface InvokeKlinesAccepted {
+  readonly ok: true;
+  readonly accepted: true;
+  readonly message: string;
+  readonly retryAfterSeconds: number;
+  readonly requested: InvokeKlinesRange;
+  readonly covered: InvokeKlinesRange[];
+  readonly remaining: InvokeKlinesRange[];
+  readonly continuation: 'queue' | 'in-process' | 'next-request';
+  readonly queuedMessages: number;
+  readonly alreadyQueued: number;
+}
 
 /** Which cached datasets to list (issue 10); every field optional. */
 export interface InvokeListDatasetsPayload {
@@ -80,7 +116,7 @@ export interface KlinesClient {
   /** Lists the cached datasets (the `list-datasets` action); throws Error when the invocation itself fails. */
   listDatasets(filter?: InvokeListDatasetsPayload): Promise<InvokeListDatasetsResult>;
   /** The rows of a successful result: inline ones, or the Parquet at its `uri` fetched and decoded. */
-  readRows(result: Extract<InvokeKlinesResult, { ok: true }>): Promise<Kline[]>;
+  readRows(result: InvokeKlinesAnswered): Promise<Kline[]>;
 }
 
 /** Options: the function's name or ARN; clients to reuse (default: built once, SDK default chain). */

@@ -14,7 +14,8 @@ export type KlinesErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'INVALID_DATA'
   | 'CONFLICT'
-  | 'STORE_FAILED';
+  | 'STORE_FAILED'
+  | 'DEADLINE_REACHED';
 
 /** Base class: `code` is stable, `details` carries the bad value or the failed range. */
 export class KlinesError extends Error {
@@ -71,5 +72,16 @@ export class ConflictError extends KlinesError {
 export class StoreError extends KlinesError {
   constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super('STORE_FAILED', message, options);
+  }
+}
+
+/**
+ * A request stopped at its deadline (the caller's AbortSignal) before every gap was filled.
+ * What was fetched before it is kept in the cache; `details.remaining` lists the ranges
+ * (half-open, UTC epoch ms) still to fill. The handlers answer it with 202 Accepted (issue 11).
+ */
+export class DeadlineReachedError extends KlinesError {
+  constructor(message: string, details: { remaining: readonly { startMs: number; endMs: number }[] } & Record<string, unknown>) {
+    super('DEADLINE_REACHED', message, { details });
   }
 }

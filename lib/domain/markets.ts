@@ -37,6 +37,17 @@ export function restRequestWeight(market: Market, limit: number): number {
 /** COIN-M rejects windows longer than 200 days with `-4088` (real recorded response). */
 export const CM_MAX_WINDOW_MS = 200 * 86_400_000;
 
+/**
+ * The first UTC month of each market (no candle of any symbol opens before it): Binance spot
+ * opened in July 2017 (first trades 2017-07-14), USD-M futures in September 2019 (BTCUSDT
+ * perpetual), COIN-M futures in August 2020 (BTCUSD_PERP). Month starts, so no real candle is cut.
+ */
+export const MARKET_FIRST_MS: Record<Market, number> = {
+  spot: Date.UTC(2017, 6, 1),
+  um: Date.UTC(2019, 8, 1),
+  cm: Date.UTC(2020, 7, 1),
+};
+
 /** Parses a market name. Throws InvalidInputError listing the accepted values. */
 export function parseMarket(value: string): Market {
   const lower = value.trim().toLowerCase();

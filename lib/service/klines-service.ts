@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.ts';
+import { DeadlineReachedError, InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.ts';
 import { sleep } from '../domain/sleep.ts';
 import { datasetId, type Dataset, type SourcedKline } from '../domain/kline.ts';
 import {
@@ -29,6 +29,11 @@ export interface KlinesRequest {
   readonly source?: SourceMode;
   /** Called after each finished fetch with (done, total) fetches, for progress bars. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The caller's deadline: once aborted, no new fetch starts, fetches in flight are cancelled
+   * (nothing partial is stored), and getKlines throws DeadlineReachedError naming what remains.
+   * Pieces stored before it stay cached.
+   */
   readonly signal?: AbortSignal;
   /**
    * Fill the cache only (issue 10, `klines sync`, the refresh): cached rows are not read back, so
@@ -69,6 +74,7 @@ export interface KlinesService {
    * Answers a request with every closed candle Binance has in the range. Throws UpstreamError
    * naming the failed ranges when an upstream failure leaves a gap (pieces fetched before the
    * failure are kept in the cache), or when another worker's lease outlives `leaseWaitMs`;
+   * DeadlineReachedError when `request.signal` aborts before the gaps are filled;
    * InvalidInputError for an empty range; StoreError when the cache cannot be read or written.
    */
   getKlines(request: KlinesRequest): Promise<KlinesAnswer>;
@@ -126,6 +132,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
 
     try {
       for (let plan = firstPlan; plan.fetches.length > 0;) {
+        if (request.signal?.aborted) throw deadlineReached(dataset, firstPlan, unionRanges(coverageOf(records), have));
         const held = await acquireLeases(deps.leases, id, periodKeys(plan.fetches.map((f) => f.range)), owner, leaseTtlMs);
         try {
           if (held.keys.size > 0) {
@@ -141,6 +148,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
             have = unionRanges(have, result.fresh.flatMap((r) => r.answered));
             for (const key of held.keys) touched.add(key);
           }
+          if (request.signal?.aborted) throw deadlineReached(dataset, firstPlan, unionRanges(coverageOf(records), have));
           if (failures.length > 0 || runnable.length === plan.fetches.length) break;
         } finally {
           await held.release();
@@ -149,6 +157,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         if (Date.now() > deadlineMs) throw leaseTimeout(dataset, plan);
         stats.leaseWaits++;
         await sleep(100 + Math.random() * 400);
+        if (request.signal?.aborted) throw deadlineReached(dataset, firstPlan, unionRanges(coverageOf(records), have));
         records = await deps.cache.readCoverage(dataset, range);
         plan = planFetches({ dataset, range, covered: unionRanges(coverageOf(records), have), nowMs, source });
       }
@@ -224,6 +233,15 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
 
 function coverageOf(records: readonly PeriodRecord[]): Range[] {
   return normalizeRanges(records.flatMap((r) => r.covered));
+}
+
+function deadlineReached(dataset: Dataset, plan: Plan, have: readonly Range[]): DeadlineReachedError {
+  const closed = { startMs: plan.requested.startMs, endMs: Math.min(plan.requested.endMs, plan.closedEndMs) };
+  const remaining = subtractRanges([closed], have);
+  return new DeadlineReachedError(
+    `${dataset.symbol} ${dataset.interval} (${dataset.market}): the deadline came before ${remaining.map(formatRange).join(', ')} could be filled; what was fetched is kept`,
+    { remaining },
+  );
 }
 
 function leaseTimeout(dataset: Dataset, plan: Plan): UpstreamError {

@@ -61,15 +61,30 @@ export async function refreshDataset(entry: WatchlistEntry, deps: RefreshDeps): 
   const result = { datasetId: datasetId(dataset), fromMs, toMs, upToDate: true, calls: 0, rowsAppended: 0, visionFiles: 0, restRequests: 0, restWeight: 0 };
   if (fromMs >= toMs) return result;
 
-  for (const range of chunkByPeriods(dataset, { startMs: fromMs, endMs: toMs }, deps.maxRowsPerCall ?? DEFAULT_MAX_ROWS_PER_CALL)) {
-    const answer = await deps.service.getKlines({ dataset, range, signal: deps.signal, fillOnly: true });
+  const filled = await fillRange(dataset, { startMs: fromMs, endMs: toMs }, deps);
+  return { ...result, ...filled, upToDate: filled.visionFiles + filled.restRequests === 0 };
+}
+
+/** What fillRange did: service calls, rows appended from upstreams, upstream requests and weight. */
+export type FillResult = Pick<RefreshResult, 'calls' | 'rowsAppended' | 'visionFiles' | 'restRequests' | 'restWeight'>;
+
+/**
+ * Fills the gaps of `range` (half-open, UTC epoch ms) through the service, in chunks of whole
+ * periods of at most `maxRowsPerCall` candles (so memory stays bounded); what is cached already is
+ * not fetched again. Used by the refresh and by the worker that finishes a fill an HTTP or invoke
+ * request handed over at its deadline (issue 11). Throws what the service throws; chunks filled
+ * before a failure stay cached.
+ */
+export async function fillRange(dataset: Dataset, range: Range, deps: Pick<RefreshDeps, 'service' | 'maxRowsPerCall' | 'signal'>): Promise<FillResult> {
+  const result = { calls: 0, rowsAppended: 0, visionFiles: 0, restRequests: 0, restWeight: 0 };
+  for (const chunk of chunkByPeriods(dataset, range, deps.maxRowsPerCall ?? DEFAULT_MAX_ROWS_PER_CALL)) {
+    const answer = await deps.service.getKlines({ dataset, range: chunk, signal: deps.signal, fillOnly: true });
     result.calls++;
     result.rowsAppended += answer.stats.rowsFromVision + answer.stats.rowsFromRest;
     result.visionFiles += answer.stats.visionFiles;
     result.restRequests += answer.stats.restRequests;
     result.restWeight += answer.stats.restWeight;
   }
-  result.upToDate = result.visionFiles + result.restRequests === 0;
   return result;
 }
 

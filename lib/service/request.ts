@@ -6,7 +6,7 @@
 import { InvalidInputError } from '../domain/errors.ts';
 import { closedEndMs, DAY_MS, parseInterval } from '../domain/intervals.ts';
 import type { Dataset } from '../domain/kline.ts';
-import { parseMarket } from '../domain/markets.ts';
+import { MARKET_FIRST_MS, parseMarket } from '../domain/markets.ts';
 import { formatRange, inclusiveToRange, type Range } from '../domain/ranges.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import { formatTime, parseTime } from '../domain/time.ts';
@@ -25,11 +25,15 @@ export interface PublicKlinesQuery {
   readonly source?: string | undefined;
 }
 
-/** A validated request. `range` is half-open and ends at or before the last closed candle. */
+/**
+ * A validated request. `range` is half-open, starts at or after the market's first month and ends
+ * at or before the last closed candle; `notices` says when a bound was moved to get there.
+ */
 export interface ResolvedQuery {
   readonly dataset: Dataset;
   readonly range: Range;
   readonly source: SourceMode;
+  readonly notices: readonly string[];
 }
 
 const SOURCES: readonly SourceMode[] = ['auto', 'vision', 'rest'];
@@ -38,9 +42,10 @@ const SOURCES: readonly SourceMode[] = ['auto', 'vision', 'rest'];
  * Validates a public query at `nowMs`. `market` defaults to spot. `end` defaults to the last
  * closed candle, and an `end` past it is clamped to it (the unfinished candle is never part of an
  * answer). `days` N in place of `start` asks for the N × 24 h before that (clamped) end.
- * Throws InvalidInputError when a field is malformed, `start` and `days` are both or neither
- * given, `start` is in the future, `start` is after `end`, or no candle at or after `start` has
- * closed yet.
+ * A `start` before the market's first month (MARKET_FIRST_MS) is moved to it. Both moves are
+ * said in `notices`. Throws InvalidInputError when a field is malformed, `start` and `days` are
+ * both or neither given, `start` is in the future, `start` is after `end`, `end` is before the
+ * market's first month, or no candle at or after `start` has closed yet.
  */
 export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQuery {
   const market = parseMarket(query.market ?? 'spot');
@@ -57,14 +62,23 @@ export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQ
     throw new InvalidInputError(`start: ${formatTime(startMs)} is in the future (now is ${formatTime(nowMs)})`, { start: query.start });
   }
   const range = inclusiveToRange(startMs, requestedEndMs);
-  const clamped = { startMs: range.startMs, endMs: Math.min(range.endMs, lastClosedOpenMs + 1) };
+  const firstMs = MARKET_FIRST_MS[market];
+  if (range.endMs <= firstMs) {
+    throw new InvalidInputError(
+      `end: ${formatTime(requestedEndMs)} is before Binance ${market} opened (${formatTime(firstMs)}); no candle exists there`, { end: query.end },
+    );
+  }
+  const clamped = { startMs: Math.max(range.startMs, firstMs), endMs: Math.min(range.endMs, lastClosedOpenMs + 1) };
+  const notices: string[] = [];
+  if (clamped.startMs > range.startMs) notices.push(`start ${formatTime(startMs)} moved to ${formatTime(firstMs)}, when Binance ${market} opened`);
+  if (query.end && clamped.endMs < range.endMs) notices.push(`end ${formatTime(requestedEndMs)} moved to ${formatTime(lastClosedOpenMs)}, the last closed ${interval} candle`);
   if (clamped.endMs <= clamped.startMs) {
     throw new InvalidInputError(
       `start: no ${interval} candle opening at or after ${formatTime(startMs)} has closed yet (now is ${formatTime(nowMs)}); requested ${formatRange(range)}`,
       { start: query.start },
     );
   }
-  return { dataset: { market, symbol, interval }, range: clamped, source: source as SourceMode };
+  return { dataset: { market, symbol, interval }, range: clamped, source: source as SourceMode, notices };
 }
 
 /** Most days `days` accepts (100 years). */

@@ -31,9 +31,9 @@ export function httpApiEvent(path: string, query: Record<string, string>): APIGa
   };
 }
 
-/** A Lambda context with a request id and a 30 s budget. */
-export function lambdaContext(functionName = 'klines-http-get-klines'): Context {
-  const deadline = Date.now() + 30_000;
+/** A Lambda context with a request id and a budget of `remainingMs` (default 30 s). */
+export function lambdaContext(functionName = 'klines-http-get-klines', remainingMs = 30_000): Context {
+  const deadline = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

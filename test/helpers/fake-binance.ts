@@ -43,7 +43,9 @@ export type Fault =
   | { kind: 'bad-checksum' }
   | { kind: 'truncate-zip' }
   | { kind: 'truncate-rows'; rows: number }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Answers normally, `ms` later (a slow upstream; hits any request, like `status`). */
+  | { kind: 'delay'; ms: number };
 
 export interface FakeBinance {
   /** `http://127.0.0.1:PORT`. */
@@ -107,8 +109,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     return injection.fault;
   };
 
-  const answer = (req: IncomingMessage, path: string, query: Record<string, string>, kind: RequestKind): Reply | 'reset' => {
-    const fault = takeFault(path, kind);
+  const answer = (req: IncomingMessage, path: string, query: Record<string, string>, kind: RequestKind, fault: Fault | undefined): Reply | 'reset' => {
     if (fault?.kind === 'reset') return 'reset';
     if (fault?.kind === 'status') {
       return { status: fault.status, headers: { 'content-type': 'text/plain', ...fault.headers }, body: fault.body ?? '' };
@@ -128,7 +129,16 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     const kind = classify(url.pathname);
     const record: RecordedRequest = { kind, method: req.method ?? 'GET', path: url.pathname, query, status: 0 };
     requests.push(record);
-    const reply = answer(req, url.pathname, query, kind);
+    const fault = takeFault(url.pathname, kind);
+    if (fault?.kind === 'delay') {
+      const timer = setTimeout(() => send(req, res, record, answer(req, url.pathname, query, kind, undefined)), fault.ms);
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
+    send(req, res, record, answer(req, url.pathname, query, kind, fault));
+  });
+
+  const send = (req: IncomingMessage, res: ServerResponse, record: RecordedRequest, reply: Reply | 'reset'): void => {
     if (reply === 'reset') {
       req.socket.destroy();
       return;
@@ -137,7 +147,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
     res.writeHead(reply.status, { ...reply.headers, 'content-length': String(body.length) });
     res.end(req.method === 'HEAD' ? undefined : body);
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -174,6 +184,7 @@ function usesLeft(injection: Injection, kind: RequestKind): number {
   switch (injection.fault.kind) {
     case 'status':
     case 'reset':
+    case 'delay':
       return injection.remaining;
     case 'bad-checksum':
       return kind === 'vision-checksum' ? injection.remaining : 0;

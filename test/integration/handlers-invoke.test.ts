@@ -77,15 +77,17 @@ describe('invoke-get-klines with the typed client', () => {
     const result = await client.getKlines({ market: 'spot', symbol: 'BTCUSDT', interval: '1h', start: t('2020-12-14T00:00:00Z'), end: '2020-12-14T05:00:00Z' });
     const expected = expectedKlines('spot', 'BTCUSDT', '1h', t('2020-12-14'), t('2020-12-14T05:00:00Z'));
     expect(result).toMatchObject({ ok: true, count: expected.length, rows: expected });
-    expect(result.ok && result.uri).toBeUndefined();
-    expect(result.ok && result.stats).toMatchObject({ rowsFromCache: 0, rowsFromRest: 6, restRequests: 1 });
-    expect(result.ok && (await client.readRows(result))).toEqual(expected);
+    if (!result.ok || result.accepted) throw new Error(JSON.stringify(result));
+    expect(result.uri).toBeUndefined();
+    expect(result.stats).toMatchObject({ rowsFromCache: 0, rowsFromRest: 6, restRequests: 1 });
+    expect(await client.readRows(result)).toEqual(expected);
   });
 
   it('returns an s3:// URI of a Parquet result when the rows do not fit inline; readRows decodes the exact rows', async () => {
     const result = await client.getKlines({ symbol: 'BTCUSDT', interval: '1h', start: '2020-11-01', end: '2020-11-30T23:00:00Z' });
     const expected = expectedKlines('spot', 'BTCUSDT', '1h', t('2020-11-01'), t('2020-11-30T23:00:00Z'));
     if (!result.ok) throw new Error(result.error.message);
+    if (result.accepted) throw new Error(result.message);
     expect(result.rows).toBeUndefined();
     expect(result.count).toBe(expected.length);
     expect(result.uri).toMatch(/^s3:\/\/klines-test-[\w-]+\/results\/2020-12-15\/[0-9a-f-]{36}\.parquet$/);

@@ -1,0 +1,125 @@
+/**
+ * Answers a klines request within the handler's deadline (issue 11). The service fills the gaps
+ * until the deadline's fill stop; a fill that cannot finish by then becomes an "accepted" outcome:
+ * what the cache covers of the request now, what remains, when to ask again, and who goes on:
+ * - `queue`: with `KLINES_REFRESH_QUEUE_URL` set (AWS), the fill is stopped at the deadline
+ *   (nothing partial is cached; every stored piece stays) and the remaining periods are queued
+ *   for the refresh worker (fill-handoff.ts, deduplicated);
+ * - `in-process`: without a queue (local serving), the fill goes on in this process under the
+ *   leases it holds, and the answer goes out without waiting for it;
+ * - `next-request`: the queue refused the messages; a repeated request continues the fill.
+ */
+import type { Dataset } from '../../lib/domain/kline.ts';
+import { datasetId } from '../../lib/domain/kline.ts';
+import { INTERVAL_MS } from '../../lib/domain/intervals.ts';
+import { KlinesError } from '../../lib/domain/errors.ts';
+import { granularityFor, periodsInRange } from '../../lib/domain/periods.ts';
+import { intersectRanges, normalizeRanges, subtractRanges, totalMs, type Range } from '../../lib/domain/ranges.ts';
+import type { KlinesAnswer } from '../../lib/service/klines-service.ts';
+import type { ResolvedQuery } from '../../lib/service/request.ts';
+import type { Deadline } from '../middleware/deadline.ts';
+import { handOffFill } from './fill-handoff.ts';
+import type { Runtime } from './runtime.ts';
+
+/** A range as answered: half-open UTC epoch ms and ISO-8601 (`end` exclusive: the open_time after the last candle). */
+export interface DescribedRange {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly start: string;
+  readonly end: string;
+}
+
+/** The body of a 202 (and the invoke client's accepted result). */
+export interface AcceptedFill {
+  readonly message: string;
+  /** When to ask again, in seconds (also the Retry-After header). */
+  readonly retryAfterSeconds: number;
+  readonly requested: DescribedRange;
+  /** The parts of the request the cache holds now. */
+  readonly covered: DescribedRange[];
+  /** The parts still to fill. */
+  readonly remaining: DescribedRange[];
+  readonly continuation: 'queue' | 'in-process' | 'next-request';
+  /** Messages queued by this request, and periods an earlier request had queued already. */
+  readonly queuedMessages: number;
+  readonly alreadyQueued: number;
+}
+
+/** Either the answer, or the fill accepted and going on. */
+export type FillOutcome = { readonly kind: 'answered'; readonly answer: KlinesAnswer } | { readonly kind: 'accepted'; readonly accepted: AcceptedFill };
+
+// Once the fill is told to stop, it gets a quarter of the shaping margin to release its leases
+// before the answer goes out without it; the rest is for the coverage read and the handoff.
+const WIND_DOWN_SHARE = 0.25;
+// Rough pace of the worker's fill (Vision files parse at several 100k candles/s), for Retry-After.
+const WORKER_CANDLES_PER_SECOND = 50_000;
+
+/**
+ * Runs the request within `deadline`. Resolves `answered` when the service answered in time,
+ * `accepted` when the deadline came first. Rethrows any other error of the service.
+ */
+export async function fillWithinDeadline(runtime: Runtime, query: ResolvedQuery, deadline: Deadline): Promise<FillOutcome> {
+  const queueUrl = runtime.config.refreshQueueUrl;
+  const fill = runtime.service.getKlines({ ...query, signal: queueUrl ? deadline.signal : undefined });
+  let answeredWithout = false;
+  fill.catch((error: unknown) => {
+    // Errors before the answer are the answer's; after it, only the log can say.
+    if (answeredWithout && !isDeadline(error)) runtime.obs.logger.warn('fill ended after the answer', { datasetId: datasetId(query.dataset), reason: (error as Error)?.message });
+  });
+  const late = deadline.reached.then(() => new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), queueUrl ? runtime.config.answerMarginMs * WIND_DOWN_SHARE : 0).unref()));
+  try {
+    const first = await Promise.race([fill, late]);
+    if (first !== 'late') return { kind: 'answered', answer: first };
+  } catch (error) {
+    if (!isDeadline(error)) throw error;
+  }
+  answeredWithout = true;
+  return { kind: 'accepted', accepted: await describeAccepted(runtime, query, queueUrl) };
+}
+
+function isDeadline(error: unknown): boolean {
+  return error instanceof KlinesError && error.code === 'DEADLINE_REACHED';
+}
+
+async function describeAccepted(runtime: Runtime, query: ResolvedQuery, queueUrl: string | undefined): Promise<AcceptedFill> {
+  const { dataset, range } = query;
+  const covered = intersectRanges([range], await readCovered(runtime, dataset, range));
+  const remaining = subtractRanges([range], covered);
+  let continuation: AcceptedFill['continuation'] = queueUrl ? 'queue' : 'in-process';
+  let handoff = { messages: 0, alreadyQueued: 0 };
+  if (queueUrl) {
+    try {
+      handoff = await handOffFill(runtime, queueUrl, dataset, range, remaining);
+    } catch (error) {
+      continuation = 'next-request';
+      runtime.obs.logger.error('fill handoff failed', { datasetId: datasetId(dataset), reason: (error as Error)?.message });
+    }
+  }
+  const candles = totalMs(remaining) / INTERVAL_MS[dataset.interval];
+  const retryAfterSeconds = Math.min(300, Math.max(2, Math.ceil(candles / WORKER_CANDLES_PER_SECOND)));
+  return {
+    message: `${dataset.symbol} ${dataset.interval} (${dataset.market}): the fill could not finish before the deadline; ${remaining.length === 0 ? 'it has just finished' : `${Math.round(candles)} candles remain`}. What was fetched is kept; ask again in ${retryAfterSeconds} s.`,
+    retryAfterSeconds,
+    requested: describeRange(range),
+    covered: covered.map(describeRange),
+    remaining: remaining.map(describeRange),
+    continuation,
+    queuedMessages: handoff.messages,
+    alreadyQueued: handoff.alreadyQueued,
+  };
+}
+
+/** The covered ranges of the dataset's periods overlapping `range`, from one index query. */
+async function readCovered(runtime: Runtime, dataset: Dataset, range: Range): Promise<Range[]> {
+  const periods = periodsInRange(range, granularityFor(dataset.interval));
+  const first = periods[0];
+  const last = periods[periods.length - 1];
+  if (!first || !last) return [];
+  const records = await runtime.handles.index.query(datasetId(dataset), first.key, last.key);
+  return normalizeRanges(records.flatMap((record) => record.covered));
+}
+
+/** A range with its ISO-8601 form. */
+export function describeRange(range: Range): DescribedRange {
+  return { startMs: range.startMs, endMs: range.endMs, start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString() };
+}

@@ -32,10 +32,18 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 5;
  * retrying: KlinesErrors with a mapped code; undefined for anything else.
  */
 export function explainError(error: unknown): { status: number; retryAfterSeconds?: number; error: { code: string; message: string; ranges?: unknown } } | undefined {
+  if (isMiddyTimeout(error)) {
+    return { status: 503, retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS, error: { code: 'DEADLINE_REACHED', message: 'the function ran out of time before it could answer; what was fetched is kept, ask again' } };
+  }
   const status = error instanceof KlinesError ? STATUS_BY_CODE[error.code] : undefined;
   if (status === undefined || !(error instanceof KlinesError)) return undefined;
   const explained = { status, error: { code: error.code, message: error.message, ...rangeDetails(error) } };
   return status === 503 ? { ...explained, retryAfterSeconds: retryAfterSeconds(error) } : explained;
+}
+
+/** Middy's own last-resort timeout (just before Lambda's), thrown when a handler overran its deadline. */
+function isMiddyTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: string } | undefined)?.package === '@middy/core';
 }
 
 function retryAfterSeconds(error: KlinesError): number {

@@ -51,6 +51,8 @@ export type FillOutcome = { readonly kind: 'answered'; readonly answer: KlinesAn
 // Once the fill is told to stop, it gets a quarter of the shaping margin to release its leases
 // before the answer goes out without it; the rest is for the coverage read and the handoff.
 const WIND_DOWN_SHARE = 0.25;
+// Kept for writing the 202 itself after the coverage read and the handoff.
+const ANSWER_RESERVE_MS = 200;
 // Rough pace of the worker's fill (Vision files parse at several 100k candles/s), for Retry-After.
 const WORKER_CANDLES_PER_SECOND = 50_000;
 
@@ -73,27 +75,37 @@ export async function fillWithinDeadline(runtime: Runtime, query: ResolvedQuery,
   } catch (error) {
     if (!isDeadline(error)) throw error;
   }
+  const accepted = await describeAccepted(runtime, query, deadline, queueUrl);
+  if (accepted.remaining.length === 0) {
+    // Nothing is left to fetch, only to read: the answer may still make it, with half the margin kept to shape it.
+    const read = await beforeDeadline(fill, deadline.remainingMs() - runtime.config.answerMarginMs / 2).catch(() => 'late' as const);
+    if (read !== 'late') return { kind: 'answered', answer: read };
+  }
   answeredWithout = true;
-  return { kind: 'accepted', accepted: await describeAccepted(runtime, query, queueUrl) };
+  return { kind: 'accepted', accepted };
 }
 
 function isDeadline(error: unknown): boolean {
   return error instanceof KlinesError && error.code === 'DEADLINE_REACHED';
 }
 
-async function describeAccepted(runtime: Runtime, query: ResolvedQuery, queueUrl: string | undefined): Promise<AcceptedFill> {
+async function describeAccepted(runtime: Runtime, query: ResolvedQuery, deadline: Deadline, queueUrl: string | undefined): Promise<AcceptedFill> {
   const { dataset, range } = query;
-  const covered = intersectRanges([range], await readCovered(runtime, dataset, range));
+  // Each step gets what is left before the answer is due (less a little for writing it); a step
+  // that cannot finish in time is answered without: covered unknown (all remains), or not queued.
+  const inTime = <T>(work: Promise<T>): Promise<T | 'late'> => beforeDeadline(work, deadline.remainingMs() - ANSWER_RESERVE_MS);
+  const read = await inTime(readCovered(runtime, dataset, range)).catch(() => 'late' as const);
+  const covered = read === 'late' ? [] : intersectRanges([range], read);
   const remaining = subtractRanges([range], covered);
   let continuation: AcceptedFill['continuation'] = queueUrl ? 'queue' : 'in-process';
   let handoff = { messages: 0, alreadyQueued: 0 };
   if (queueUrl) {
-    try {
-      handoff = await handOffFill(runtime, queueUrl, dataset, range, remaining);
-    } catch (error) {
-      continuation = 'next-request';
+    const queued = await inTime(handOffFill(runtime, queueUrl, dataset, range, remaining)).catch((error: unknown) => {
       runtime.obs.logger.error('fill handoff failed', { datasetId: datasetId(dataset), reason: (error as Error)?.message });
-    }
+      return 'late' as const;
+    });
+    if (queued === 'late') continuation = 'next-request';
+    else handoff = queued;
   }
   const candles = totalMs(remaining) / INTERVAL_MS[dataset.interval];
   const retryAfterSeconds = Math.min(300, Math.max(2, Math.ceil(candles / WORKER_CANDLES_PER_SECOND)));
@@ -107,6 +119,18 @@ async function describeAccepted(runtime: Runtime, query: ResolvedQuery, queueUrl
     queuedMessages: handoff.messages,
     alreadyQueued: handoff.alreadyQueued,
   };
+}
+
+/** `work`'s result, or 'late' when it has not settled within `ms` (the work goes on unobserved). */
+async function beforeDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, ms))));
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The covered ranges of the dataset's periods overlapping `range`, from one index query. */

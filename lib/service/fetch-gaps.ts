@@ -102,16 +102,23 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
   /** One fetch: its rows, or the fetches that replace it (a fallback). */
   const execute = async (fetch: Fetch): Promise<FetchedRows | Fetch[]> => {
     if (fetch.kind === 'rest') {
-      const columns = await deps.restLimit(() => deps.rest.fetchRange(dataset, fetch.range, nowMs, stats, job.signal));
+      const columns = await deps.restLimit(() => {
+        // Fetches queued behind the limit when the deadline came fail at once, without a request.
+        job.signal?.throwIfAborted();
+        return deps.rest.fetchRange(dataset, fetch.range, nowMs, stats, job.signal);
+      });
       return { columns, answered: [fetch.range], origin: 'rest' };
     }
     const kind = fetch.kind === 'vision-monthly' ? 'monthly' : 'daily';
     const fallback = fallbackFetches(fetch, dataset.interval, nowMs, source);
     let fileRows: KlineColumns | undefined;
     try {
-      fileRows = await deps.visionLimit(() => deps.vision.fetchFile({ dataset, kind, periodStartMs: fetch.fileStartMs }, stats, job.signal));
+      fileRows = await deps.visionLimit(() => {
+        job.signal?.throwIfAborted();
+        return deps.vision.fetchFile({ dataset, kind, periodStartMs: fetch.fileStartMs }, stats, job.signal);
+      });
     } catch (error) {
-      if (source === 'vision' || fallback.length === 0) throw error;
+      if (source === 'vision' || fallback.length === 0 || job.signal?.aborted) throw error;
       stats.visionFallbacks++;
       return fallback;
     }

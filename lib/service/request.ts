@@ -71,7 +71,7 @@ export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQ
   const clamped = { startMs: Math.max(range.startMs, firstMs), endMs: Math.min(range.endMs, lastClosedOpenMs + 1) };
   const notices: string[] = [];
   if (clamped.startMs > range.startMs) notices.push(`start ${formatTime(startMs)} moved to ${formatTime(firstMs)}, when Binance ${market} opened`);
-  if (query.end && clamped.endMs < range.endMs) notices.push(`end ${formatTime(requestedEndMs)} moved to ${formatTime(lastClosedOpenMs)}, the last closed ${interval} candle`);
+  if (query.end && clamped.endMs < range.endMs) notices.push(`end ${formatTime(requestedEndMs)} moved back: ${interval} candles opening from ${formatTime(lastClosedOpenMs + 1)} on have not closed yet`);
   if (clamped.endMs <= clamped.startMs) {
     throw new InvalidInputError(
       `start: no ${interval} candle opening at or after ${formatTime(startMs)} has closed yet (now is ${formatTime(nowMs)}); requested ${formatRange(range)}`,

@@ -158,7 +158,10 @@ describe('IAM', () => {
       's3:GetObject': [cacheObjects], 's3:PutObject': [cacheObjects], 's3:DeleteObject': [cacheObjects], 's3:ListBucket': ['${CacheBucket.Arn}'],
       'dynamodb:Query': table, 'dynamodb:PutItem': table, 'dynamodb:UpdateItem': table, 'dynamodb:DeleteItem': table,
     };
-    const withResults = { ...readWriteCache, 's3:GetObject': [cacheObjects, results].sort(), 's3:PutObject': [cacheObjects, results].sort() };
+    // GET /klines and invoke hand a fill they cannot finish before their deadline to the refresh queue (issue 11).
+    const withResults = {
+      ...readWriteCache, 's3:GetObject': [cacheObjects, results].sort(), 's3:PutObject': [cacheObjects, results].sort(), 'sqs:SendMessage': ['${RefreshQueue.Arn}'],
+    };
     expect(dataGrants('HttpGetKlinesRole')).toEqual(withResults);
     expect(dataGrants('InvokeGetKlinesRole')).toEqual({ ...withResults, 'dynamodb:Scan': table });
     expect(dataGrants('HttpGetCoverageRole')).toEqual({ 'dynamodb:Query': table });
@@ -207,6 +210,9 @@ describe('storage', () => {
     }
     expect(render(resource('HttpGetKlinesLambdaFunction').Properties.Environment.Variables.KLINES_RESULTS)).toBe('s3://${CacheBucket}/results');
     expect(render(resource('CronRefreshLambdaFunction').Properties.Environment.Variables.KLINES_REFRESH_QUEUE_URL)).toBe('${RefreshQueue}');
+    for (const key of ['CronRefresh', 'HttpGetKlines', 'InvokeGetKlines']) {
+      expect(render(resource(`${key}LambdaFunction`).Properties.Environment.Variables.KLINES_REFRESH_QUEUE_URL)).toBe('${RefreshQueue}');
+    }
   });
 });
 

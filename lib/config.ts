@@ -52,7 +52,7 @@ export interface Config {
   readonly maxInlineRows: number;
   /**
    * Time kept, before a handler's deadline, for shaping the answer (`KLINES_ANSWER_MARGIN_MS`,
-   * default 2,500 ms): the fill stops this long before the answer is due (issue 11).
+   * default 3,000 ms): the fill stops this long before the answer is due (issue 11).
    */
   readonly answerMarginMs: number;
   /** The refresh watchlist: inline JSON (`KLINES_WATCHLIST`) or an S3 object (`KLINES_WATCHLIST_S3=s3://bucket/key`); undefined when neither is set. */
@@ -73,7 +73,7 @@ export const INLINE_HEADROOM_BYTES = 256 * 1024;
 /** Default of `KLINES_MAX_INLINE_ROWS`: a month of 1m (44,640 rows) still goes inline when its bytes fit; longer answers go by URL. */
 export const DEFAULT_MAX_INLINE_ROWS = 50_000;
 /** Default of `KLINES_ANSWER_MARGIN_MS`: reading the coverage, queuing the rest and writing a 202 takes well under it. */
-export const DEFAULT_ANSWER_MARGIN_MS = 2_500;
+export const DEFAULT_ANSWER_MARGIN_MS = 3_000;
 
 /** Binance's public endpoints, used when no override is configured. */
 export const DEFAULT_URLS = {

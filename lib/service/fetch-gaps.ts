@@ -81,7 +81,7 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
       // A short file answers only up to its last row: the tail stays a gap until REST answers it
       // (with `source: 'vision'` it stays a gap, so a later request can complete it).
       const answered = completion ? subtractRanges(result.answered, [completion.range]) : result.answered;
-      // A file that arrived whole is stored even past the deadline: it is verified and complete.
+      // A piece parsed before the deadline is stored even if the deadline passed meanwhile: it is verified and complete.
       await deps.cache.appendColumns(dataset, columns, answered, [result.origin]);
       fresh.push({ columns, sources: uniformSources(columns.length, result.origin), answered });
       if (completion && source !== 'vision') await schedule([completion]);

@@ -61,6 +61,9 @@ export function createVisionClient(options: VisionClientOptions): VisionSource {
         }
       }
       stats.visionFiles++;
+      // Past the caller's deadline a downloaded file is not unzipped and parsed: that CPU would
+      // delay the answer, and the file is fetched again by whoever finishes the fill.
+      signal?.throwIfAborted();
       return readRows(zip, zipUrl, range);
     },
   };

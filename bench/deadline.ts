@@ -78,9 +78,10 @@ async function main(): Promise<void> {
     const accepted = JSON.parse(first.body);
 
     // A handoff still running when the 202 went out (continuation `next-request`) lands shortly after.
-    for (let seen = -1; seen !== sqs.bodies.length;) {
+    const waitUntilMs = performance.now() + 120_000;
+    for (let seen = -1; (seen !== sqs.bodies.length || seen === 0) && performance.now() < waitUntilMs;) {
       seen = sqs.bodies.length;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     startedMs = performance.now();
     const records = sqs.bodies.map((body, i) => ({ messageId: `m-${i}`, receiptHandle: `r-${i}`, body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:klines-refresh', awsRegion: 'eu-west-1' }));

@@ -44,7 +44,7 @@ export async function handOffFill(runtime: Runtime, queueUrl: string, dataset: D
     const [piece] = intersectRanges([period.range], [requested]);
     if (piece && intersectRanges([piece], remaining).length > 0) pieces.set(`fill:${period.key}:${piece.startMs}-${piece.endMs}`, piece);
   }
-  const limit = pLimit(8);
+  const limit = pLimit(16);
   const taken = (await Promise.all([...pieces].map(([key, range]) => limit(async () => (
     (await runtime.handles.leases.acquire(id, key, owner, FILL_MARKER_TTL_MS)) ? [{ key, range }] : []))))).flat();
   sqs ??= new SQSClient({

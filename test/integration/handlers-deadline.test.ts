@@ -1,8 +1,9 @@
 /**
  * Deadline-aware answers (issue 11) with real event shapes, against the fake Binance (slowed
- * down: every monthly Vision request of the first 20 files waits 1 s, so a cold fill of 40
- * months needs at least 5 s however fast the machine is) and S3 + DynamoDB on s3rver and
- * dynalite. A context with 6 s left: the HTTP handler answers 202 with Retry-After before the
+ * down: every monthly Vision request of the first 20 files waits 2 s, so a cold fill of 40
+ * months needs at least 12 s however fast the machine is) and S3 + DynamoDB on s3rver and
+ * dynalite. A context with 10 s left (the fill stops 4.5 s before, leaving the handoff time on a
+ * loaded machine): the HTTP handler answers 202 with Retry-After before the
  * deadline, says what is covered and what remains, and queues one message per remaining month
  * (SQS is aws-sdk-client-mock on SendMessageBatch, as no SQS server is installed; the captured
  * bodies go to the real worker as an SQS event). A repeated request queues nothing new; after the
@@ -32,7 +33,7 @@ const MODULES = {
 };
 type Handler = (event: unknown, context: unknown) => Promise<any>;
 
-const REMAINING_MS = 6_000;
+const REMAINING_MS = 10_000;
 // 40 monthly files (2017-08 … 2020-11), December's days from daily files and REST.
 const QUERY = { symbol: 'BTCUSDT', interval: '1h', start: '2017-08-01', end: '2020-12-15T09:00:00Z' };
 const REQUESTED: Range = { startMs: t('2017-08-01'), endMs: t('2020-12-15T09:00:00Z') + 1 };
@@ -46,7 +47,7 @@ async function coldStart(name: keyof typeof MODULES, env: Record<string, string>
   const saved = { ...process.env };
   Object.assign(process.env, {
     KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl, BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
-    POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', KLINES_ANSWER_MARGIN_MS: '2000', ...env,
+    POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', KLINES_ANSWER_MARGIN_MS: '4000', ...env,
   });
   vi.resetModules();
   try {
@@ -57,7 +58,7 @@ async function coldStart(name: keyof typeof MODULES, env: Record<string, string>
 }
 
 function slowVision(): void {
-  fake.inject('/data/spot/monthly/klines/BTCUSDT/1h/', { kind: 'delay', ms: 1_000 }, 40);
+  fake.inject('/data/spot/monthly/klines/BTCUSDT/1h/', { kind: 'delay', ms: 2_000 }, 40);
 }
 
 function captureBatches(): SendMessageBatchCommandInput[] {

@@ -126,7 +126,9 @@ describe('GET /klines with a short deadline, cold 3½ years of 1h (S3 + DynamoDB
     expect(first.elapsedMs).toBeLessThan(REMAINING_MS);
     const accepted = json(first.value);
     expect(first.value.headers['retry-after']).toBe(String(accepted.retryAfterSeconds));
-    expect(accepted).toMatchObject({ status: 'accepted', continuation: 'queue', requested: { startMs: REQUESTED.startMs, endMs: REQUESTED.endMs } });
+    // `next-request` when the handoff could not be confirmed before the deadline (a loaded machine); it still completes.
+    expect(accepted).toMatchObject({ status: 'accepted', requested: { startMs: REQUESTED.startMs, endMs: REQUESTED.endMs } });
+    expect(['queue', 'next-request']).toContain(accepted.continuation);
     expect(accepted.retryAfterSeconds).toBeGreaterThanOrEqual(2);
     // Covered and remaining split the request exactly; at least 20 slow months cannot be done yet.
     expect(normalizeRanges([...bare(accepted.covered), ...bare(accepted.remaining)])).toEqual([REQUESTED]);
@@ -137,15 +139,19 @@ describe('GET /klines with a short deadline, cold 3½ years of 1h (S3 + DynamoDB
     for (const piece of bare(accepted.covered)) expect(held.covered.some((c: Range) => c.startMs <= piece.startMs && c.endMs >= piece.endMs)).toBe(true);
 
     // One message per remaining month, clipped to the request.
-    const bodies = calls.flatMap((c) => c.Entries!.map((e) => e.MessageBody!));
-    expect(accepted).toMatchObject({ queuedMessages: bodies.length, alreadyQueued: 0 });
-    expect(bodies.map((b) => JSON.parse(b))).toEqual(monthsTouched(bare(accepted.remaining)).map((m) => ({ market: 'spot', symbol: 'BTCUSDT', interval: '1h', ...m })));
+    const expectedMessages = monthsTouched(bare(accepted.remaining)).map((m) => ({ market: 'spot', symbol: 'BTCUSDT', interval: '1h', ...m }));
+    const sent = (): unknown[] => calls.flatMap((c) => c.Entries!.map((e) => JSON.parse(e.MessageBody!)));
+    await vi.waitFor(() => expect(sent()).toHaveLength(expectedMessages.length), { timeout: 60_000, interval: 200 });
+    expect(sent()).toEqual(expectedMessages);
+    if (accepted.continuation === 'queue') expect(accepted).toMatchObject({ queuedMessages: expectedMessages.length, alreadyQueued: 0 });
 
-    // Asked again before the worker ran: nothing new is queued.
+    // Asked again before the worker ran: nothing new is queued (its months are a subset of those already queued).
     const again = json(await klines(httpApiEvent('/klines', QUERY), lambdaContext('klines-http-get-klines', REMAINING_MS)));
-    expect(again).toMatchObject({ status: 'accepted', queuedMessages: 0 });
-    expect(again.alreadyQueued).toBe(monthsTouched(bare(again.remaining)).length);
-    expect(calls.flatMap((c) => c.Entries!)).toHaveLength(bodies.length);
+    expect(again.status).toBe('accepted');
+    if (again.continuation === 'queue') expect(again).toMatchObject({ queuedMessages: 0, alreadyQueued: monthsTouched(bare(again.remaining)).length });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sent()).toHaveLength(expectedMessages.length);
+    const bodies = calls.flatMap((c) => c.Entries!.map((e) => e.MessageBody!));
 
     const batch: SQSBatchResponse = await worker(sqsEvent(bodies), lambdaContext('klines-sqs-refresh-dataset', 300_000));
     expect(batch.batchItemFailures).toEqual([]);
@@ -170,9 +176,10 @@ describe('direct invoke with a short deadline', () => {
     slowVision();
     const result = await timed(() => invoke({ symbol: 'BTCUSDT', interval: '1h', start: QUERY.start, end: QUERY.end }, lambdaContext('klines-invoke-get-klines', REMAINING_MS)));
     expect(result.elapsedMs).toBeLessThan(REMAINING_MS);
-    expect(result.value).toMatchObject({ ok: true, accepted: true, continuation: 'queue' });
+    expect(result.value).toMatchObject({ ok: true, accepted: true });
+    expect(['queue', 'next-request']).toContain(result.value.continuation);
     expect(result.value.retryAfterSeconds).toBeGreaterThanOrEqual(2);
-    expect(calls.flatMap((c) => c.Entries!)).toHaveLength(monthsTouched(bare(result.value.remaining)).length);
+    await vi.waitFor(() => expect(calls.flatMap((c) => c.Entries!)).toHaveLength(monthsTouched(bare(result.value.remaining)).length), { timeout: 60_000, interval: 200 });
   });
 });
 

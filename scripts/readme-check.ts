@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { decodeKlineColumns } from '../lib/store/parquet-codec.ts';
 import { parquetGlobs, parseReadmeBlocks, type ReadmeBlock } from './readme-blocks.ts';
 
-const BLOCK_TIMEOUT_MS = 180_000;
+const BLOCK_TIMEOUT_MS = 300_000;
 const INSTALL_TIMEOUT_MS = 600_000;
 const REPO = resolve(import.meta.dirname, '..');
 

@@ -75,11 +75,16 @@ export async function stopInBackground(name: string): Promise<void> {
     process.stderr.write(`${name}: not running\n`);
     return;
   }
+  await stopProcessGroup(pid);
+  process.stderr.write(`${name}: stopped\n`);
+}
+
+/** SIGTERM to the process group `pid` leads, then SIGKILL if its leader still lives after 10 s. */
+export async function stopProcessGroup(pid: number): Promise<void> {
   killGroup(pid, 'SIGTERM');
   const deadlineMs = Date.now() + STOP_TIMEOUT_MS;
   while (isAlive(pid) && Date.now() < deadlineMs) await sleep(50);
   if (isAlive(pid)) killGroup(pid, 'SIGKILL');
-  process.stderr.write(`${name}: stopped\n`);
 }
 
 /**
@@ -117,7 +122,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Sends `signal` to the process group `pid` leads; a group already gone is fine. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

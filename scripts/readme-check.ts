@@ -18,9 +18,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { globSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { decodeKlineColumns } from '../lib/store/parquet-codec.ts';
+import { killGroup, stopProcessGroup } from './background.ts';
 import { parquetGlobs, parseReadmeBlocks, type ReadmeBlock } from './readme-blocks.ts';
 
 const BLOCK_TIMEOUT_MS = 300_000;
@@ -89,10 +89,7 @@ async function stopBackgroundServers(dir: string): Promise<void> {
   for (const name of names) {
     const pid = Number(readFileSync(join(stateDir, name), 'utf8'));
     process.stderr.write(`readme-check: stopping ${name.replace(/\.pid$/, '')} left running by the README (pid ${pid})\n`);
-    killGroup(pid, 'SIGTERM');
-    const deadlineMs = Date.now() + 10_000;
-    while (isAlive(pid) && Date.now() < deadlineMs) await sleep(50);
-    killGroup(pid, 'SIGKILL');
+    await stopProcessGroup(pid);
     rmSync(join(stateDir, name), { force: true });
   }
 }
@@ -139,23 +136,6 @@ async function checkReadme(dir: string): Promise<number> {
 function fail(where: string, why: string, output: string): number {
   process.stderr.write(`readme-check: ${where} FAILED: ${why}\n${output.split('\n').slice(-40).join('\n')}\n`);
   return Number(where.split(':')[1] ?? 1) || 1;
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Clones this checkout's HEAD into an empty temporary folder; returns the clone's path. */

@@ -4,10 +4,11 @@
  *
  * - `<!-- readme-check: skip: REASON -->` on the line before a block: not run (REASON is required);
  * - `<!-- readme-check: expect TEXT -->` right after a block: its output must contain TEXT;
- * - `<!-- readme-check: parquet-rows DIR N -->` right after a `sql` block: the Parquet globs it
- *   reads, taken relative to DIR, must hold N rows with N distinct open_time values.
+ * - `<!-- readme-check: parquet-rows DIR N -->` right after a `sql` block: run in DuckDB with its
+ *   Parquet globs taken relative to DIR, it must return N rows, and the globs must hold N rows
+ *   with N distinct open_time values.
  *
- * `sh` blocks run unless skipped; a `sql` block needs `parquet-rows` (DuckDB is not a dependency).
+ * `sh` blocks run unless skipped; a `sql` block needs `parquet-rows` or a skip reason.
  */
 
 /** One fenced block. `line` is the 1-based line of its opening fence. */

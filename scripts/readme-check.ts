@@ -10,16 +10,16 @@
  *   script variables, no node_modules/.bin on PATH, no KLINES_/BINANCE_ settings. npm installs
  *   prefer the local npm cache (`npm_config_prefer_offline`).
  * - Directives beside blocks (scripts/readme-blocks.ts) skip a block with a reason, require text
- *   in its output, or check the rows a SQL block's Parquet globs read.
+ *   in its output, or run a SQL block in DuckDB and check the rows it reads.
  * - Every wait is bounded: a block gets BLOCK_TIMEOUT_MS (INSTALL_TIMEOUT_MS with `npm ci`), then
  *   its process group is killed. Servers the blocks left in the background are stopped at the end.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { globSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeKlineColumns } from '../lib/store/parquet-codec.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { killGroup, stopProcessGroup } from './background.ts';
 import { parquetGlobs, parseReadmeBlocks, type ReadmeBlock } from './readme-blocks.ts';
 
@@ -62,19 +62,28 @@ async function runBlock(block: ReadmeBlock, dir: string, envFile: string): Promi
   return { code, output, timedOut };
 }
 
-/** Reads a SQL block's globs under `dir` and checks the parquet-rows directive; returns what is wrong, if anything. */
+/**
+ * Runs a SQL block in DuckDB (`@duckdb/node-api`, a dev dependency) with its Parquet globs taken
+ * under `dir`/DIR of its parquet-rows directive: the query must return N rows, and its globs alone
+ * must hold N rows with N distinct open_time values (each row once). Returns what is wrong, if anything.
+ */
 async function checkParquetRows(block: ReadmeBlock, dir: string): Promise<string | undefined> {
   const { dir: folder, rows } = block.parquetRows!;
-  const files = parquetGlobs(block.code).flatMap((pattern) => globSync(pattern, { cwd: join(dir, folder) }));
-  let total = 0;
-  const openTimes = new Set<number>();
-  for (const file of files) {
-    const columns = await decodeKlineColumns(new Uint8Array(readFileSync(join(dir, folder, file))));
-    total += columns.length;
-    for (let i = 0; i < columns.length; i++) openTimes.add(Number(columns.open_time[i]));
+  const root = join(dir, folder);
+  const globs = parquetGlobs(block.code);
+  const sql = globs.reduce((text, glob) => text.replaceAll(`'${glob}'`, `'${join(root, glob)}'`), block.code).trim().replace(/;$/, '');
+  const sources = globs.map((glob) => `'${join(root, glob)}'`).join(', ');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const answered = Number((await connection.runAndReadAll(`SELECT count(*) AS n FROM (${sql})`)).getRowObjectsJS()[0]!.n);
+    const raw = (await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT open_time) AS d FROM read_parquet([${sources}])`)).getRowObjectsJS()[0]!;
+    if (answered === rows && Number(raw.n) === rows && Number(raw.d) === rows) return undefined;
+    return `DuckDB answered ${answered} rows; the globs hold ${Number(raw.n)} rows with ${Number(raw.d)} distinct open_time values; expected ${rows} each`;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
   }
-  if (total === rows && openTimes.size === rows) return undefined;
-  return `the globs read ${total} rows with ${openTimes.size} distinct open_time values from ${files.length} files; expected ${rows} and ${rows}`;
 }
 
 /** Stops what the blocks left in the background (scripts/background.ts pid files), at most 10 s each. */
@@ -109,7 +118,7 @@ async function checkReadme(dir: string): Promise<number> {
       if (block.language === 'sql' && block.parquetRows) {
         const wrong = await checkParquetRows(block, dir);
         if (wrong) return fail(where, wrong, '');
-        process.stderr.write(`readme-check: ${where} (sql) ok: its globs read each of the ${block.parquetRows.rows} rows once\n`);
+        process.stderr.write(`readme-check: ${where} (sql) ok in DuckDB: ${block.parquetRows.rows} rows, each once\n`);
         continue;
       }
       if (block.language === 'sql') return fail(where, 'a sql block needs a parquet-rows directive or a skip reason', '');

@@ -1,6 +1,7 @@
 /** `klines get`: resolves the request, asks the service, writes the answer. */
 import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
@@ -30,6 +31,7 @@ export async function runGet(symbol: string, interval: string, options: GetOptio
   const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source }, nowMs);
   if (options.format === 'parquet' && !options.out) throw new InvalidInputError('--format parquet writes binary: give --out FILE');
   if (options.format === 'parquet' && options.withSource) throw new InvalidInputError('--with-source works with csv and json, not parquet');
+  if (options.out) await checkOutFolder(options.out);
 
   const service = createServiceFromConfig(config);
   const progress = process.stderr.isTTY ? new SingleBar({ format: 'fetching {bar} {value}/{total} pieces', hideCursor: true, clearOnComplete: true }) : undefined;
@@ -57,4 +59,13 @@ export async function runGet(symbol: string, interval: string, options: GetOptio
   }
   if (options.stats) process.stderr.write(`${JSON.stringify({ rows: answer.columns.length, ...answer.stats })}\n`);
   return 0;
+}
+
+/** `--out` must name a file in an existing folder, checked before anything is fetched. Throws InvalidInputError. */
+async function checkOutFolder(out: string): Promise<void> {
+  const folder = dirname(resolve(out));
+  const info = await stat(folder).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new InvalidInputError(`--out: the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or write elsewhere`, { out });
+  }
 }

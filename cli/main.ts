@@ -3,8 +3,11 @@
  * --start T --end T [--format csv|json|parquet] [--out FILE] [--source auto|vision|rest]
  * [--with-source] [--stats]`, the maintenance commands `init`, `validate`, `repair`, `stats`, and
  * the many-dataset commands `sync`, `ls`, `symbols` (dataset-commands.ts).
- * Exit codes: 0 done, 2 bad input, 1 any other failure (validate: problems found).
+ * Exit codes: 0 done, 2 bad input, 1 any other failure (validate: problems found). A KlinesError
+ * is printed as `klines: CODE: message` on stderr. A reader that closes stdout early
+ * (`klines get … | head`) ends the command quietly with exit 0.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { KlinesError } from '../lib/domain/errors.ts';
 import { runGet, type GetOptions } from './get.ts';
@@ -13,8 +16,10 @@ import { addMaintenanceCommands } from './maintenance.ts';
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
   const program = new Command('klines')
     .description('Binance klines from a local cache that fetches only the gaps (Vision archive first, then REST)')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   let exitCode = 0;
@@ -56,9 +61,30 @@ function reportError(error: unknown): number {
     return 2; // commander already printed what was wrong
   }
   if (error instanceof KlinesError) {
-    process.stderr.write(`klines: ${error.message}\n`);
+    process.stderr.write(`klines: ${error.code}: ${error.message}\n`);
     return error.code === 'INVALID_INPUT' || error.code === 'UNKNOWN_SYMBOL' ? 2 : 1;
   }
   process.stderr.write(`klines: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 1;
+}
+
+/** The version in package.json, which sits one folder up from both cli/main.ts and the dist/ bundle. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+let watchingStdout = false;
+
+/**
+ * `klines get … | head`: once the reader has gone, writing more fails with EPIPE. That is the
+ * reader's choice, not a failure: end at once with exit 0 (as `seq 1e9 | head` does), with
+ * everything fetched so far already stored.
+ */
+function exitQuietlyOnClosedStdout(): void {
+  if (watchingStdout) return;
+  watchingStdout = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
 }

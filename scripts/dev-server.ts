@@ -1,18 +1,29 @@
 /**
- * `npm run dev [-- --port 3000]`: serves the HTTP handlers on 127.0.0.1 through a thin API
+ * `npm run dev [-- --port 3000] [--live]`: serves the HTTP handlers on 127.0.0.1 through a thin API
  * Gateway HTTP API (payload 2.0) adapter, so `curl` reaches the same code a Lambda runs:
  * `GET /klines` → functions/http-get-klines.ts, `GET /coverage` → functions/http-get-coverage.ts,
  * `GET /datasets` → functions/http-get-datasets.ts,
- * anything else 404 `{error:{code:'NOT_FOUND',message}}`. The handlers read the usual environment
- * at start (lib/config.ts): the local default, or S3/DynamoDB with `KLINES_STORE`, `KLINES_INDEX`
- * and `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL_DYNAMODB` (e.g. the servers of `scripts/local-aws.ts`).
+ * anything else 404 `{error:{code:'NOT_FOUND',message}}`.
+ *
+ * By default it works offline, like `npm run replay`: the fake Binance replays the recorded files
+ * with its clock at `KLINES_NOW` (default 2022-11-01T00:00:00Z, after every recorded dataset), and
+ * the cache is a temporary folder removed on exit. `--live` uses the usual environment instead
+ * (lib/config.ts): live Binance, the local default cache or S3/DynamoDB with `KLINES_STORE`,
+ * `KLINES_INDEX` and `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL_DYNAMODB`.
+ * `start`/`stop` run it in the background (scripts/background.ts); it announces `KLINES_DEV_URL`.
  * Large and Parquet answers are `file://` URLs on the local default (`curl file:///…` reads them).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { startFakeBinance } from '../test/helpers/fake-binance.ts';
+import { announceReady, runBackgroundCommand } from './background.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -118,20 +129,50 @@ export function curlExamples(url: string): string {
   ].join('\n');
 }
 
+/** The offline default: the clock of `npm run dev` when KLINES_NOW is unset (after every recorded dataset). */
+const DEV_NOW = '2022-11-01T00:00:00Z';
+
+/**
+ * Points the environment at a fake Binance and a temporary cache (the offline default). Returns
+ * what stops them. Call before startDevServer, whose handlers read the environment at load.
+ */
+async function useFakeBinance(): Promise<() => Promise<void>> {
+  const now = process.env.KLINES_NOW ?? DEV_NOW;
+  const fake = await startFakeBinance({ nowMs: Date.parse(now) });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'klines-dev-'));
+  Object.assign(process.env, {
+    KLINES_NOW: now, KLINES_CACHE_DIR: cacheDir, BINANCE_VISION_URL: fake.visionUrl,
+    BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
+  });
+  delete process.env.KLINES_STORE;
+  delete process.env.KLINES_INDEX;
+  delete process.env.KLINES_RESULTS;
+  process.stderr.write(`dev: offline, against the fake Binance (recorded data, clock ${now}), cache in ${cacheDir} (removed on exit); --live for Binance itself\n`);
+  return async () => {
+    await fake.close();
+    await rm(cacheDir, { recursive: true, force: true });
+  };
+}
+
 async function main(argv: readonly string[]): Promise<void> {
-  const portFlag = argv.indexOf('--port');
-  const port = portFlag >= 0 ? Number(argv[portFlag + 1]) : 3000;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`dev-server: --port "${argv[portFlag + 1]}" is not a port number`);
+  const { values } = parseArgs({ args: [...argv], options: { port: { type: 'string', default: '3000' }, live: { type: 'boolean', default: false } } });
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65_535) throw new Error(`dev-server: --port "${values.port}" is not a port number`);
+  const stopUpstream = values.live ? async () => undefined : await useFakeBinance();
   const server = await startDevServer({ port });
-  process.stderr.write(`${curlExamples(server.url)}\n`);
-  const stop = (): void => void server.close().then(() => process.exit(0));
+  const stop = (): void => void server.close().then(stopUpstream).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.stderr.write(`${curlExamples(server.url)}\n`);
+  announceReady({ KLINES_DEV_URL: server.url });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
+  const argv = process.argv.slice(2);
+  runBackgroundCommand('dev', 'scripts/dev-server.ts', argv)
+    .then((handled) => (handled ? undefined : main(argv)))
+    .catch((error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
 }

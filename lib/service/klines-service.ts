@@ -254,7 +254,9 @@ function leaseTimeout(dataset: Dataset, plan: Plan): UpstreamError {
 
 function gapError(dataset: Dataset, failures: readonly FetchFailure[]): UpstreamError {
   const ranges = normalizeRanges(failures.map((f) => f.range));
-  const first = failures[0]!.error;
+  // A restricted location (HTTP 451) is the one failure whose fix is the caller's: name it first.
+  const restricted = failures.find((f) => f.error instanceof KlinesError && f.error.code === 'UPSTREAM_RESTRICTED');
+  const first = (restricted ?? failures[0]!).error;
   const reason = first instanceof Error ? first.message : String(first);
   // The caller's code says which side failed; a lost index race or store error is not an upstream's.
   const code = first instanceof KlinesError && first.code !== 'CONFLICT' ? first.code : 'UPSTREAM_FAILED';

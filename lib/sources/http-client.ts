@@ -13,7 +13,8 @@
  *   at once and fails with UpstreamError code RATE_LIMITED whose message says how long to wait.
  *   Binance bans IPs that keep hammering after a 429 (Binance API docs, "LIMITS"), so we never do;
  *   a 429/418 without a usable Retry-After is not retried either.
- * - Any other 4xx (400, 401, 403, 404, ...) is never retried: asking again gets the same answer.
+ * - Any other 4xx (400, 401, 403, 404, 451, ...) is never retried: asking again gets the same answer.
+ *   451 is Binance refusing the caller's location (see restrictedError).
  * - Each attempt is bounded by `attemptTimeoutMs`; an AbortSignal cancels the request and any
  *   backoff wait in progress.
  */
@@ -58,6 +59,7 @@ export interface HttpClient {
    * GETs `url` under the retry policy. Resolves to the 2xx (or accepted) response. Throws
    * UpstreamError with `details { url, attempts, status?, retryAfterMs?, body? }`: RATE_LIMITED for a
    * 429/418 whose Retry-After is too long (or left after the retries), UPSTREAM_REJECTED for
+   * 451 (restricted location: UPSTREAM_RESTRICTED, see restrictedError), UPSTREAM_REJECTED for
    * other 4xx, UPSTREAM_FAILED for 5xx after the retries and for network errors and aborts.
    */
   get(url: string, options?: HttpGetOptions): Promise<HttpResponse>;
@@ -158,6 +160,7 @@ function toUpstreamError(error: unknown, url: string, maxRetryAfterMs: number): 
         code: 'RATE_LIMITED', cause: error, details: { url, attempts, status, retryAfterMs, body },
       });
     }
+    if (status === 451) return restrictedError(url, error, { url, attempts, status, body });
     const code = status >= 400 && status < 500 ? 'UPSTREAM_REJECTED' : 'UPSTREAM_FAILED';
     return new UpstreamError(`HTTP ${status} from ${url}${body ? `: ${body.slice(0, 200)}` : ''}`, { code, cause: error, details: { url, attempts, status, body } });
   }
@@ -166,6 +169,22 @@ function toUpstreamError(error: unknown, url: string, maxRetryAfterMs: number): 
     return new UpstreamError(`GET ${url} failed: ${what}`, { cause: error, details: { url, attempts, errorCode: error.code } });
   }
   return new UpstreamError(`GET ${url} failed: ${String(error)}`, { cause: error, details: { url, attempts } });
+}
+
+/**
+ * HTTP 451 "Unavailable For Legal Reasons" (RFC 7725): Binance answers it to requests from a
+ * restricted location, e.g. any US IP, AWS us-* regions included (Binance API docs, "General
+ * API Information"; body "Service unavailable from a restricted location"). Asking again from the
+ * same place gets the same answer, so it is never retried; the message names the host and the fix.
+ */
+function restrictedError(url: string, cause: unknown, details: Record<string, unknown>): UpstreamError {
+  const host = new URL(url).host;
+  return new UpstreamError(
+    `HTTP 451 from ${host}: Binance refuses requests from this location (restricted region, e.g. the US). `
+    + 'Run or deploy in a region Binance serves (the default eu-west-1, or e.g. eu-central-1, ap-northeast-1); '
+    + 'for spot REST, BINANCE_SPOT_API_URL=https://data-api.binance.vision (Binance\'s public market-data endpoint) also works',
+    { code: 'UPSTREAM_RESTRICTED', cause, details: { ...details, host } },
+  );
 }
 
 function bodyText(raw: unknown, body: unknown): string {

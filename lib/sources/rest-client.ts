@@ -36,7 +36,8 @@ export interface RestClientOptions {
  * Counts stats.restRequests and stats.restWeight per request made (retries included) and
  * stats.usedWeight1m (`x-mbx-used-weight-1m`).
  * Throws UpstreamError with `details.range` = `range`: UPSTREAM_REJECTED for a 4xx (message
- * names endpoint, Binance code and msg, symbol and interval), RATE_LIMITED for a 429/418 too
+ * names endpoint, Binance code and msg, symbol and interval), UPSTREAM_RESTRICTED for a 451
+ * (restricted location), RATE_LIMITED for a 429/418 too
  * long to wait, UPSTREAM_FAILED for 5xx after retries or network failures; DataValidationError
  * for a body that is not a klines array.
  */
@@ -141,7 +142,7 @@ function describeFailure(error: unknown, context: PageContext): unknown {
       : `REST ${endpoint}: Binance rejected ${what}: ${reason}`;
     return new UpstreamError(message, { code, cause: error, details: { ...details, binanceCode: binance?.code, binanceMsg: binance?.msg } });
   }
-  const code = error.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'UPSTREAM_FAILED';
+  const code = error.code === 'RATE_LIMITED' || error.code === 'UPSTREAM_RESTRICTED' ? error.code : 'UPSTREAM_FAILED';
   return new UpstreamError(`REST ${endpoint}: ${what} ${formatRange(range)} failed: ${error.message}`, { code, cause: error, details });
 }
 

@@ -37,7 +37,8 @@ export interface VisionSource {
    * Returns its rows as columns (kline-columns.ts: one Float64Array per column, sorted by
    * open_time, one row per open_time, times UTC epoch ms; validated with validateKlineColumns),
    * or `undefined` when the file is not published (404).
-   * Throws ChecksumMismatchError, DataValidationError, or UpstreamError (code UPSTREAM_FAILED).
+   * Throws ChecksumMismatchError, DataValidationError, or UpstreamError (code UPSTREAM_FAILED;
+   * UPSTREAM_RESTRICTED for an HTTP 451, Binance refusing the caller's location).
    */
   fetchFile(request: VisionFileRequest, stats: UpstreamStats, signal?: AbortSignal): Promise<KlineColumns | undefined>;
 }
@@ -50,7 +51,8 @@ export interface RestSource {
    * Returns the rows as columns (kline-columns.ts), sorted by open_time, one per open_time,
    * validated with validateKlineColumns. The whole range counts as answered.
    * Throws UpstreamError: code UPSTREAM_REJECTED for 4xx (e.g. -1121 Invalid symbol),
-   * RATE_LIMITED when a 429/418 Retry-After is too long to wait, UPSTREAM_FAILED otherwise.
+   * UPSTREAM_RESTRICTED for 451 (restricted location), RATE_LIMITED when a 429/418 Retry-After
+   * is too long to wait, UPSTREAM_FAILED otherwise.
    */
   fetchRange(dataset: Dataset, range: Range, nowMs: number, stats: UpstreamStats, signal?: AbortSignal): Promise<KlineColumns>;
 }

@@ -82,7 +82,7 @@ async function download(http: HttpClient, url: string, range: Range, signal: Abo
   } catch (error) {
     if (error instanceof UpstreamError) {
       throw new UpstreamError(`vision: ${error.message} (file range ${formatRange(range)})`, {
-        code: error.code as 'UPSTREAM_FAILED' | 'UPSTREAM_REJECTED' | 'RATE_LIMITED',
+        code: error.code as 'UPSTREAM_FAILED' | 'UPSTREAM_REJECTED' | 'UPSTREAM_RESTRICTED' | 'RATE_LIMITED',
         cause: error,
         details: { ...error.details, url, range },
       });

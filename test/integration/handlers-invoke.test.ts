@@ -100,6 +100,7 @@ describe('invoke-get-klines with the typed client', () => {
     { payload: { symbol: 'BTCUSDT', interval: '1h', start: '2020-12-01', limit: 5 }, code: 'INVALID_INPUT', says: 'limit' },
     { payload: { market: 'xx', symbol: 'BTCUSDT', interval: '1h', start: '2020-12-01' }, code: 'INVALID_INPUT', says: 'market must be spot, um or cm' },
     { payload: { symbol: 'BTCUSDT', interval: '1h', start: '2021-01-01' }, code: 'INVALID_INPUT', says: 'in the future' },
+    { payload: { symbol: 'BTCUSDT', interval: '1h', start: 1606780800 }, code: 'INVALID_INPUT', says: 'give epoch milliseconds (e.g. 1606780800000)' },
     { payload: 'BTCUSDT', code: 'INVALID_INPUT', says: 'payload must be an object' },
     { payload: { symbol: 'NOSUCHPAIR', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T01:00:00Z' }, code: 'UNKNOWN_SYMBOL', says: '-1121' },
   ])('returns errors as data: $code for $payload', async ({ payload, code, says }) => {

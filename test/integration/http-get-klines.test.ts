@@ -12,6 +12,8 @@ import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
 
 const NOW = '2020-12-15T10:30:00Z';
+/** Binance's real 451 body (Binance API docs, "General API Information"). */
+const RESTRICTED_BODY = '{"code":0,"msg":"Service unavailable from a restricted location according to \'b. Eligibility\' in https://www.binance.com/en/terms. Please contact customer service if you believe you received this message in error."}';
 const t = (iso: string): number => Date.parse(iso);
 let fake: FakeBinance;
 let cacheDir: string;
@@ -64,6 +66,7 @@ describe('GET /klines', () => {
     { query: { symbol: 'BTCUSDT', interval: '1h', start: '2020-12-01', format: 'xml' }, says: 'format must be json or csv' },
     { query: { symbol: 'BTCUSDT', interval: '1h', start: '2020-12-10', end: '2020-12-01' }, says: 'start must be at or before end' },
     { query: { symbol: '../etc', interval: '1h', start: '2020-12-01' }, says: 'is not a symbol' },
+    { query: { symbol: 'BTCUSDT', interval: '1h', start: '1606780800' }, says: 'give epoch milliseconds (e.g. 1606780800000)' },
   ])('400 with {error:{code,message}} for $query', async ({ query, says }) => {
     const response = await invoke(query);
     expect(response.statusCode).toBe(400);
@@ -90,6 +93,17 @@ describe('GET /klines', () => {
     expect(body.error.code).toBe('UPSTREAM_REJECTED');
     expect(body.error.message).toContain('-1100');
     expect(body.error.ranges).toEqual([{ startMs: t('2020-12-14T00:00:00Z'), endMs: t('2020-12-14T06:00:00Z') }]);
+  });
+
+  it('502 UPSTREAM_RESTRICTED for an HTTP 451, naming the host and the fix, asked once', async () => {
+    fake.inject('/api/v3/klines', { kind: 'status', status: 451, body: RESTRICTED_BODY });
+    const response = await invoke({ symbol: 'ETHBTC', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T05:00:00Z' });
+    expect(response.statusCode).toBe(502);
+    const body = JSON.parse(response.body!);
+    expect(body.error.code).toBe('UPSTREAM_RESTRICTED');
+    expect(body.error.message).toContain(`HTTP 451 from ${new URL(fake.spotApiUrl).host}`);
+    expect(body.error.message).toContain('BINANCE_SPOT_API_URL=https://data-api.binance.vision');
+    expect(fake.requests.map((r) => r.status)).toEqual([451]);
   });
 
 });

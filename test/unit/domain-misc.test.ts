@@ -101,7 +101,7 @@ describe('parseTime', () => {
     ['2024-01-15T10:00:00.5', '2024-01-15T10:00:00.500Z'],
     [' 2024-01-15T10:00:00Z ', '2024-01-15T10:00:00.000Z'],
     ['1705312800000', '2024-01-15T10:00:00.000Z'],
-    ['0', '1970-01-01T00:00:00.000Z'],
+    ['100000000000', '1973-03-03T09:46:40.000Z'],
   ])('parses %j as %s', (value, expected) => {
     expect(new Date(parseTime(value, 'start')).toISOString()).toBe(expected);
   });
@@ -116,6 +116,18 @@ describe('parseTime', () => {
     expect(error.message).toMatch(/^end: /);
     expect(error.message).toContain('ISO-8601');
     expect(error.message).toContain('epoch milliseconds');
+  });
+
+  it.each(['1606780800', '0', '99999999999'])('refuses %j as epoch seconds or a mistake, suggesting milliseconds', (value) => {
+    const error = thrown(() => parseTime(value, 'start'));
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toMatch(/^start: /);
+    expect(error.message).toContain('too small for epoch milliseconds');
+    expect(error.message).toContain(`e.g. ${value}000`);
+  });
+
+  it('says what an epoch-seconds start would have meant', () => {
+    expect(thrown(() => parseTime('1606780800', 'start')).message).toContain('as epoch seconds it is 2020-12-01T00:00:00.000Z');
   });
 
   it('reads back every instant from its ISO text and its epoch ms', () => {

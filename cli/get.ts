@@ -5,8 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
-import { createServiceFromConfig } from '../lib/create-service.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
+import { buildService, buildStreamer, openCacheHandles } from '../lib/open-service.ts';
 import { columnsToParquet, writeCsv, writeJson, type OutputFormat, type TimeFormat } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 
@@ -33,31 +33,39 @@ export async function runGet(symbol: string, interval: string, options: GetOptio
   if (options.format === 'parquet' && options.withSource) throw new InvalidInputError('--with-source works with csv and json, not parquet');
   if (options.out) await checkOutFolder(options.out);
 
-  const service = createServiceFromConfig(config);
+  const handles = await openCacheHandles(config);
+  const service = buildService(config, handles);
   const progress = process.stderr.isTTY ? new SingleBar({ format: 'fetching {bar} {value}/{total} pieces', hideCursor: true, clearOnComplete: true }) : undefined;
   let started = false;
-  const answer = await service.getKlines({
+  const request = {
     ...query,
-    onProgress: (done, total) => {
+    onProgress: (done: number, total: number) => {
       if (!progress) return;
       if (!started) progress.start(total, 0);
       started = true;
       progress.setTotal(total);
       progress.update(done);
     },
-  }).finally(() => progress?.stop());
+  };
 
   if (options.format === 'parquet') {
+    const answer = await service.getKlines(request).finally(() => progress?.stop());
     await writeFile(options.out!, columnsToParquet(answer));
-  } else {
-    const sink = options.out ? createWriteStream(options.out) : process.stdout;
-    const write = (chunk: string): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
-    if (options.format === 'json') await writeJson(answer, options.withSource, write, options.timeFormat);
-    else await writeCsv(answer, options.withSource, write, options.timeFormat);
-    if (options.format === 'json') await write('\n');
-    if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    if (options.stats) process.stderr.write(`${JSON.stringify({ rows: answer.columns.length, ...answer.stats })}\n`);
+    return 0;
   }
-  if (options.stats) process.stderr.write(`${JSON.stringify({ rows: answer.columns.length, ...answer.stats })}\n`);
+  // CSV and JSON stream period by period: memory stays flat however long the range.
+  const stream = buildStreamer(config, handles, service)(request);
+  const sink = options.out ? createWriteStream(options.out) : process.stdout;
+  const write = (chunk: Uint8Array): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
+  try {
+    if (options.format === 'json') await writeJson(stream, options.withSource, write, options.timeFormat, '\n');
+    else await writeCsv(stream, options.withSource, write, options.timeFormat);
+  } finally {
+    progress?.stop();
+  }
+  if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  if (options.stats) process.stderr.write(`${JSON.stringify({ rows: stream.rows, ...stream.stats })}\n`);
   return 0;
 }
 

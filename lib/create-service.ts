@@ -7,21 +7,16 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
-import { createKlinesService, type KlinesService } from './service/klines-service.ts';
+import { buildService, createFsCacheHandles } from './open-service.ts';
+import type { KlinesService } from './service/klines-service.ts';
 import { createSymbolDirectory, type SymbolDirectory } from './service/symbols.ts';
 import { createExchangeInfoSource } from './sources/exchange-info.ts';
 import { createHttpClient } from './sources/http-client.ts';
-import { createRestClient } from './sources/rest-client.ts';
-import { createVisionClient } from './sources/vision-client.ts';
 import { createDynamoDbClients, createS3Client } from './store/aws-clients.ts';
 import { createDynamoDbCoverageIndex } from './store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from './store/dynamodb-lease-store.ts';
 import { createDynamoDbStatsStore } from './store/dynamodb-stats-store.ts';
-import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
-import { createFsLeaseStore } from './store/fs-lease-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
-import { createFsStatsStore } from './store/fs-stats-store.ts';
-import { createKlineCache } from './store/kline-cache.ts';
 import { createS3ObjectStore } from './store/s3-object-store.ts';
 import type { CacheStatsStore, CoverageIndex, LeaseStore, ObjectStore } from './store/types.ts';
 
@@ -53,22 +48,13 @@ export function createCacheHandles(config: Config, clients: AwsClientsOverride =
     const table = { client: dynamodb, tableName: config.index.table };
     return { store, index: createDynamoDbCoverageIndex(table), leases: createDynamoDbLeaseStore(table), stats: createDynamoDbStatsStore(table), s3, dynamodb };
   }
-  return { store, index: createFsCoverageIndex(config.cacheDir), leases: createFsLeaseStore(config.cacheDir), stats: createFsStatsStore(config.cacheDir), s3, dynamodb };
+  const local = createFsCacheHandles(config);
+  return { ...local, store, s3, dynamodb };
 }
 
-/** Builds the service for `config`. The clock is `config.nowMs` when set (KLINES_NOW), else the system clock. */
+/** Builds the service for `config` (open-service.ts's buildService on these handles). */
 export function createServiceFromConfig(config: Config, handles: CacheHandles = createCacheHandles(config)): KlinesService {
-  const http = createHttpClient();
-  return createKlinesService({
-    cache: createKlineCache({ store: handles.store, index: handles.index }),
-    leases: handles.leases,
-    stats: handles.stats,
-    vision: createVisionClient({ baseUrl: config.visionUrl, http }),
-    rest: createRestClient({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
-    nowMs: () => config.nowMs ?? Date.now(),
-    leaseTtlMs: config.leaseTtlMs,
-    leaseWaitMs: config.leaseWaitMs,
-  });
+  return buildService(config, handles);
 }
 
 /**

@@ -3,13 +3,18 @@
  * the results location of lib/config.ts (`KLINES_RESULTS`): an S3 bucket under a prefix, answered
  * with a presigned GET URL valid 15 minutes, or a local folder on the local default, answered with
  * a `file://` URL. Objects are keyed `{prefix}/{YYYY-MM-DD}/{uuid}.{ext}` so a lifecycle rule on
- * the prefix expires them (infra/).
+ * the prefix expires them (infra/). A body can be a stream of byte chunks: it goes to S3 as a
+ * multipart upload (5 MiB parts, a few at a time), so a long answer is never whole in memory.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../../lib/config.ts';
 import { StoreError } from '../../lib/domain/errors.ts';
@@ -25,10 +30,20 @@ export interface StoredResult {
   readonly expiresAt: string;
 }
 
+/** A result's bytes: whole, or chunks in order (e.g. an answer streamed period by period). */
+export type ResultBody = Uint8Array | string | AsyncIterable<Uint8Array> | Readable;
+
+/** Multipart part size (S3's minimum, 5 MiB) and parts uploaded at once. */
+const PART_BYTES = 5 * 1024 * 1024;
+const PARTS_AT_ONCE = 2;
+
 /** The results location. */
 export interface ResultsLocation {
-  /** Writes `body` as a new object with extension `ext` (`parquet`, `json`, `csv`). Throws StoreError when it cannot. */
-  put(body: Uint8Array | string, ext: string, contentType: string): Promise<StoredResult>;
+  /**
+   * Writes `body` as a new object with extension `ext` (`parquet`, `json`, `csv`). Throws
+   * StoreError when it cannot (a failed multipart upload is aborted; a partial file is removed).
+   */
+  put(body: ResultBody, ext: string, contentType: string): Promise<StoredResult>;
 }
 
 /** Builds the location `config.results` names; `s3` is required when it is an S3 location. */
@@ -42,8 +57,9 @@ export function createResultsLocation(config: Pick<Config, 'results'>, s3: S3Cli
         const file = join(results.dir, name(ext));
         try {
           await mkdir(join(file, '..'), { recursive: true });
-          await writeFile(file, body);
+          await pipeline(typeof body === 'string' || body instanceof Uint8Array ? Readable.from([body]) : body, createWriteStream(file));
         } catch (cause) {
+          await rm(file, { force: true });
           throw new StoreError(`results: could not write ${file}: ${(cause as Error).message}`, { cause, details: { file } });
         }
         const url = pathToFileURL(file).href;
@@ -56,7 +72,10 @@ export function createResultsLocation(config: Pick<Config, 'results'>, s3: S3Cli
     async put(body, ext, contentType) {
       const key = `${results.prefix ? `${results.prefix}/` : ''}${name(ext)}`;
       try {
-        await s3.send(new PutObjectCommand({ Bucket: results.bucket, Key: key, Body: body, ContentType: contentType }));
+        const Body = typeof body === 'string' || body instanceof Uint8Array || body instanceof Readable ? body : Readable.from(body);
+        await new Upload({
+          client: s3, params: { Bucket: results.bucket, Key: key, Body, ContentType: contentType }, partSize: PART_BYTES, queueSize: PARTS_AT_ONCE, leavePartsOnError: false,
+        }).done();
       } catch (cause) {
         throw new StoreError(`results: could not write s3://${results.bucket}/${key}: ${(cause as Error).message}`, { cause, details: { bucket: results.bucket, key } });
       }

@@ -3,11 +3,12 @@
  * times in epoch ms), JSON (an array of objects keyed by column name) and Parquet (the cache's
  * schema). Used by the CLI and the handlers.
  * Numbers are written as JavaScript prints them (the shortest text that reads back to the same
- * float64), so CSV, JSON and the published values agree.
+ * float64; number-text.ts), so CSV, JSON and the published values agree. That is not always the
+ * text Binance printed (Vision writes `0.01000000`, we write `0.01`): the value is the same float64.
  */
-import { KLINE_COLUMNS } from '../domain/kline.ts';
-import { ORIGINS, type SourcedColumns } from '../domain/kline-columns.ts';
+import type { SourcedColumns } from '../domain/kline-columns.ts';
 import { encodeKlineColumns } from '../store/parquet-codec.ts';
+import { AnswerTextWriter, type EmitBytes } from './answer-text.ts';
 
 /** Accepted output formats. */
 export const OUTPUT_FORMATS = ['csv', 'json', 'parquet'] as const;
@@ -21,37 +22,22 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const TIME_FORMATS = ['ms', 'iso'] as const;
 export type TimeFormat = (typeof TIME_FORMATS)[number];
 
-const isoTime = (ms: number): string => new Date(ms).toISOString();
-const quotedIsoTime = (ms: number): string => `"${new Date(ms).toISOString()}"`;
-
-/** Rows per text chunk when an answer is written piece by piece. */
-const CHUNK_ROWS = 1_024;
+/** Column chunks in open_time order: one answer, or an answer streamed period by period. */
+export type ColumnChunks = SourcedColumns | AsyncIterable<SourcedColumns> | Iterable<SourcedColumns>;
 
 /**
- * Writes an answer as CSV in chunks of rows (a header row, then one line per kline), straight
- * from its columns (times as `timeFormat` says), so a year of 1m never exists as row objects or
- * as one string. `write` may return a promise (back-pressure).
+ * Writes klines as CSV (a header row, then one line per kline), in batches of bytes straight
+ * from the columns (times as `timeFormat` says), so a year of 1m never exists as row objects or
+ * as one string. `write` may return a promise (back-pressure). `trailer` is appended at the end.
  */
-export async function writeCsv(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown, timeFormat: TimeFormat = 'ms'): Promise<void> {
-  await write(`${[...KLINE_COLUMNS, ...(withSource ? ['source'] : [])].join(',')}\n`);
-  const time = timeFormat === 'iso' ? isoTime : (ms: number): number => ms;
-  await writeChunks(answer, write, (i, c, sources) => {
-    let line = `${time(c.open_time[i]!)},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]},${time(c.close_time[i]!)},${c.quote_volume[i]},${c.trades[i]},${c.taker_buy_volume[i]},${c.taker_buy_quote_volume[i]}`;
-    if (withSource) line += `,${ORIGINS[sources[i]!]}`;
-    return `${line}\n`;
-  });
+export async function writeCsv(chunks: ColumnChunks, withSource: boolean, write: EmitBytes, timeFormat: TimeFormat = 'ms', trailer = ''): Promise<void> {
+  await writeText('csv', chunks, withSource, write, timeFormat, trailer);
 }
 
-/** Writes an answer as JSON (an array of objects keyed by column name, as JSON.stringify would
- * write the rows) in chunks, straight from its columns; `iso` times are strings. */
-export async function writeJson(answer: SourcedColumns, withSource: boolean, write: (chunk: string) => unknown, timeFormat: TimeFormat = 'ms'): Promise<void> {
-  await write('[');
-  const time = timeFormat === 'iso' ? quotedIsoTime : (ms: number): number => ms;
-  await writeChunks(answer, write, (i, c, sources) => {
-    const text = `${i === 0 ? '' : ','}{"open_time":${time(c.open_time[i]!)},"open":${c.open[i]},"high":${c.high[i]},"low":${c.low[i]},"close":${c.close[i]},"volume":${c.volume[i]},"close_time":${time(c.close_time[i]!)},"quote_volume":${c.quote_volume[i]},"trades":${c.trades[i]},"taker_buy_volume":${c.taker_buy_volume[i]},"taker_buy_quote_volume":${c.taker_buy_quote_volume[i]}`;
-    return withSource ? `${text},"source":"${ORIGINS[sources[i]!]}"}` : `${text}}`;
-  });
-  await write(']');
+/** Writes klines as JSON (an array of objects keyed by column name, as JSON.stringify would
+ * write the rows) in batches of bytes, straight from the columns; `iso` times are strings. */
+export async function writeJson(chunks: ColumnChunks, withSource: boolean, write: EmitBytes, timeFormat: TimeFormat = 'ms', trailer = ''): Promise<void> {
+  await writeText('json', chunks, withSource, write, timeFormat, trailer);
 }
 
 /** Parquet bytes of an answer's columns (no source column). */
@@ -59,14 +45,10 @@ export function columnsToParquet(answer: SourcedColumns): Uint8Array {
   return encodeKlineColumns(answer.columns);
 }
 
-async function writeChunks(
-  { columns, sources }: SourcedColumns, write: (chunk: string) => unknown,
-  line: (i: number, c: SourcedColumns['columns'], sources: Uint8Array) => string,
-): Promise<void> {
-  for (let start = 0; start < columns.length; start += CHUNK_ROWS) {
-    let text = '';
-    const end = Math.min(columns.length, start + CHUNK_ROWS);
-    for (let i = start; i < end; i++) text += line(i, columns, sources);
-    await write(text);
-  }
+async function writeText(format: 'csv' | 'json', chunks: ColumnChunks, withSource: boolean, write: EmitBytes, timeFormat: TimeFormat, trailer: string): Promise<void> {
+  const writer = new AnswerTextWriter(format, withSource, write, timeFormat === 'iso');
+  await writer.begin();
+  if ('columns' in chunks) await writer.write(chunks);
+  else for await (const chunk of chunks) await writer.write(chunk);
+  await writer.end(trailer);
 }

@@ -40,6 +40,8 @@ export interface KlinesRequest {
    * the answer holds just the rows fetched by this call (its stats still count them).
    */
   readonly fillOnly?: boolean;
+  /** false: leave this request out of the cache statistics (a streamed answer adds itself once). Default true. */
+  readonly recordStats?: boolean;
 }
 
 /** Figures of one answered request (for `--stats`, logs and metrics). */
@@ -179,7 +181,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         else stats.rowsFromRest++;
       }
       stats.elapsedMs = Math.round(performance.now() - startedMs);
-      await recordStats(id, stats, answer.columns.length, undefined);
+      await recordStats(id, stats, answer.columns.length, undefined, request);
       let rows: SourcedKline[] | undefined;
       return {
         ...answer,
@@ -191,7 +193,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         },
       };
     } catch (error) {
-      await recordStats(id, stats, 0, error);
+      await recordStats(id, stats, 0, error, request);
       throw error;
     }
   }
@@ -219,8 +221,8 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   }
 
   /** Adds the request to the cache statistics; a failure to record them never fails the request. */
-  async function recordStats(id: string, stats: KlinesStats, rowsServed: number, error: unknown): Promise<void> {
-    if (!deps.stats) return;
+  async function recordStats(id: string, stats: KlinesStats, rowsServed: number, error: unknown, request: KlinesRequest): Promise<void> {
+    if (!deps.stats || request.recordStats === false) return;
     const fetched = stats.visionFiles + stats.visionNotFound + stats.restRequests > 0;
     await deps.stats.add(id, {
       requests: 1, hits: !error && !fetched ? 1 : 0, misses: fetched ? 1 : 0, errors: error ? 1 : 0,

@@ -1,0 +1,59 @@
+/**
+ * The service and its cache handles built without loading the AWS SDK unless the configuration
+ * names S3 or DynamoDB (issue 9, cold starts: `klines` on a local cache never loads it). The
+ * local default (Parquet files, a file-backed index, leases and statistics under `cacheDir`) is
+ * built here; S3 and DynamoDB handles come from create-service.ts through a dynamic import.
+ */
+import type { Config } from './config.ts';
+import type { AwsClientsOverride, CacheHandles } from './create-service.ts';
+import { createKlinesService, type KlinesRequest, type KlinesService } from './service/klines-service.ts';
+import { streamKlines, type KlinesStream } from './service/stream-klines.ts';
+import { createHttpClient } from './sources/http-client.ts';
+import { createRestClient } from './sources/rest-client.ts';
+import { createVisionClient } from './sources/vision-client.ts';
+import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
+import { createFsLeaseStore } from './store/fs-lease-store.ts';
+import { createFsObjectStore } from './store/fs-object-store.ts';
+import { createFsStatsStore } from './store/fs-stats-store.ts';
+import { createKlineCache } from './store/kline-cache.ts';
+
+/** True when the configuration keeps everything on local files (no AWS client needed). */
+export function isLocalConfig(config: Config): boolean {
+  return config.store.kind !== 's3' && config.index.kind !== 'dynamodb';
+}
+
+/** The local cache's handles: everything under `config.cacheDir`. */
+export function createFsCacheHandles(config: Config): CacheHandles {
+  const root = config.cacheDir;
+  return { store: createFsObjectStore(root), index: createFsCoverageIndex(root), leases: createFsLeaseStore(root), stats: createFsStatsStore(root) };
+}
+
+/** The handles `config` names; loads the AWS SDK only when S3 or DynamoDB is configured. */
+export async function openCacheHandles(config: Config, clients: AwsClientsOverride = {}): Promise<CacheHandles> {
+  if (isLocalConfig(config)) return createFsCacheHandles(config);
+  const { createCacheHandles } = await import('./create-service.ts');
+  return createCacheHandles(config, clients);
+}
+
+/** Builds the service on `handles`. The clock is `config.nowMs` when set (KLINES_NOW), else the system clock. */
+export function buildService(config: Config, handles: CacheHandles): KlinesService {
+  const http = createHttpClient();
+  return createKlinesService({
+    cache: createKlineCache({ store: handles.store, index: handles.index }),
+    leases: handles.leases,
+    stats: handles.stats,
+    vision: createVisionClient({ baseUrl: config.visionUrl, http }),
+    rest: createRestClient({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
+    nowMs: () => config.nowMs ?? Date.now(),
+    leaseTtlMs: config.leaseTtlMs,
+    leaseWaitMs: config.leaseWaitMs,
+  });
+}
+
+/** Streams answers (stream-klines.ts) through `service` on the same handles. */
+export function buildStreamer(config: Config, handles: CacheHandles, service: KlinesService): (request: KlinesRequest) => KlinesStream {
+  const deps = {
+    service, cache: createKlineCache({ store: handles.store, index: handles.index }), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now(),
+  };
+  return (request) => streamKlines(deps, request);
+}

@@ -1,0 +1,115 @@
+/**
+ * CSV and JSON text of klines, written as bytes into large Buffers (batches) straight from the
+ * columns: no string per number, per row or per chunk (number-text.ts prints each number as
+ * String(x) would). A writer is fed column chunks in open_time order (a whole answer, or one
+ * period after another when an answer streams) and hands each full batch to `emit`.
+ */
+import { KLINE_COLUMNS } from '../domain/kline.ts';
+import { ORIGINS, type SourcedColumns } from '../domain/kline-columns.ts';
+import { MAX_NUMBER_BYTES, writeNumber } from './number-text.ts';
+
+/** The text formats. */
+export type TextFormat = 'csv' | 'json';
+
+/** Receives each batch of bytes; may return a promise (back-pressure), which the writer awaits. */
+export type EmitBytes = (chunk: Uint8Array) => unknown;
+
+/** Bytes per batch handed to `emit` (a new Buffer each time, so the receiver may keep it). */
+const BATCH_BYTES = 256 * 1024;
+/** Room one row needs at most: 11 numbers, their keys or separators, and a source. */
+const ROW_BYTES = KLINE_COLUMNS.length * MAX_NUMBER_BYTES + 320;
+
+const SOURCE_CSV = ORIGINS.map((origin) => Buffer.from(`,${origin}\n`, 'latin1'));
+const SOURCE_JSON = ORIGINS.map((origin) => Buffer.from(`,"source":"${origin}"}`, 'latin1'));
+const OPEN_TIME = KLINE_COLUMNS.indexOf('open_time');
+const CLOSE_TIME = KLINE_COLUMNS.indexOf('close_time');
+/** JSON keys before each column: `{"open_time":`, `,"open":`, … (the first row has no leading comma). */
+const JSON_KEYS = KLINE_COLUMNS.map((name, i) => Buffer.from(`${i === 0 ? '{' : ','}"${name}":`, 'latin1'));
+
+/** Writes rows as CSV or JSON text batch by batch. */
+export class AnswerTextWriter {
+  private buf = Buffer.allocUnsafe(BATCH_BYTES);
+  private pos = 0;
+  private rows = 0;
+
+  /** `isoTimes`: open_time and close_time as ISO-8601 UTC (`2024-01-15T10:00:00.000Z`, a string in JSON) instead of epoch ms. */
+  constructor(private readonly format: TextFormat, private readonly withSource: boolean, private readonly emit: EmitBytes, private readonly isoTimes = false) {}
+
+  /** Writes the CSV header line or the JSON opening bracket. */
+  async begin(): Promise<void> {
+    const head = this.format === 'csv' ? `${[...KLINE_COLUMNS, ...(this.withSource ? ['source'] : [])].join(',')}\n` : '[';
+    this.pos += this.buf.write(head, this.pos, 'latin1');
+  }
+
+  /** Writes every row of `chunk` (rows must follow those written before, in open_time order). */
+  async write(chunk: SourcedColumns): Promise<void> {
+    const n = chunk.columns.length;
+    for (let i = 0; i < n; i++) {
+      if (this.pos > BATCH_BYTES - ROW_BYTES) await this.flush();
+      this.pos = this.format === 'csv' ? this.csvRow(chunk, i) : this.jsonRow(chunk, i);
+      this.rows++;
+    }
+  }
+
+  /** Writes the JSON closing bracket (and `trailer`, e.g. a newline) and emits what is left. */
+  async end(trailer = ''): Promise<void> {
+    if (this.format === 'json') this.buf[this.pos++] = 0x5d; // ]
+    this.pos += this.buf.write(trailer, this.pos, 'latin1');
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pos === 0) return;
+    const full = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(BATCH_BYTES);
+    this.pos = 0;
+    await this.emit(full);
+  }
+
+  private csvRow({ columns: c, sources }: SourcedColumns, i: number): number {
+    const b = this.buf;
+    let p = this.writeTime(b, this.pos, c.open_time[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.open[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.high[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.low[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.close[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.volume[i]!);
+    b[p++] = 0x2c;
+    p = this.writeTime(b, p, c.close_time[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.quote_volume[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.trades[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.taker_buy_volume[i]!);
+    b[p++] = 0x2c;
+    p = writeNumber(b, p, c.taker_buy_quote_volume[i]!);
+    if (this.withSource) return p + SOURCE_CSV[sources[i]!]!.copy(b, p);
+    b[p] = 0x0a;
+    return p + 1;
+  }
+
+  private writeTime(b: Buffer, p: number, ms: number): number {
+    if (!this.isoTimes) return writeNumber(b, p, ms);
+    const text = new Date(ms).toISOString();
+    return this.format === 'json' ? p + b.write(`"${text}"`, p, 'latin1') : p + b.write(text, p, 'latin1');
+  }
+
+  private jsonRow({ columns: c, sources }: SourcedColumns, i: number): number {
+    const b = this.buf;
+    let p = this.pos;
+    if (this.rows > 0) b[p++] = 0x2c;
+    for (let k = 0; k < KLINE_COLUMNS.length; k++) {
+      p += JSON_KEYS[k]!.copy(b, p);
+      p = k === OPEN_TIME || k === CLOSE_TIME ? this.writeTime(b, p, c[KLINE_COLUMNS[k]!][i]!) : writeNumber(b, p, c[KLINE_COLUMNS[k]!][i]!);
+    }
+    if (this.withSource) return p + SOURCE_JSON[sources[i]!]!.copy(b, p);
+    b[p] = 0x7d; // }
+    return p + 1;
+  }
+}

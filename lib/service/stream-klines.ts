@@ -1,0 +1,151 @@
+/**
+ * Answers that stream period by period (issue 9, "memory flat in the range's length"): the rows
+ * of a request as an async iterator of column chunks in open_time order, one per period of the
+ * dataset's granularity (a month for 1m…12h), each already merged and clipped to the request.
+ * Only a few periods are in memory at once, so a CLI or a result writer that writes each chunk
+ * out keeps its memory flat however long the range.
+ *
+ * - Warm (the first index read shows nothing to fetch): one index Query, then each period's
+ *   objects are read (GET) a few periods ahead of the consumer: a warm year of 1m is 1 Query + 12 GETs.
+ * - Otherwise: one `getKlines` per period, a few periods at once (each fetches its own gaps under
+ *   its own leases, stores and compacts them, exactly as a whole request would).
+ * The cache statistics get one add for the whole stream, as for one `getKlines`.
+ */
+import { InvalidInputError } from '../domain/errors.ts';
+import { datasetId } from '../domain/kline.ts';
+import { columnsInRange, uniformSources, type SourcedColumns } from '../domain/kline-columns.ts';
+import { granularityFor, periodsInRange } from '../domain/periods.ts';
+import { formatRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
+import { createUpstreamStats } from '../sources/types.ts';
+import type { KlineCache } from '../store/kline-cache.ts';
+import type { CacheStatsStore } from '../store/types.ts';
+import type { KlinesRequest, KlinesService, KlinesStats } from './klines-service.ts';
+import { planFetches } from './plan.ts';
+
+/** What a stream is built from: the service (for periods with gaps) and the cache it uses. */
+export interface KlinesStreamDeps {
+  readonly service: KlinesService;
+  readonly cache: KlineCache;
+  readonly stats?: CacheStatsStore | undefined;
+  readonly nowMs: () => number;
+  /** Periods read or answered ahead of the consumer (default 3). */
+  readonly readAhead?: number;
+}
+
+/** A streamed answer: iterate it once; `stats` is complete when the iteration has ended. */
+export interface KlinesStream extends AsyncIterable<SourcedColumns> {
+  readonly stats: KlinesStats;
+  /** Rows yielded so far. */
+  readonly rows: number;
+}
+
+/**
+ * Streams the answer to `request` (same rows, sources and errors as `getKlines`, in chunks).
+ * Throws InvalidInputError for an empty range (at once); UpstreamError or StoreError while
+ * iterating, as `getKlines` would (rows already yielded were exact).
+ */
+export function streamKlines(deps: KlinesStreamDeps, request: KlinesRequest): KlinesStream {
+  const { range } = request;
+  if (!(range.endMs > range.startMs)) throw new InvalidInputError(`range: ${formatRange(range)} is empty; end must be after start`, { ...range });
+  const stats: KlinesStats = {
+    ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, leaseWaits: 0, elapsedMs: 0,
+  };
+  const state = { rows: 0 };
+  const stream = {
+    stats,
+    get rows() {
+      return state.rows;
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<SourcedColumns> {
+      const startedMs = performance.now();
+      let error: unknown;
+      try {
+        for await (const chunk of periodChunks(deps, request, stats)) {
+          countSources(stats, chunk.sources);
+          state.rows += chunk.columns.length;
+          yield chunk;
+        }
+      } catch (caught) {
+        error = caught;
+        throw caught;
+      } finally {
+        stats.elapsedMs = Math.round(performance.now() - startedMs);
+        await recordStreamStats(deps.stats, datasetId(request.dataset), stats, state.rows, error);
+      }
+    },
+  };
+  return stream;
+}
+
+async function* periodChunks(deps: KlinesStreamDeps, request: KlinesRequest, stats: KlinesStats): AsyncGenerator<SourcedColumns> {
+  const { dataset, range } = request;
+  const records = await deps.cache.readCoverage(dataset, range);
+  const plan = planFetches({ dataset, range, covered: normalizeRanges(records.flatMap((r) => r.covered)), nowMs: deps.nowMs(), source: request.source ?? 'auto' });
+  const periods = periodsInRange(range, granularityFor(dataset.interval))
+    .map((period) => intersectRanges([period.range], [range])[0]!);
+  const readAhead = deps.readAhead ?? 3;
+  if (plan.fetches.length === 0) {
+    const answerEnd = Math.min(range.endMs, plan.closedEndMs);
+    const pieces = periods.flatMap((piece) => intersectRanges(plan.cached, [piece]));
+    yield* inOrder(pieces, readAhead, async (piece) => {
+      const columns = columnsInRange(await deps.cache.readColumns(dataset, records, piece), range.startMs, answerEnd);
+      return { columns, sources: uniformSources(columns.length, 'cache') };
+    });
+    return;
+  }
+  let done = 0;
+  yield* inOrder(periods, readAhead, async (piece: Range) => {
+    const answer = await deps.service.getKlines({ ...request, range: piece, recordStats: false, onProgress: undefined });
+    addStats(stats, answer.stats);
+    request.onProgress?.(++done, periods.length);
+    return { columns: answer.columns, sources: answer.sources };
+  });
+}
+
+/** Runs `work` on `items` with at most `ahead` running beyond the one being yielded; yields results in order. */
+async function* inOrder<T, R>(items: readonly T[], ahead: number, work: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const pending: Promise<R>[] = [];
+  let next = 0;
+  const start = (): void => {
+    const promise = work(items[next++]!);
+    promise.catch(() => undefined); // awaited (and its error thrown) in order below
+    pending.push(promise);
+  };
+  while (next < items.length && pending.length <= ahead) start();
+  while (pending.length > 0) {
+    const result = await pending.shift()!;
+    if (next < items.length) start();
+    yield result;
+  }
+}
+
+function addStats(total: KlinesStats, part: KlinesStats): void {
+  total.visionFiles += part.visionFiles;
+  total.visionBytes += part.visionBytes;
+  total.visionNotFound += part.visionNotFound;
+  total.restRequests += part.restRequests;
+  total.restWeight += part.restWeight;
+  total.gaps += part.gaps;
+  total.fetchesPlanned += part.fetchesPlanned;
+  total.visionFallbacks += part.visionFallbacks;
+  total.leaseWaits += part.leaseWaits;
+  if (part.usedWeight1m !== undefined) total.usedWeight1m = part.usedWeight1m;
+}
+
+function countSources(stats: KlinesStats, sources: Uint8Array): void {
+  for (const code of sources) {
+    if (code === 0) stats.rowsFromCache++;
+    else if (code === 1) stats.rowsFromVision++;
+    else stats.rowsFromRest++;
+  }
+}
+
+/** One add to the cache statistics for the whole stream; a failure to record them is ignored. */
+async function recordStreamStats(store: CacheStatsStore | undefined, id: string, stats: KlinesStats, rowsServed: number, error: unknown): Promise<void> {
+  if (!store) return;
+  const fetched = stats.visionFiles + stats.visionNotFound + stats.restRequests > 0;
+  await store.add(id, {
+    requests: 1, hits: !error && !fetched ? 1 : 0, misses: fetched ? 1 : 0, errors: error ? 1 : 0,
+    rowsServed, rowsFromCache: stats.rowsFromCache, visionFiles: stats.visionFiles, restRequests: stats.restRequests, restWeight: stats.restWeight,
+  }).catch(() => undefined);
+}

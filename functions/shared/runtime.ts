@@ -1,6 +1,7 @@
 /**
  * What every handler builds once per container (cold start; Middy's rule): the configuration,
  * the cache handles and the service, the results location, Powertools' logger and metrics.
+ * The cache statistics are buffered per container (buffered-stats-store.ts).
  * Handlers call createRuntime() at module load, after the environment is set.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -9,6 +10,7 @@ import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '
 import { createObservability, type Observability } from '../../lib/observability.ts';
 import type { KlinesService } from '../../lib/service/klines-service.ts';
 import { createS3Client } from '../../lib/store/aws-clients.ts';
+import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
 import { createS3ObjectStore } from '../../lib/store/s3-object-store.ts';
 import { createResultsLocation, type ResultsLocation } from './results.ts';
 
@@ -29,7 +31,10 @@ export interface Runtime {
 
 /** Builds the runtime from `process.env` (through loadConfig). Throws InvalidInputError naming a bad variable. */
 export function createRuntime(config: Config = loadConfig()): Runtime {
-  const handles = createCacheHandles(config);
+  // Statistics are summed per container and written every 100 requests or 60 s (buffered-stats-store.ts),
+  // so a warm read costs no DynamoDB write.
+  const unbuffered = createCacheHandles(config);
+  const handles = { ...unbuffered, stats: createBufferedStatsStore(unbuffered.stats) };
   const needsS3 = config.results.kind === 's3' || config.watchlist?.kind === 's3';
   const s3 = handles.s3 ?? (needsS3 ? createS3Client({ endpoint: config.aws.s3Endpoint, region: config.aws.region }) : undefined);
   const nowMs = (): number => config.nowMs ?? Date.now();

@@ -1,0 +1,75 @@
+/**
+ * buffered-stats-store.ts over the local stats store: adds are summed in memory and written in
+ * one add per dataset when enough requests are pending, when the oldest is old enough, on
+ * flush() and before read(); nothing is lost or counted twice, and a failed write stays pending.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../lib/domain/errors.ts';
+import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
+import { createFsStatsStore } from '../../lib/store/fs-stats-store.ts';
+import type { CacheCounters, CacheStatsStore } from '../../lib/store/types.ts';
+
+const A = 'binance/spot/klines/BTCUSDT/1m';
+const B = 'binance/um/klines/ETHUSDT/1h';
+let dir: string;
+let inner: CacheStatsStore;
+let writes: { id: string; counters: Partial<CacheCounters> }[];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'klines-stats-'));
+  const fs = createFsStatsStore(dir);
+  writes = [];
+  inner = { add: async (id, counters) => (writes.push({ id, counters }), fs.add(id, counters)), read: () => fs.read() };
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+describe('createBufferedStatsStore', () => {
+  it('writes nothing per request, then one add per dataset with the sums after maxRequests requests', async () => {
+    const stats = createBufferedStatsStore(inner, { maxRequests: 5, maxAgeMs: 3_600_000 });
+    for (let i = 0; i < 4; i++) await stats.add(A, { requests: 1, hits: 1, rowsServed: 100 });
+    expect(writes).toEqual([]);
+    expect(stats.pendingRequests).toBe(4);
+    await stats.add(B, { requests: 1, misses: 1, visionFiles: 2 });
+    expect(writes.map((w) => w.id).sort()).toEqual([A, B]);
+    const totals = await createFsStatsStore(dir).read();
+    expect(totals.get(A)).toMatchObject({ requests: 4, hits: 4, rowsServed: 400, misses: 0 });
+    expect(totals.get(B)).toMatchObject({ requests: 1, misses: 1, visionFiles: 2 });
+    expect(stats.pendingRequests).toBe(0);
+  });
+
+  it('flushes when the oldest pending add is maxAgeMs old, and before a read', async () => {
+    let now = 1_000;
+    const stats = createBufferedStatsStore(inner, { maxRequests: 1_000, maxAgeMs: 60_000, nowMs: () => now });
+    await stats.add(A, { requests: 1 });
+    now += 59_999;
+    await stats.add(A, { requests: 1 });
+    expect(writes).toHaveLength(0);
+    now += 1;
+    await stats.add(A, { requests: 1 });
+    expect(writes).toEqual([{ id: A, counters: expect.objectContaining({ requests: 3 }) }]);
+    await stats.add(B, { requests: 2 });
+    expect((await stats.read()).get(B)?.requests).toBe(2);
+    expect((await stats.read()).get(A)?.requests).toBe(3);
+  });
+
+  it('keeps the counters of a failed write pending and writes them at the next flush', async () => {
+    let fail = true;
+    const flaky: CacheStatsStore = { add: async (id, c) => { if (fail) throw new Error('throttled'); await inner.add(id, c); }, read: () => inner.read() };
+    const stats = createBufferedStatsStore(flaky, { maxRequests: 2 });
+    await stats.add(A, { requests: 1 });
+    await expect(stats.add(A, { requests: 1 })).rejects.toThrow('throttled');
+    expect(stats.pendingRequests).toBe(2);
+    fail = false;
+    await stats.flush();
+    expect((await inner.read()).get(A)?.requests).toBe(2);
+  });
+
+  it('refuses a counter that is not a finite number at once', async () => {
+    const stats = createBufferedStatsStore(inner);
+    await expect(stats.add(A, { requests: Number.NaN })).rejects.toBeInstanceOf(InvalidInputError);
+    expect(stats.pendingRequests).toBe(0);
+  });
+});

@@ -3,9 +3,9 @@
  * cache holds) and `symbols` (what Binance lists). Registered by main.ts.
  */
 import { Option, type Command } from 'commander';
-import { runLs, type LsOptions } from './ls.ts';
-import { runSymbols, type SymbolsOptions } from './symbols.ts';
-import { runSyncCommand, type SyncCommandOptions } from './sync.ts';
+import type { LsOptions } from './ls.ts';
+import type { SymbolsOptions } from './symbols.ts';
+import type { SyncCommandOptions } from './sync.ts';
 
 const MARKETS = ['spot', 'um', 'cm'];
 
@@ -23,7 +23,7 @@ export function addDatasetCommands(program: Command, setExitCode: (code: number)
     .addOption(new Option('--source <source>', 'upstreams allowed for the gaps').choices(['auto', 'vision', 'rest']).default('auto'))
     .addOption(new Option('--data-type <type>', 'series to fill (only klines is cached yet)').choices(['klines']).default('klines'))
     .option('--json', 'print the summary as JSON', false)
-    .action(async (options: SyncCommandOptions) => setExitCode(await runSyncCommand(options)));
+    .action(async (options: SyncCommandOptions) => setExitCode(await (await import('./sync.ts')).runSyncCommand(options))); // loaded when run: `klines --help` stays light
   program.command('ls')
     .description('list the cached datasets: first/last open_time, rows, bytes, sources, holes (from the coverage index alone)')
     .addOption(new Option('--market <market>', 'only this market').choices(MARKETS))
@@ -31,12 +31,12 @@ export function addDatasetCommands(program: Command, setExitCode: (code: number)
     .option('--interval <interval>', 'only this interval')
     .addOption(new Option('--data-type <type>', 'only this series (only klines is cached yet)').choices(['klines']))
     .option('--json', 'print as JSON', false)
-    .action(async (options: LsOptions) => setExitCode(await runLs(options)));
+    .action(async (options: LsOptions) => setExitCode(await (await import('./ls.ts')).runLs(options)));
   program.command('symbols')
     .description("a market's symbols from Binance's exchangeInfo (kept a day): status and onboard date")
     .addOption(new Option('--market <market>', 'market').choices(MARKETS).default('spot'))
     .option('--regex <regex>', 'only symbols whose whole name matches')
     .option('--all', 'include symbols that are not TRADING', false)
     .option('--json', 'print as JSON', false)
-    .action(async (options: SymbolsOptions) => setExitCode(await runSymbols(options)));
+    .action(async (options: SymbolsOptions) => setExitCode(await (await import('./symbols.ts')).runSymbols(options)));
 }

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { KlinesError } from '../lib/domain/errors.ts';
-import { runGet, type GetOptions } from './get.ts';
+import type { GetOptions } from './get.ts';
 import { addDatasetCommands } from './dataset-commands.ts';
 import { addMaintenanceCommands } from './maintenance.ts';
 
@@ -39,6 +39,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--time-format <format>', 'open_time/close_time in csv and json: epoch ms or ISO-8601 UTC').choices(['ms', 'iso']).default('ms'))
     .option('--stats', 'print one JSON line of figures on stderr', false)
     .action(async (symbol: string, interval: string, options: GetOptions) => {
+      // Loaded only when run, so `klines --help` does not load the service, its sources or the AWS SDK.
+      const { runGet } = await import('./get.ts');
       exitCode = await runGet(symbol, interval, options);
     });
   addMaintenanceCommands(program, (code) => {

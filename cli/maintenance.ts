@@ -1,16 +1,9 @@
 /**
  * The maintenance commands of `klines` (issue 3, items 4 and 7): `init`, `validate`, `repair`,
- * `stats`. Each works on the configured cache: local files, or S3 and DynamoDB.
+ * `stats`. Each works on the configured cache: local files, or S3 and DynamoDB. Their code is
+ * imported when a command runs, so defining the commands (and `klines --help`) loads none of it.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../lib/config.ts';
-import { createCacheHandles, createServiceFromConfig } from '../lib/create-service.ts';
-import { closedEndMs } from '../lib/domain/intervals.ts';
-import { parseDatasetId } from '../lib/service/cache-layout.ts';
-import { runInit } from './init.ts';
-import { runRepair } from './repair.ts';
-import { runStats } from './stats.ts';
-import { runValidate } from './validate.ts';
 
 /** Adds the maintenance commands; `setExitCode` receives each command's exit code. */
 export function addMaintenanceCommands(program: Command, setExitCode: (code: number) => void): void {
@@ -18,6 +11,7 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
   program.command('init')
     .description('create the S3 bucket and DynamoDB table (or the local cache folder) when missing')
     .action(async () => {
+      const [{ loadConfig }, { createCacheHandles }, { runInit }] = await Promise.all([import('../lib/config.ts'), import('../lib/create-service.ts'), import('./init.ts')]);
       const config = loadConfig();
       setExitCode(await runInit(config, createCacheHandles(config), process.stdout));
     });
@@ -26,7 +20,8 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
     .option('--dataset <id>', 'only this dataset, e.g. binance/spot/klines/BTCUSDT/1m')
     .option('--json', 'print the report as JSON', false)
     .action(async (options: { dataset?: string; json: boolean }) => {
-      const handles = createCacheHandles(loadConfig());
+      const [{ loadConfig }, { openCacheHandles }, { runValidate }] = await Promise.all([import('../lib/config.ts'), import('../lib/open-service.ts'), import('./validate.ts')]);
+      const handles = await openCacheHandles(loadConfig());
       setExitCode(await runValidate({ ...handles, ...io, datasetId: options.dataset, json: options.json }));
     });
   program.command('repair')
@@ -37,9 +32,12 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
     .option('--no-refetch', 'leave dropped periods for the next request to fetch')
     .option('--json', 'print the result as JSON', false)
     .action(async (options: { dataset?: string; orphans: boolean; dryRun: boolean; refetch: boolean; json: boolean }) => {
+      const [{ loadConfig }, { openCacheHandles, buildService }, { runRepair }, { parseDatasetId }, { closedEndMs }] = await Promise.all([
+        import('../lib/config.ts'), import('../lib/open-service.ts'), import('./repair.ts'), import('../lib/service/cache-layout.ts'), import('../lib/domain/intervals.ts'),
+      ]);
       const config = loadConfig();
-      const handles = createCacheHandles(config);
-      const service = createServiceFromConfig(config, handles);
+      const handles = await openCacheHandles(config);
+      const service = buildService(config, handles);
       const nowMs = config.nowMs ?? Date.now();
       const refetch = options.refetch ? async (period: { datasetId: string; range: { startMs: number; endMs: number } }) => {
         const dataset = parseDatasetId(period.datasetId);
@@ -53,7 +51,8 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
     .option('--dataset <id>', 'only this dataset')
     .option('--json', 'print as JSON', false)
     .action(async (options: { dataset?: string; json: boolean }) => {
-      const handles = createCacheHandles(loadConfig());
+      const [{ loadConfig }, { openCacheHandles }, { runStats }] = await Promise.all([import('../lib/config.ts'), import('../lib/open-service.ts'), import('./stats.ts')]);
+      const handles = await openCacheHandles(loadConfig());
       setExitCode(await runStats({ ...handles, ...io, datasetId: options.dataset, json: options.json }));
     });
 }

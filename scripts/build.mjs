@@ -10,6 +10,9 @@ await build({
   platform: 'node',
   target: 'node24',
   format: 'esm',
+  // Commands import their code when they run: split chunks keep `klines --help` from loading it.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   packages: 'external',
   logLevel: 'warning',

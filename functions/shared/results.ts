@@ -14,9 +14,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '../../lib/config.ts';
+import { uploadChunks } from './s3-upload.ts';
 import { StoreError } from '../../lib/domain/errors.ts';
 
 /** How long a presigned results URL is valid: 15 minutes (issue 4: "short-lived"). */
@@ -72,15 +71,19 @@ export function createResultsLocation(config: Pick<Config, 'results'>, s3: S3Cli
     async put(body, ext, contentType) {
       const key = `${results.prefix ? `${results.prefix}/` : ''}${name(ext)}`;
       try {
-        const Body = typeof body === 'string' || body instanceof Uint8Array || body instanceof Readable ? body : Readable.from(body);
-        await new Upload({
-          client: s3, params: { Bucket: results.bucket, Key: key, Body, ContentType: contentType }, partSize: PART_BYTES, queueSize: PARTS_AT_ONCE, leavePartsOnError: false,
-        }).done();
+        const chunks = typeof body === 'string' || body instanceof Uint8Array ? [Buffer.from(body)] : body;
+        await uploadChunks({ client: s3, bucket: results.bucket, key, contentType, partBytes: PART_BYTES, partsAtOnce: PARTS_AT_ONCE }, toAsync(chunks));
       } catch (cause) {
         throw new StoreError(`results: could not write s3://${results.bucket}/${key}: ${(cause as Error).message}`, { cause, details: { bucket: results.bucket, key } });
       }
+      // Loaded when a result is first written: a container that answers inline never evaluates it.
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
       const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: results.bucket, Key: key }), { expiresIn: RESULT_URL_TTL_SECONDS });
       return { url, uri: `s3://${results.bucket}/${key}`, expiresAt: expiresAt() };
     },
   };
+}
+
+async function* toAsync(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
 }

@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import type { AwsClientsOverride, CacheHandles } from './create-service.ts';
 import { createKlinesService, type KlinesRequest, type KlinesService } from './service/klines-service.ts';
 import { streamKlines, type KlinesStream } from './service/stream-klines.ts';
-import { createHttpClient } from './sources/http-client.ts';
+import { createLazyHttpClient } from './sources/lazy-http-client.ts';
 import { createRestClient } from './sources/rest-client.ts';
 import { createVisionClient } from './sources/vision-client.ts';
 import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
@@ -37,7 +37,7 @@ export async function openCacheHandles(config: Config, clients: AwsClientsOverri
 
 /** Builds the service on `handles`. The clock is `config.nowMs` when set (KLINES_NOW), else the system clock. */
 export function buildService(config: Config, handles: CacheHandles): KlinesService {
-  const http = createHttpClient();
+  const http = createLazyHttpClient();
   return createKlinesService({
     cache: createKlineCache({ store: handles.store, index: handles.index }),
     leases: handles.leases,

@@ -10,7 +10,8 @@ import type { Dataset, Kline } from '../domain/kline.ts';
 import { columnsFromRows, validateKlineColumns } from '../domain/kline-columns.ts';
 import { CM_MAX_WINDOW_MS, REST_KLINES_PATH, REST_PAGE_LIMIT, restRequestWeight, type Market } from '../domain/markets.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
-import { createHttpClient, type HttpClient, type HttpResponse } from './http-client.ts';
+import type { HttpClient, HttpResponse } from './http-client.ts';
+import { createLazyHttpClient } from './lazy-http-client.ts';
 import type { RestSource, UpstreamStats } from './types.ts';
 
 /** Base URLs per market (BINANCE_SPOT_API_URL, BINANCE_UM_API_URL, BINANCE_CM_API_URL). */
@@ -21,7 +22,7 @@ export interface RestClientOptions {
   readonly umUrl: string;
   /** `https://dapi.binance.com` in production. */
   readonly cmUrl: string;
-  /** Shared HTTP client; a default one (createHttpClient()) is built when absent. */
+  /** Shared HTTP client; a default one (createLazyHttpClient()) is built when absent. */
   readonly http?: HttpClient;
 }
 
@@ -42,7 +43,7 @@ export interface RestClientOptions {
  * for a body that is not a klines array.
  */
 export function createRestClient(options: RestClientOptions): RestSource {
-  const http = options.http ?? createHttpClient();
+  const http = options.http ?? createLazyHttpClient();
   const baseUrls: Record<Market, string> = { spot: options.spotUrl, um: options.umUrl, cm: options.cmUrl };
   return {
     async fetchRange(dataset, range, nowMs, stats, signal) {

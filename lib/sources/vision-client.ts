@@ -8,7 +8,8 @@ import { ChecksumMismatchError, DataValidationError, UpstreamError } from '../do
 import { validateKlineColumns, type KlineColumns } from '../domain/kline-columns.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
 import { sha256Hex } from '../domain/sha256.ts';
-import { createHttpClient, type HttpClient } from './http-client.ts';
+import type { HttpClient } from './http-client.ts';
+import { createLazyHttpClient } from './lazy-http-client.ts';
 import type { UpstreamStats, VisionSource } from './types.ts';
 import { parseVisionCsvBytes } from './vision-csv.ts';
 import { visionFileRange, visionFileUrl } from './vision-url.ts';
@@ -17,7 +18,7 @@ import { visionFileRange, visionFileUrl } from './vision-url.ts';
 export interface VisionClientOptions {
   /** `https://data.binance.vision` in production (BINANCE_VISION_URL), a loopback URL in tests. */
   readonly baseUrl: string;
-  /** Shared HTTP client; a default one (createHttpClient()) is built when absent. */
+  /** Shared HTTP client; a default one (createLazyHttpClient()) is built when absent. */
   readonly http?: HttpClient;
 }
 
@@ -35,7 +36,7 @@ export interface VisionClientOptions {
  * HTTP failures are UpstreamError (see HttpClient.get) with `details { url, range }`.
  */
 export function createVisionClient(options: VisionClientOptions): VisionSource {
-  const http = options.http ?? createHttpClient();
+  const http = options.http ?? createLazyHttpClient();
   return {
     async fetchFile(request, stats, signal) {
       const range = visionFileRange(request);

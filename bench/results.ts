@@ -2,6 +2,8 @@
  * Renders bench/RESULTS.md from one run's figures: the targets table (figure, target, measured,
  * pass/fail), the machine, and how each figure was measured.
  */
+import { renderSideBySide } from './side-by-side-results.ts';
+import type { SideBySideResults } from './side-by-side.ts';
 import type { CodecResults } from './codec.ts';
 import type { ColdStartRow } from './cold-start.ts';
 import { INGEST_STAGES, type IngestResult, type ServiceColdResult } from './ingest.ts';
@@ -24,6 +26,8 @@ export interface BenchResults {
   /** Lambda bundles: size and cold-start import time (cold-start.ts). */
   readonly coldStart: readonly ColdStartRow[];
   readonly s3Read: S3ReadResult;
+  /** The issue-9 figures next to DuckDB (side-by-side.ts). */
+  readonly sideBySide: SideBySideResults;
   readonly totalMs: number;
 }
 
@@ -64,7 +68,13 @@ export function renderResults(r: BenchResults): string {
   return `# Benchmark results
 
 Written by \`npm run bench\` (bench/run.ts) on ${r.machine.date.slice(0, 10)} (${r.machine.date}).
-**All data is generated** (bench/generate.ts), not real Binance data; see "Data" below.
+**All data is generated** (bench/generate.ts), not real Binance data; see "Data" below, except
+the two real um BTCUSDT 1m days (test/fixtures/binance) in the bytes-per-row rows.
+Load average (1, 5, 15 min) before / after the run: ${r.machine.loadBefore} / ${r.machine.loadAfter} on ${r.machine.nproc} cores
+(shared with other work: ratios of interleaved runs are the figures to read, not absolute times).
+
+${renderSideBySide(r.sideBySide)}
+## Earlier targets
 
 | figure | target | measured | result |
 |---|---|---|---|
@@ -125,10 +135,12 @@ counts every request the servers answered:
 |---|---|
 | cold fill | ${formatRequests(r.s3Read.coldRequests)} |
 | one warm read | ${formatRequests(r.s3Read.warmRequests)} |
+| flushing the statistics of all ${r.s3Read.warmRuns + 1} requests at once | ${formatRequests(r.s3Read.flushRequests)} |
 
-A warm read is one DynamoDB Query (one page) for the year's 12 period records, one GET per
-compacted month (fetched 4 at a time), and one UpdateItem that adds the request to the cache
-statistics.
+A warm read is one DynamoDB Query (one page) for the year's 12 period records and one GET per
+compacted month (fetched 4 at a time). The cache statistics are summed per process, as each
+Lambda container does (lib/store/buffered-stats-store.ts), and written once per dataset every
+100 requests or 60 s: here one UpdateItem for all the requests above.
 
 ## Lambda bundles: cold-start import
 

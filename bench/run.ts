@@ -4,7 +4,7 @@
  * os.tmpdir() that are removed at the end; writes bench/RESULTS.md (results.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { createBenchService } from './bench-service.ts';
 import { benchCodecs } from './codec.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchS3Read } from './s3-read.ts';
+import { benchSideBySide } from './side-by-side.ts';
 import { generateVisionMonths } from './generate.ts';
 import { benchIngestPipeline, benchServiceCold } from './ingest.ts';
 import { timed } from './measure.ts';
@@ -96,6 +97,14 @@ async function main(): Promise<void> {
       log('S3 + DynamoDB read cost of a year of 1m (local s3rver and dynalite) ...');
       const s3Read = await benchS3Read(server.url, NOW_MS, MINUTE_1, YEAR_2023, 525_600);
 
+      log('side by side with DuckDB ...');
+      execFileSync(process.execPath, [path.join(BENCH_DIR, '..', 'scripts', 'build.mjs')]); // the CLI in dist/, as `klines` runs
+      const sideDir = path.join(tempRoot, 'side');
+      await mkdir(sideDir, { recursive: true });
+      const sideBySide = await benchSideBySide({
+        cacheDir, tempDir: sideDir, upstreamUrl: server.url, nowMs: NOW_MS, dataset: MINUTE_1, year: YEAR_2023, month: JANUARY_2023, files: minutes,
+      }, log);
+
       const results: BenchResults = {
         machine: machine(loadBefore),
         generation: { files: minutes.length + hours.length, rows: [...minutes, ...hours].reduce((n, f) => n + f.rows, 0), elapsedMs: generated.elapsedMs, zipBytes: january.zip.length, csvBytes: january.csvBytes },
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
         rss: { baseline, cold: rssCold, warm: rssWarm, coldRequests, warmRequests },
         coldStart,
         s3Read,
+        sideBySide,
         totalMs: performance.now() - startedMs,
       };
       const markdown = renderResults(results);

@@ -1,0 +1,53 @@
+/**
+ * Renders the side-by-side figures (side-by-side.ts) as the first table of bench/RESULTS.md:
+ * each figure as project / reference with their ratio (medians of interleaved runs).
+ */
+import { median, type ProcessRun } from './process-time.ts';
+import type { Paired, SideBySideResults } from './side-by-side.ts';
+
+const ms = (value: number): string => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
+const mib = (kb: number): string => `${(kb / 1024).toFixed(0)} MiB`;
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}`;
+const verdict = (value: number, target: number): string => (value <= target ? `**pass** (≤ ${target})` : `**miss** (target ≤ ${target})`);
+
+function paired(p: Paired): { project: number; reference: number } {
+  return { project: median(p.project), reference: median(p.reference) };
+}
+
+function proc(run: ProcessRun): string {
+  return `${ms(run.wallMs)}, ${mib(run.maxRssKb)}`;
+}
+
+/** The markdown section. */
+export function renderSideBySide(r: SideBySideResults): string {
+  const csv = paired(r.csvInProcess);
+  const json = paired(r.jsonInProcess);
+  const month = paired(r.warmMonth);
+  const helpWall = paired(r.help.wall);
+  const helpCpu = paired(r.help.cpu);
+  const rows: string[][] = [];
+  for (const b of r.bytesPerRow) {
+    rows.push([`bytes per row, ${b.name} (${b.rows.toLocaleString('en-US')} rows)`, b.project.toFixed(1), `Vision zip ${b.zip.toFixed(1)}; DuckDB ZSTD ${b.duckdb.toFixed(1)}`, `${ratio(b.project, b.zip)} of the zip`, 'item 1 (other helper)']);
+  }
+  const warm = r.warmYearProcess;
+  rows.push(['warm year of 1m → CSV file, whole process (`klines get --out`)', proc(warm.project), `DuckDB COPY of the project's files: ${proc(warm.reference)}`, ratio(warm.project.wallMs, warm.reference.wallMs), verdict(warm.project.wallMs / warm.reference.wallMs, 1)]);
+  rows.push(['a year of 1m → CSV file, in process (median of 3)', ms(csv.project), `DuckDB COPY: ${ms(csv.reference)}`, ratio(csv.project, csv.reference), verdict(csv.project / csv.reference, 1)]);
+  rows.push(['a year of 1m → JSON file, in process (median of 3)', ms(json.project), `DuckDB COPY (JSON array): ${ms(json.reference)}`, ratio(json.project, json.reference), verdict(json.project / json.reference, 1)]);
+  const cold = r.coldProcess;
+  rows.push([`cold ${cold.months} months of 1m → CSV, one process`, proc(cold.project), `curl + sha256sum + unzip + DuckDB → ZSTD + CSV: ${proc(cold.reference)}`, `${ratio(cold.project.wallMs, cold.reference.wallMs)} time; ${ratio(cold.project.maxRssKb, cold.reference.maxRssKb)} memory`, verdict(cold.project.wallMs / cold.reference.wallMs, 1)]);
+  rows.push(['warm month of 1m, in process (median of 10)', ms(month.project), `DuckDB SELECT *: ${ms(month.reference)}`, ratio(month.project, month.reference), verdict(month.project / month.reference, 1)]);
+  for (const b of r.bundles) {
+    const wall = paired(b.project);
+    const cpu = paired(b.cpu);
+    rows.push([`Lambda bundle \`${b.name}\`: node + import, whole process (median of ${b.project.project.length})`, `${ms(wall.project)} (CPU ${ms(cpu.project)})`, `bare \`node -e 0\`: ${ms(wall.reference)} (CPU ${ms(cpu.reference)})`, `${ratio(wall.project, wall.reference)} wall; ${ratio(cpu.project, cpu.reference)} CPU`, verdict(wall.project / wall.reference, 1.5)]);
+  }
+  rows.push([`\`klines --help\`, whole process (median of ${r.help.wall.project.length})`, `${ms(helpWall.project)} (CPU ${ms(helpCpu.project)})`, `bare \`node -e 0\`: ${ms(helpWall.reference)} (CPU ${ms(helpCpu.reference)})`, `${ratio(helpWall.project, helpWall.reference)} wall; ${ratio(helpCpu.project, helpCpu.reference)} CPU`, verdict(helpWall.project / helpWall.reference, 2)]);
+  return [
+    `## Side by side with DuckDB (issue 9; DuckDB ${r.duckdbVersion} through @duckdb/node-api, same files, same run, interleaved)`,
+    '',
+    '| figure | project | reference | ratio | target |',
+    '|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+  ].join('\n');
+}

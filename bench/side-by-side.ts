@@ -1,0 +1,206 @@
+/**
+ * The issue-9 figures, each measured for the project and for DuckDB (@duckdb/node-api, a dev
+ * dependency used by the bench only) on the same files in the same run, interleaved
+ * (project, DuckDB, project, …) so that the shared machine's load hits both alike:
+ * a year of 1m written as CSV and JSON in process, the same as whole processes, a cold fill
+ * against the reference shell pipeline (curl + sha256sum + unzip + DuckDB → ZSTD), a warm month
+ * in process, bytes per row, and start-up times against a bare `node -e 0`.
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { Dataset } from '../lib/domain/kline.ts';
+import { canonicalKey, granularityFor, periodsInRange } from '../lib/domain/periods.ts';
+import type { Range } from '../lib/domain/ranges.ts';
+import { writeCsv, writeJson } from '../lib/service/format.ts';
+import { parseVisionCsvBytes } from '../lib/sources/vision-csv.ts';
+import { readSingleCsvMember } from '../lib/sources/zip-member.ts';
+import { encodeKlineColumns } from '../lib/store/parquet-codec.ts';
+import { createBenchService, createBenchStreamer } from './bench-service.ts';
+import { CHILD_ENV } from './cold-start.ts';
+import type { GeneratedFile } from './generate.ts';
+import { median, timeProcess, type ProcessRun } from './process-time.ts';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(BENCH_DIR, '..');
+const FUNCTIONS = ['http-get-klines', 'http-get-coverage', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
+
+/** Samples in ms of the project and of its reference. */
+export interface Paired {
+  readonly project: readonly number[];
+  readonly reference: readonly number[];
+}
+
+/** Bytes per row of one file set: the project's cache file, the Vision zip, DuckDB's ZSTD Parquet. */
+export interface BytesPerRow {
+  readonly name: string;
+  readonly rows: number;
+  readonly project: number;
+  readonly zip: number;
+  readonly duckdb: number;
+}
+
+/** Everything side by side. */
+export interface SideBySideResults {
+  readonly duckdbVersion: string;
+  readonly bytesPerRow: readonly BytesPerRow[];
+  readonly csvInProcess: Paired;
+  readonly jsonInProcess: Paired;
+  readonly warmMonth: Paired;
+  readonly warmYearProcess: { readonly project: ProcessRun; readonly reference: ProcessRun };
+  readonly coldProcess: { readonly project: ProcessRun; readonly reference: ProcessRun; readonly months: number };
+  readonly bundles: readonly { readonly name: string; readonly project: Paired; readonly cpu: Paired }[];
+  readonly help: { readonly wall: Paired; readonly cpu: Paired };
+}
+
+/** What the side-by-side figures run on: the bench's filled cache, its Vision server and data. */
+export interface SideBySideInput {
+  readonly cacheDir: string;
+  readonly tempDir: string;
+  readonly upstreamUrl: string;
+  readonly nowMs: number;
+  readonly dataset: Dataset;
+  readonly year: Range;
+  readonly month: Range;
+  /** The generated monthly files (the cold figure fills them all). */
+  readonly files: readonly GeneratedFile[];
+}
+
+const sql = (text: string): string => text.replaceAll("'", "''");
+
+async function interleave(rounds: number, project: () => Promise<number>, reference: () => Promise<number>): Promise<Paired> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    a.push(await project());
+    b.push(await reference());
+  }
+  return { project: a, reference: b };
+}
+
+async function elapsed(body: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await body();
+  return performance.now() - started;
+}
+
+/** Streams the answer to a file as `klines get --out` does. */
+async function writeStreamed(format: 'csv' | 'json', input: SideBySideInput, file: string): Promise<void> {
+  const stream = createBenchStreamer(input.cacheDir, input.upstreamUrl, input.nowMs)({ dataset: input.dataset, range: input.year });
+  const sink = createWriteStream(file);
+  const write = (chunk: Uint8Array): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
+  if (format === 'csv') await writeCsv(stream, false, write);
+  else await writeJson(stream, false, write, '\n');
+  await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+function parquetList(input: SideBySideInput, range: Range): string {
+  const files = periodsInRange(range, granularityFor(input.dataset.interval)).map((p) => path.join(input.cacheDir, canonicalKey(input.dataset, p)));
+  return `[${files.map((f) => `'${sql(f)}'`).join(', ')}]`;
+}
+
+async function bytesPerRow(db: DuckDBConnection, name: string, zip: Uint8Array, tempDir: string): Promise<BytesPerRow> {
+  const csv = await readSingleCsvMember(Buffer.from(zip), name);
+  const columns = parseVisionCsvBytes(csv, name);
+  const csvFile = path.join(tempDir, 'bytes.csv');
+  const parquetFile = path.join(tempDir, 'bytes.parquet');
+  await writeFile(csvFile, csv);
+  await db.run(`COPY (SELECT * FROM read_csv('${sql(csvFile)}', auto_detect=true)) TO '${sql(parquetFile)}' (FORMAT parquet, COMPRESSION zstd)`);
+  const duckdb = (await stat(parquetFile)).size;
+  return { name, rows: columns.length, project: encodeKlineColumns(columns).length / columns.length, zip: zip.length / columns.length, duckdb: duckdb / columns.length };
+}
+
+async function startTimes(node: string, runs: number): Promise<Pick<SideBySideResults, 'bundles' | 'help'>> {
+  const bare = (): Promise<ProcessRun> => timeProcess(node, ['-e', '0']);
+  const bundles = [];
+  for (const name of FUNCTIONS) {
+    const url = pathToFileURL(path.join(REPO_ROOT, 'dist', 'functions', name, 'index.mjs')).href;
+    const runsOf: { p: ProcessRun; b: ProcessRun }[] = [];
+    for (let i = 0; i < runs; i++) {
+      runsOf.push({ p: await timeProcess(node, ['--input-type=module', '-e', `await import(${JSON.stringify(url)})`], CHILD_ENV), b: await bare() });
+    }
+    bundles.push({
+      name,
+      project: { project: runsOf.map((r) => r.p.wallMs), reference: runsOf.map((r) => r.b.wallMs) },
+      cpu: { project: runsOf.map((r) => r.p.cpuMs), reference: runsOf.map((r) => r.b.cpuMs) },
+    });
+  }
+  const help: { p: ProcessRun; b: ProcessRun }[] = [];
+  for (let i = 0; i < runs * 2; i++) help.push({ p: await timeProcess(node, [path.join(REPO_ROOT, 'bin', 'klines.mjs'), '--help']), b: await bare() });
+  return {
+    bundles,
+    help: {
+      wall: { project: help.map((r) => r.p.wallMs), reference: help.map((r) => r.b.wallMs) },
+      cpu: { project: help.map((r) => r.p.cpuMs), reference: help.map((r) => r.b.cpuMs) },
+    },
+  };
+}
+
+/** Runs every side-by-side figure. The bundles (npm run bundle) and the CLI (npm run build) must be built. */
+export async function benchSideBySide(input: SideBySideInput, log: (message: string) => void): Promise<SideBySideResults> {
+  const node = process.execPath;
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  try {
+    const duckdbVersion = String((await db.runAndReadAll('SELECT version()')).getRows()[0]?.[0]);
+    const out = path.join(input.tempDir, 'out');
+    const year = parquetList(input, input.year);
+    const month = parquetList(input, input.month);
+
+    log('side by side: bytes per row ...');
+    const real = path.join(REPO_ROOT, 'test/fixtures/binance/vision/data/futures/um/daily/klines/BTCUSDT/1m');
+    const january = input.files.find((f) => f.startMs === input.month.startMs)!;
+    const perRow = [
+      await bytesPerRow(db, 'real um BTCUSDT 1m 2022-09-05', await readFile(path.join(real, 'BTCUSDT-1m-2022-09-05.zip')), input.tempDir),
+      await bytesPerRow(db, 'real um BTCUSDT 1m 2022-09-06', await readFile(path.join(real, 'BTCUSDT-1m-2022-09-06.zip')), input.tempDir),
+      await bytesPerRow(db, `generated ${january.name}`, january.zip, input.tempDir),
+    ];
+
+    log('side by side: a year of 1m to CSV and JSON in process ...');
+    const csvInProcess = await interleave(3, () => elapsed(() => writeStreamed('csv', input, `${out}.csv`)),
+      () => elapsed(() => db.run(`COPY (SELECT * FROM read_parquet(${year}) ORDER BY open_time) TO '${sql(out)}.duck.csv' (HEADER, DELIMITER ',')`)));
+    const jsonInProcess = await interleave(3, () => elapsed(() => writeStreamed('json', input, `${out}.json`)),
+      () => elapsed(() => db.run(`COPY (SELECT * FROM read_parquet(${year}) ORDER BY open_time) TO '${sql(out)}.duck.json' (FORMAT json, ARRAY true)`)));
+
+    log('side by side: warm month in process ...');
+    const service = createBenchService(input.cacheDir, input.upstreamUrl, input.nowMs);
+    const warmMonth = await interleave(10, () => elapsed(() => service.getKlines({ dataset: input.dataset, range: input.month })),
+      () => elapsed(() => db.runAndReadAll(`SELECT * FROM read_parquet(${month}) ORDER BY open_time`)));
+
+    log('side by side: warm year to CSV as whole processes ...');
+    const env = {
+      KLINES_CACHE_DIR: input.cacheDir, KLINES_NOW: String(input.nowMs), BINANCE_VISION_URL: input.upstreamUrl,
+      BINANCE_SPOT_API_URL: input.upstreamUrl, BINANCE_UM_API_URL: input.upstreamUrl, BINANCE_CM_API_URL: input.upstreamUrl,
+    };
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const getArgs = (range: Range): string[] => [path.join(REPO_ROOT, 'bin', 'klines.mjs'), 'get', input.dataset.symbol, input.dataset.interval,
+      '--start', iso(range.startMs), '--end', iso(range.endMs - 60_000), '--out', `${out}.cli.csv`];
+    const warmYearProcess = {
+      project: await timeProcess(node, getArgs(input.year), env),
+      reference: await timeProcess(node, [path.join(BENCH_DIR, 'duckdb-run.mjs'), `COPY (SELECT * FROM read_parquet(${year}) ORDER BY open_time) TO '${sql(out)}.duck.csv' (HEADER, DELIMITER ',')`]),
+    };
+
+    log(`side by side: cold ${input.files.length} months of 1m to CSV, one process each ...`);
+    const all = { startMs: Math.min(...input.files.map((f) => f.startMs)), endMs: Math.max(...input.files.map((f) => f.endMs)) };
+    const coldDir = path.join(input.tempDir, 'cold');
+    const coldProcess = {
+      months: input.files.length,
+      project: await timeProcess(node, getArgs(all), { ...env, KLINES_CACHE_DIR: coldDir }),
+      reference: await timeProcess(path.join(BENCH_DIR, 'reference-pipeline.sh'), [input.upstreamUrl, path.join(input.tempDir, 'reference'), `${out}.ref.csv`, ...input.files.map((f) => f.path)],
+        { NODE: node, DUCKDB_RUN: path.join(BENCH_DIR, 'duckdb-run.mjs') }),
+    };
+    await rm(coldDir, { recursive: true, force: true });
+
+    log('side by side: start-up times against node -e 0 ...');
+    const starts = await startTimes(node, 3);
+    return { duckdbVersion, bytesPerRow: perRow, csvInProcess, jsonInProcess, warmMonth, warmYearProcess, coldProcess, ...starts };
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+export { median };

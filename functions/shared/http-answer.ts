@@ -9,6 +9,8 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { SourcedColumns } from '../../lib/domain/kline-columns.ts';
+import type { KlinesStats } from '../../lib/service/klines-service.ts';
+import type { KlinesStream } from '../../lib/service/stream-klines.ts';
 import { columnsToParquet, writeCsv, writeJson, type OutputFormat } from '../../lib/service/format.ts';
 import type { ResultsLocation, StoredResult } from './results.ts';
 
@@ -22,9 +24,20 @@ export interface HttpAnswer {
   readonly delivery: 'inline' | 'url';
 }
 
-/** Options: the answer (columns, never row objects), the format, whether to keep the `source` column, the inline limit in bytes. */
+/** A whole answer (columns, never row objects) or one streamed period by period (CSV and JSON only). */
+export type HttpAnswerSource = (SourcedColumns & { readonly stats: KlinesStats }) | KlinesStream;
+
+/** Rows of an answer (of a stream: those written so far, all of them once it is written). */
+export function answerRows(answer: HttpAnswerSource): number {
+  return 'columns' in answer ? answer.columns.length : answer.rows;
+}
+
+/**
+ * Options: the answer, the format, whether to keep the `source` column, the inline limit in
+ * bytes, extra headers (`x-klines-rows` and `x-klines-rows-from-cache` are added once the answer is written).
+ */
 export interface HttpAnswerInput {
-  readonly answer: SourcedColumns;
+  readonly answer: HttpAnswerSource;
   readonly format: OutputFormat;
   readonly withSource: boolean;
   readonly inlineLimitBytes: number;
@@ -34,12 +47,20 @@ export interface HttpAnswerInput {
 /** Builds the answer; throws StoreError when a large answer cannot be written. */
 export async function shapeHttpAnswer(input: HttpAnswerInput, results: ResultsLocation): Promise<HttpAnswer> {
   const { answer, format, withSource } = input;
-  if (format === 'parquet') return { response: byUrl(await results.put(columnsToParquet(answer), format, CONTENT_TYPES[format]), input), delivery: 'url' };
+  if (format === 'parquet') {
+    if (!('columns' in answer)) throw new Error('http answer: Parquet needs the whole answer, not a stream');
+    return { response: byUrl(await results.put(columnsToParquet(answer), format, CONTENT_TYPES[format]), input), delivery: 'url' };
+  }
   const spill = new SpillingText(input.inlineLimitBytes, () => results.put(spill.stream, format, CONTENT_TYPES[format]));
-  if (format === 'csv') await writeCsv(answer, withSource, (chunk) => spill.write(chunk));
-  else await writeJson(answer, withSource, (chunk) => spill.write(chunk));
+  try {
+    if (format === 'csv') await writeCsv(answer, withSource, (chunk) => spill.write(chunk));
+    else await writeJson(answer, withSource, (chunk) => spill.write(chunk));
+  } catch (error) {
+    await spill.fail(error);
+    throw error;
+  }
   if (!spill.spilled) {
-    const response = { statusCode: 200, headers: { ...input.headers, 'content-type': CONTENT_TYPES[format] }, body: spill.text() };
+    const response = { statusCode: 200, headers: { ...headersOf(input), 'content-type': CONTENT_TYPES[format] }, body: spill.text() };
     if (Buffer.byteLength(JSON.stringify(response)) <= input.inlineLimitBytes) return { response, delivery: 'inline' };
     return { response: byUrl(await results.put(response.body, format, CONTENT_TYPES[format]), input), delivery: 'url' };
   }
@@ -80,16 +101,27 @@ class SpillingText {
     }
   }
 
+  /** Ends a started upload with `error` (a multipart upload is aborted) and waits for it to settle. */
+  async fail(error: unknown): Promise<void> {
+    if (!this.upload) return;
+    this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    await this.upload.catch(() => undefined);
+  }
+
   async finish(): Promise<StoredResult> {
     this.stream.end();
     return this.upload!;
   }
 }
 
+function headersOf(input: HttpAnswerInput): Record<string, string> {
+  return { ...input.headers, 'x-klines-rows': String(answerRows(input.answer)), 'x-klines-rows-from-cache': String(input.answer.stats.rowsFromCache) };
+}
+
 function byUrl(stored: StoredResult, input: HttpAnswerInput): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: 200,
-    headers: { ...input.headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows: input.answer.columns.length, format: input.format }),
+    headers: { ...headersOf(input), 'content-type': 'application/json' },
+    body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows: answerRows(input.answer), format: input.format }),
   };
 }

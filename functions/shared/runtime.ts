@@ -8,7 +8,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
 import { createObservability, type Observability } from '../../lib/observability.ts';
-import type { KlinesService } from '../../lib/service/klines-service.ts';
+import { buildStreamer } from '../../lib/open-service.ts';
+import type { KlinesRequest, KlinesService } from '../../lib/service/klines-service.ts';
+import type { KlinesStream } from '../../lib/service/stream-klines.ts';
 import { createS3Client } from '../../lib/store/aws-clients.ts';
 import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
 import { createS3ObjectStore } from '../../lib/store/s3-object-store.ts';
@@ -19,6 +21,8 @@ export interface Runtime {
   readonly config: Config;
   readonly handles: CacheHandles;
   readonly service: KlinesService;
+  /** Answers streamed period by period (stream-klines.ts) on the same service: for CSV and JSON results. */
+  stream(request: KlinesRequest): KlinesStream;
   readonly results: ResultsLocation;
   readonly obs: Observability;
   /** An S3 client when anything configured lives in S3 (the cache, results, the watchlist). */
@@ -38,10 +42,12 @@ export function createRuntime(config: Config = loadConfig()): Runtime {
   const needsS3 = config.results.kind === 's3' || config.watchlist?.kind === 's3';
   const s3 = handles.s3 ?? (needsS3 ? createS3Client({ endpoint: config.aws.s3Endpoint, region: config.aws.region }) : undefined);
   const nowMs = (): number => config.nowMs ?? Date.now();
+  const service = createServiceFromConfig(config, handles);
   return {
     config,
     handles,
-    service: createServiceFromConfig(config, handles),
+    service,
+    stream: buildStreamer(config, handles, service),
     results: createResultsLocation(config, s3, nowMs),
     obs: createObservability(config),
     s3,

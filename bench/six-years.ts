@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:six-years`: the memory figure of issue 9 on six years of 1m (3,155,040 rows of
+ * generated BENCHUSDT spot data, 72 monthly files served by bench/vision-server.ts on 127.0.0.1).
+ * Runs `klines get` (the built CLI, bin/klines.mjs) under `/usr/bin/time -v`: cold into an empty
+ * cache, then warm, writing CSV to a file; then the reference shell pipeline (curl + sha256sum +
+ * unzip + DuckDB) on the same files. Writes bench/RESULTS-six-years.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateVisionMonths } from './generate.ts';
+import { timeProcess, type ProcessRun } from './process-time.ts';
+import { startBenchVisionServer } from './vision-server.ts';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(BENCH_DIR, '..');
+const NOW_MS = Date.UTC(2024, 5, 1);
+const FIRST = Date.UTC(2018, 0, 1);
+const MONTHS = 72;
+const log = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
+
+const line = (label: string, run: ProcessRun): string =>
+  `| ${label} | ${(run.wallMs / 1000).toFixed(1)} s | ${(run.cpuMs / 1000).toFixed(1)} s | ${(run.maxRssKb / 1024).toFixed(0)} MiB |`;
+
+const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(', ');
+const tempRoot = await mkdtemp(path.join(os.tmpdir(), 'klines-six-years-'));
+try {
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs')]);
+  log(`generating ${MONTHS} months of 1m ...`);
+  const files = await generateVisionMonths({ market: 'spot', symbol: 'BENCHUSDT', interval: '1m' }, FIRST, MONTHS);
+  const rows = files.reduce((n, f) => n + f.rows, 0);
+  const server = await startBenchVisionServer(files);
+  try {
+    const env = {
+      KLINES_CACHE_DIR: path.join(tempRoot, 'cache'), KLINES_NOW: String(NOW_MS), BINANCE_VISION_URL: server.url,
+      BINANCE_SPOT_API_URL: server.url, BINANCE_UM_API_URL: server.url, BINANCE_CM_API_URL: server.url,
+    };
+    const args = (format: string): string[] => [path.join(REPO_ROOT, 'bin', 'klines.mjs'), 'get', 'BENCHUSDT', '1m', '--start', '2018-01-01', '--end', '2023-12-31T23:59:00Z',
+      '--format', format, '--out', path.join(tempRoot, `out.${format}`), '--stats'];
+    log('cold klines get (CSV) ...');
+    const cold = await timeProcess(process.execPath, args('csv'), env);
+    const upstream = server.total();
+    log('warm klines get (CSV, JSON) ...');
+    const warm = await timeProcess(process.execPath, args('csv'), env);
+    const warmJson = await timeProcess(process.execPath, args('json'), env);
+    if (server.total() !== upstream) throw new Error('bench: the warm runs made upstream requests');
+    log('reference pipeline ...');
+    const reference = await timeProcess(path.join(BENCH_DIR, 'reference-pipeline.sh'), [server.url, path.join(tempRoot, 'reference'), path.join(tempRoot, 'ref.csv'), ...files.map((f) => f.path)],
+      { NODE: process.execPath, DUCKDB_RUN: path.join(BENCH_DIR, 'duckdb-run.mjs') });
+    const markdown = `# Six years of 1m: time and peak memory
+
+Written by \`npm run bench:six-years\` (bench/six-years.ts) on ${new Date().toISOString()}; ${os.availableParallelism()} cores, load average before / after:
+${loadBefore} / ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} (the machine is shared: times are loaded, peak memory is not).
+Generated BENCHUSDT spot 1m, ${MONTHS} monthly Vision files (${rows.toLocaleString('en-US')} rows) on 127.0.0.1;
+each command in a fresh process under GNU time (maximum resident set size = peak RSS).
+
+| run | wall | CPU (user + system) | peak RSS |
+|---|---|---|---|
+${line('`klines get` cold, CSV to a file (empty cache: 144 upstream requests)', cold)}
+${line('`klines get` warm, CSV to a file', warm)}
+${line('`klines get` warm, JSON to a file', warmJson)}
+${line('reference: curl + sha256sum + unzip (8 at a time), DuckDB → ZSTD Parquet + CSV', reference)}
+
+Cold / reference time: ${(cold.wallMs / reference.wallMs).toFixed(2)}. Target: peak RSS ≤ 256 MiB cold and warm.
+`;
+    await writeFile(path.join(BENCH_DIR, 'RESULTS-six-years.md'), markdown);
+    process.stdout.write(markdown);
+  } finally {
+    await server.close();
+  }
+} finally {
+  await rm(tempRoot, { recursive: true, force: true });
+}

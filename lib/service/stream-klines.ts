@@ -7,11 +7,13 @@
  *
  * - Warm (the first index read shows nothing to fetch): one index Query, then each period's
  *   objects are read (GET) a few periods ahead of the consumer: a warm year of 1m is 1 Query + 12 GETs.
- * - Otherwise: one `getKlines` per period, a few periods at once (each fetches its own gaps under
- *   its own leases, stores and compacts them, exactly as a whole request would).
+ * - Otherwise: one `getKlines` per period (consecutive short periods, up to a month of 1m in
+ *   candles, in one), a few at once; each fetches its own gaps under its own leases, stores and
+ *   compacts them, exactly as a whole request would.
  * The cache statistics get one add for the whole stream, as for one `getKlines`.
  */
 import { InvalidInputError } from '../domain/errors.ts';
+import { INTERVAL_MS } from '../domain/intervals.ts';
 import { datasetId } from '../domain/kline.ts';
 import { columnsInRange, uniformSources, type SourcedColumns } from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange } from '../domain/periods.ts';
@@ -21,6 +23,9 @@ import type { KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore } from '../store/types.ts';
 import type { KlinesRequest, KlinesService, KlinesStats } from './klines-service.ts';
 import { planFetches } from './plan.ts';
+
+/** Most candles one request of a cold stream covers (a 31-day month of 1m). */
+const BATCH_ROWS = 44_640;
 
 /** What a stream is built from: the service (for periods with gaps) and the cache it uses. */
 export interface KlinesStreamDeps {
@@ -93,13 +98,29 @@ async function* periodChunks(deps: KlinesStreamDeps, request: KlinesRequest, sta
     });
     return;
   }
+  const batches = batchPeriods(periods, INTERVAL_MS[dataset.interval]);
   let done = 0;
-  yield* inOrder(periods, readAhead, async (piece: Range) => {
+  yield* inOrder(batches, readAhead, async (piece: Range) => {
     const answer = await deps.service.getKlines({ ...request, range: piece, recordStats: false, onProgress: undefined });
     addStats(stats, answer.stats);
-    request.onProgress?.(++done, periods.length);
+    request.onProgress?.(++done, batches.length);
     return { columns: answer.columns, sources: answer.sources };
   });
+}
+
+/**
+ * Consecutive periods joined while the batch holds at most BATCH_ROWS candles (a month of 1m),
+ * so that short periods (a month of 1h is 744 candles) are asked for in one request, with one
+ * set of leases, while a period of 1m or 1s stays a request of its own.
+ */
+export function batchPeriods(periods: readonly Range[], intervalMs: number): Range[] {
+  const batches: Range[] = [];
+  for (const period of periods) {
+    const last = batches[batches.length - 1];
+    if (last && (period.endMs - last.startMs) / intervalMs <= BATCH_ROWS) batches[batches.length - 1] = { startMs: last.startMs, endMs: period.endMs };
+    else batches.push(period);
+  }
+  return batches;
 }
 
 /** Runs `work` on `items` with at most `ahead` running beyond the one being yielded; yields results in order. */

@@ -1,8 +1,8 @@
 /**
  * Answers streamed period by period (stream-klines.ts) on the embedded local default, against the
- * fake Binance serving the real files: the same rows and sources as one getKlines, one chunk per
- * period, the same upstream requests when cold, 1 index query and one object read per period
- * when warm, and one statistics add per stream.
+ * fake Binance serving the real files: the same rows and sources as one getKlines, the same
+ * upstream requests when cold, one chunk per period and the object reads of getKlines after 1
+ * index query when warm, and one statistics add per stream.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,9 @@ import type { CacheHandles } from '../../lib/create-service.ts';
 import type { Dataset } from '../../lib/domain/kline.ts';
 import { rowsFromColumns, sourcedRowsFromColumns, type SourcedColumns } from '../../lib/domain/kline-columns.ts';
 import { buildService, buildStreamer, createFsCacheHandles } from '../../lib/open-service.ts';
+import { INTERVAL_MS } from '../../lib/domain/intervals.ts';
+import { granularityFor, periodsInRange } from '../../lib/domain/periods.ts';
+import { batchPeriods } from '../../lib/service/stream-klines.ts';
 import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
 
@@ -61,12 +64,11 @@ async function drain(stream: AsyncIterable<SourcedColumns>): Promise<SourcedColu
 const rowsOf = (chunks: readonly SourcedColumns[]) => chunks.flatMap((chunk) => sourcedRowsFromColumns(chunk));
 
 describe('streamKlines (spot BTCUSDT 1h, replayed at 2020-12-15T10:30Z)', () => {
-  it('cold: one chunk per month with the exact rows, fetching what one getKlines fetches', async () => {
+  it('cold: the exact rows, fetching what one getKlines fetches; short periods (a month of 1h) go in one request', async () => {
     const { stream, calls } = build();
     const streamed = stream({ dataset: BTC_1H, range: RANGE });
     const chunks = await drain(streamed);
-    const month = (from: string, to: string) => expectedKlines('spot', 'BTCUSDT', '1h', t(from), Math.min(t(to), RANGE.endMs) - 1).length;
-    expect(chunks.map((c) => c.columns.length)).toEqual([month('2020-10-01', '2020-11-01'), month('2020-11-01', '2020-12-01'), month('2020-12-01', '2021-01-01')]);
+    expect(chunks).toHaveLength(1); // 3 months of 1h: 1,800 candles, well under a month of 1m
     expect(chunks.flatMap((c) => rowsFromColumns(c.columns))).toEqual(expectedKlines('spot', 'BTCUSDT', '1h', RANGE.startMs, RANGE.endMs - 1));
     const zips = fake.requests.filter((r) => r.kind === 'vision-zip').map((r) => r.path.split('/').pop()!);
     expect(zips.filter((name) => /-\d{4}-\d{2}\.zip$/.test(name)).sort()).toEqual(['BTCUSDT-1h-2020-10.zip', 'BTCUSDT-1h-2020-11.zip']);
@@ -111,5 +113,25 @@ describe('streamKlines (spot BTCUSDT 1h, replayed at 2020-12-15T10:30Z)', () => 
   it('an empty range is an error at once', () => {
     const { stream } = build();
     expect(() => stream({ dataset: BTC_1H, range: { startMs: RANGE.startMs, endMs: RANGE.startMs } })).toThrow(/is empty/);
+  });
+});
+
+describe('batchPeriods (the requests of a cold stream)', () => {
+  const year = { startMs: t('2023-01-01'), endMs: t('2024-01-01') };
+  const periods = (interval: '1s' | '1m' | '1h' | '4h', range = year) => periodsInRange(range, granularityFor(interval)).map((p) => p.range);
+
+  it('keeps each month of 1m and each day of 1s a request of its own', () => {
+    expect(batchPeriods(periods('1m'), INTERVAL_MS['1m'])).toEqual(periods('1m'));
+    const days = periods('1s', { startMs: t('2023-01-01'), endMs: t('2023-01-04') });
+    expect(batchPeriods(days, INTERVAL_MS['1s'])).toEqual(days);
+  });
+
+  it('joins consecutive months of 1h and 4h while they hold at most a month of 1m in candles', () => {
+    expect(batchPeriods(periods('1h'), INTERVAL_MS['1h'])).toEqual([year]); // 8,760 candles
+    const hours = periods('1h', { startMs: t('2018-01-01'), endMs: t('2024-01-01') });
+    const batches = batchPeriods(hours, INTERVAL_MS['1h']);
+    expect(batches[0]).toEqual({ startMs: t('2018-01-01'), endMs: t('2023-02-01') }); // 61 months, 44,640 hours
+    expect(batches.at(-1)!.endMs).toBe(t('2024-01-01'));
+    expect(batches.every((b) => (b.endMs - b.startMs) / INTERVAL_MS['1h'] <= 44_640)).toBe(true);
   });
 });

@@ -93,7 +93,7 @@ async function writeStreamed(format: 'csv' | 'json', input: SideBySideInput, fil
   const sink = createWriteStream(file);
   const write = (chunk: Uint8Array): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
   if (format === 'csv') await writeCsv(stream, false, write);
-  else await writeJson(stream, false, write, '\n');
+  else await writeJson(stream, false, write, 'ms', '\n');
   await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 

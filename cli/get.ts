@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
-import { buildService, buildStreamer, openCacheHandles } from '../lib/open-service.ts';
+import { openCacheHandles } from '../lib/open-cache-handles.ts';
+import { buildService, buildStreamer } from '../lib/open-service.ts';
 import { columnsToParquet, writeCsv, writeJson, type OutputFormat, type TimeFormat } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 

@@ -20,7 +20,7 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
     .option('--dataset <id>', 'only this dataset, e.g. binance/spot/klines/BTCUSDT/1m')
     .option('--json', 'print the report as JSON', false)
     .action(async (options: { dataset?: string; json: boolean }) => {
-      const [{ loadConfig }, { openCacheHandles }, { runValidate }] = await Promise.all([import('../lib/config.ts'), import('../lib/open-service.ts'), import('./validate.ts')]);
+      const [{ loadConfig }, { openCacheHandles }, { runValidate }] = await Promise.all([import('../lib/config.ts'), import('../lib/open-cache-handles.ts'), import('./validate.ts')]);
       const handles = await openCacheHandles(loadConfig());
       setExitCode(await runValidate({ ...handles, ...io, datasetId: options.dataset, json: options.json }));
     });
@@ -32,8 +32,9 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
     .option('--no-refetch', 'leave dropped periods for the next request to fetch')
     .option('--json', 'print the result as JSON', false)
     .action(async (options: { dataset?: string; orphans: boolean; dryRun: boolean; refetch: boolean; json: boolean }) => {
-      const [{ loadConfig }, { openCacheHandles, buildService }, { runRepair }, { parseDatasetId }, { closedEndMs }] = await Promise.all([
-        import('../lib/config.ts'), import('../lib/open-service.ts'), import('./repair.ts'), import('../lib/service/cache-layout.ts'), import('../lib/domain/intervals.ts'),
+      const [{ loadConfig }, { openCacheHandles }, { buildService }, { runRepair }, { parseDatasetId }, { closedEndMs }] = await Promise.all([
+        import('../lib/config.ts'), import('../lib/open-cache-handles.ts'), import('../lib/open-service.ts'), import('./repair.ts'),
+        import('../lib/service/cache-layout.ts'), import('../lib/domain/intervals.ts'),
       ]);
       const config = loadConfig();
       const handles = await openCacheHandles(config);
@@ -51,7 +52,7 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
     .option('--dataset <id>', 'only this dataset')
     .option('--json', 'print as JSON', false)
     .action(async (options: { dataset?: string; json: boolean }) => {
-      const [{ loadConfig }, { openCacheHandles }, { runStats }] = await Promise.all([import('../lib/config.ts'), import('../lib/open-service.ts'), import('./stats.ts')]);
+      const [{ loadConfig }, { openCacheHandles }, { runStats }] = await Promise.all([import('../lib/config.ts'), import('../lib/open-cache-handles.ts'), import('./stats.ts')]);
       const handles = await openCacheHandles(loadConfig());
       setExitCode(await runStats({ ...handles, ...io, datasetId: options.dataset, json: options.json }));
     });

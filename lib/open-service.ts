@@ -2,10 +2,12 @@
  * The service and its cache handles built without loading the AWS SDK unless the configuration
  * names S3 or DynamoDB (issue 9, cold starts: `klines` on a local cache never loads it). The
  * local default (Parquet files, a file-backed index, leases and statistics under `cacheDir`) is
- * built here; S3 and DynamoDB handles come from create-service.ts through a dynamic import.
+ * built here; S3 and DynamoDB handles come from create-service.ts, which open-cache-handles.ts
+ * imports dynamically for the CLI (kept out of this file: in a Lambda bundle that dynamic import
+ * would make esbuild wrap the AWS SDK lazily and give up tree-shaking it, about +80 kB).
  */
 import type { Config } from './config.ts';
-import type { AwsClientsOverride, CacheHandles } from './create-service.ts';
+import type { CacheHandles } from './create-service.ts';
 import { createKlinesService, type KlinesRequest, type KlinesService } from './service/klines-service.ts';
 import { streamKlines, type KlinesStream } from './service/stream-klines.ts';
 import { createLazyHttpClient } from './sources/lazy-http-client.ts';
@@ -26,13 +28,6 @@ export function isLocalConfig(config: Config): boolean {
 export function createFsCacheHandles(config: Config): CacheHandles {
   const root = config.cacheDir;
   return { store: createFsObjectStore(root), index: createFsCoverageIndex(root), leases: createFsLeaseStore(root), stats: createFsStatsStore(root) };
-}
-
-/** The handles `config` names; loads the AWS SDK only when S3 or DynamoDB is configured. */
-export async function openCacheHandles(config: Config, clients: AwsClientsOverride = {}): Promise<CacheHandles> {
-  if (isLocalConfig(config)) return createFsCacheHandles(config);
-  const { createCacheHandles } = await import('./create-service.ts');
-  return createCacheHandles(config, clients);
 }
 
 /** Builds the service on `handles`. The clock is `config.nowMs` when set (KLINES_NOW), else the system clock. */

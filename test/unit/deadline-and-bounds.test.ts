@@ -19,7 +19,8 @@ describe('startDeadline', () => {
     const before = performance.now();
     const deadline = startDeadline(withRemaining(8_000), { capMs: API_GATEWAY_TIMEOUT_MS, marginMs: 2_500 });
     deadline.dispose();
-    expect(deadline.answerByMs - deadline.fillStopMs).toBe(2_500);
+    // performance.now() is fractional, so the difference is 2500 up to float rounding.
+    expect(deadline.answerByMs - deadline.fillStopMs).toBeCloseTo(2_500, 6);
     expect(deadline.answerByMs - before).toBeGreaterThanOrEqual(8_000 - TRANSPORT_SAFETY_MS);
     expect(deadline.answerByMs - before).toBeLessThanOrEqual(8_000 - TRANSPORT_SAFETY_MS + 100);
     expect(deadline.signal.aborted).toBe(false);
@@ -45,11 +46,17 @@ describe('startDeadline', () => {
 
 describe('resolveQuery bounds', () => {
   it.each([
-    ['spot', '0000-01-01'], ['spot', '1'], ['um', '2017-01-01'], ['cm', '2019-12-31T23:59:00Z'],
+    ['spot', '0000-01-01'], ['spot', '100000000000'], ['um', '2017-01-01'], ['cm', '2019-12-31T23:59:00Z'],
   ] as const)('moves a %s start of %s to the month the market opened, and says so', (market, start) => {
     const resolved = resolveQuery({ market, symbol: 'BTCUSDT', interval: '1h', start, end: '2020-12-01' }, NOW_MS);
     expect(resolved.range.startMs).toBe(MARKET_FIRST_MS[market]);
     expect(resolved.notices).toEqual([expect.stringMatching(new RegExp(`moved to ${new Date(MARKET_FIRST_MS[market]).toISOString()}, when Binance ${market} opened`))]);
+  });
+
+  it('rejects an epoch start below 10^11 (probable seconds) with a 400 rather than moving it', () => {
+    const error = thrown(() => resolveQuery({ market: 'cm', symbol: 'BTCUSD_PERP', interval: '1m', start: '1' }, NOW_MS));
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toMatch(/epoch milliseconds/);
   });
 
   it('rejects an end before the market opened with a 400 naming the opening', () => {

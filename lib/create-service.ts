@@ -21,7 +21,7 @@ import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
 import { createFsLeaseStore } from './store/fs-lease-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
 import { createFsStatsStore } from './store/fs-stats-store.ts';
-import { createKlineCache } from './store/kline-cache.ts';
+import { createKlineCache, type KlineCacheEvents } from './store/kline-cache.ts';
 import { createS3ObjectStore } from './store/s3-object-store.ts';
 import type { CacheStatsStore, CoverageIndex, LeaseStore, ObjectStore } from './store/types.ts';
 
@@ -56,11 +56,33 @@ export function createCacheHandles(config: Config, clients: AwsClientsOverride =
   return { store, index: createFsCoverageIndex(config.cacheDir), leases: createFsLeaseStore(config.cacheDir), stats: createFsStatsStore(config.cacheDir), s3, dynamodb };
 }
 
+/**
+ * Counts the cache's integrity events in the statistics (`corruptObjects`, `cleanupFailures`:
+ * `klines stats` shows them) and logs each as one JSON line on stderr (CloudWatch in Lambda),
+ * naming the object's key.
+ */
+export function countingCacheEvents(stats: CacheStatsStore, writeLine: (line: string) => void = (line) => void process.stderr.write(line)): KlineCacheEvents {
+  const log = (message: string, fields: Record<string, unknown>): void => writeLine(`${JSON.stringify({ level: 'WARN', message, ...fields })}\n`);
+  return {
+    async onCorruptObject(event) {
+      log('kline cache: object failed verification and was not served; its period was dropped and is fetched again', { ...event });
+      await stats.add(event.datasetId, { corruptObjects: 1 });
+    },
+    async onCleanupFailed(event) {
+      const reason = event.error instanceof Error ? event.error.message : String(event.error);
+      log('kline cache: could not delete a superseded object; it is left as an orphan for `klines repair --orphans`', {
+        datasetId: event.datasetId, period: event.period, key: event.key, error: reason,
+      });
+      await stats.add(event.datasetId, { cleanupFailures: 1 });
+    },
+  };
+}
+
 /** Builds the service for `config`. The clock is `config.nowMs` when set (KLINES_NOW), else the system clock. */
 export function createServiceFromConfig(config: Config, handles: CacheHandles = createCacheHandles(config)): KlinesService {
   const http = createHttpClient();
   return createKlinesService({
-    cache: createKlineCache({ store: handles.store, index: handles.index }),
+    cache: createKlineCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) }),
     leases: handles.leases,
     stats: handles.stats,
     vision: createVisionClient({ baseUrl: config.visionUrl, http }),

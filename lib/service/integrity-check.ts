@@ -9,6 +9,7 @@ import { canonicalKey, type Period } from '../domain/periods.ts';
 import { normalizeRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlines } from '../store/parquet-codec.ts';
 import { sha256Hex } from '../domain/sha256.ts';
+import { crc32Of } from '../store/object-verify.ts';
 import type { ObjectRef, ObjectStore, PeriodRecord } from '../store/types.ts';
 import { datasetPrefix, parseDatasetId, parsePeriodKey } from './cache-layout.ts';
 
@@ -109,7 +110,7 @@ async function checkObject(
   const body = await store.get(ref.key);
   if (!body) return { rows: 0, rewritten: false, problems: [{ kind: 'missing', problem: 'object does not exist' }] };
   const sha256 = sha256Hex(body);
-  const matches = sha256 === ref.sha256 && body.byteLength === ref.sizeBytes;
+  const matches = sha256 === ref.sha256 && body.byteLength === ref.sizeBytes && (ref.crc32 === undefined || crc32Of(body) === ref.crc32);
   const mismatch = {
     kind: 'checksum' as const,
     problem: `object is ${body.byteLength} bytes with sha256 ${sha256}, the index recorded ${ref.sizeBytes} bytes with sha256 ${ref.sha256}`,

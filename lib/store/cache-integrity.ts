@@ -66,19 +66,22 @@ export function refsOf(record: PeriodRecord): ObjectRef[] {
 }
 
 /**
- * Deletes `keys` after a commit made them unreferenced: each delete is tried twice, and a failure
- * is reported through `events.onCleanupFailed`, never thrown (the commit already succeeded).
+ * Deletes `keys` after a commit made them unreferenced, one at a time: each delete is tried
+ * twice, and a failure is reported through `events.onCleanupFailed`, never thrown (the commit
+ * already succeeded; the object is left as an orphan). One at a time because parallel deletes of
+ * sibling parts made s3rver fail with InternalError (it removes a folder once empty, racing the
+ * other deletes), which failed requests of the fleet test.
  */
 export async function deleteSuperseded(
   store: ObjectStore, record: { datasetId: string; period: string }, keys: readonly string[], events: KlineCacheEvents,
 ): Promise<void> {
-  await Promise.all(keys.map(async (key) => {
+  for (const key of keys) {
     try {
       await store.delete(key).catch(() => store.delete(key));
     } catch (error) {
       await notify(events.onCleanupFailed, { datasetId: record.datasetId, period: record.period, key, error });
     }
-  }));
+  }
 }
 
 /**

@@ -197,7 +197,7 @@ async function dropPeriod(
         // A malformed dataset id has no canonical key to clear.
       }
     }
-    await Promise.all([...keys].map((key) => store.delete(key)));
+    for (const key of keys) await store.delete(key); // one at a time: parallel sibling deletes upset s3rver (cache-integrity.ts)
     const range = periodOfRecord?.range ?? { startMs: 0, endMs: 0 };
     return { datasetId, period, range, version: current.version + 1, objectsDeleted: [...keys].sort() };
   }

@@ -6,19 +6,20 @@
  * concurrent writers (other processes, other Lambdas) never lose each other's rows.
  */
 import pLimit from 'p-limit';
-import { ConflictError, StoreError } from '../domain/errors.ts';
+import { ConflictError } from '../domain/errors.ts';
 import { datasetId, type Dataset, type Kline } from '../domain/kline.ts';
-import { canonicalKey, datasetFolder, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, intersectRanges, normalizeRanges, sameRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
+import { coversRange, intersectRanges, normalizeRanges, sameRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
 import { sha256Hex } from '../domain/sha256.ts';
 import { sleep } from '../domain/sleep.ts';
 import { checkRowsInside, mergePieces, newPartId } from './cache-pieces.ts';
-import { deleteSuperseded, dropCorruptPeriod, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
+import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
+import { createCacheReader } from './cache-reader.ts';
 import { crc32Of, verifyObject } from './object-verify.ts';
-import { createRecordWriter } from './record-writer.ts';
+import { conflictBackoffMs, createRecordWriter } from './record-writer.ts';
 import {
-  columnsInRange, concatColumns, emptyColumns, rowsFromColumns, type KlineColumns,
+  columnsInRange, emptyColumns, rowsFromColumns, type KlineColumns,
 } from '../domain/kline-columns.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, PutCondition, UpstreamName } from './types.ts';
 
@@ -68,16 +69,8 @@ export interface KlineCache {
 const MAX_COMPACT_TRIES = 5;
 /** Parts an open period may gather before they are merged into one (see mergeOpenParts). */
 export const MAX_OPEN_PARTS = 16;
-/** Periods written or read at once. */
+/** Periods written or compacted at once. */
 const PERIOD_CONCURRENCY = 4;
-/**
- * Waits (ms) for a compaction in flight to commit, when a canonical file differs from the record
- * that names it: a compactor writes the file, then switches the index (about 1.5 s in all).
- */
-const CANONICAL_SETTLE_MS = [50, 100, 200, 400, 800] as const;
-
-/** A bad object of a record: its key and what is wrong with it. */
-interface BadObject { readonly key: string; readonly reason: string }
 
 /**
  * Builds the cache over a store and an index (the same code runs on fs, S3 and DynamoDB).
@@ -87,27 +80,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   const { store } = options;
   const events = options.events ?? {};
   const writer = createRecordWriter(options.index);
-
-  /** A record's rows in `range`: its objects read and verified (readRecordPieces), then merged. */
-  const readRecordColumns = async (record: PeriodRecord, range: Range): Promise<KlineColumns | { bad: BadObject }> => {
-    const pieces = await readRecordPieces(record, range);
-    return 'bad' in pieces ? pieces : mergePieces(pieces);
-  };
-
-  /**
-   * Each object of a record (canonical first, then parts in order), verified against its ref and
-   * decoded as columns within `range`; `{ bad }` names the first object missing or unlike its ref.
-   */
-  const readRecordPieces = async (record: PeriodRecord, range: Range): Promise<KlineColumns[] | { bad: BadObject }> => {
-    const lists = await Promise.all(refsOf(record).map(async (ref) => {
-      const body = await store.get(ref.key);
-      const reason = verifyObject(body, ref);
-      if (reason || !body) return { bad: { key: ref.key, reason: reason ?? 'the object does not exist' } };
-      return columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs);
-    }));
-    const bad = lists.find((list): list is { bad: BadObject } => 'bad' in list);
-    return bad ?? (lists as KlineColumns[]);
-  };
+  const { readRecordPieces, readColumns } = createCacheReader(store, writer, events);
 
   const describe = (key: string, columns: KlineColumns, body: Uint8Array, sources: readonly UpstreamName[]): ObjectRef => ({
     key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, crc32: crc32Of(body), sources: [...new Set(sources)].sort(),
@@ -191,7 +164,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
       }
       const written = await writeCanonical(dataset, period, own);
       if (!written) {
-        await sleep(CANONICAL_SETTLE_MS[attempt - 1] ?? 0);
+        await sleep(conflictBackoffMs(attempt));
         continue;
       }
       own = written.ref;
@@ -230,47 +203,6 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     return true;
   };
 
-  /**
-   * The period's rows from `record`, verified; on a bad object, the record as it is now, read
-   * again (a compaction may have replaced the object, or may be about to commit a canonical file
-   * it just wrote: then waited for, CANONICAL_SETTLE_MS); a period still bad at an unchanged
-   * record is dropped (CorruptPeriodError).
-   */
-  const readPeriod = async (dataset: Dataset, record: PeriodRecord, range: Range): Promise<KlineColumns> => {
-    const id = datasetId(dataset);
-    let result = await readRecordColumns(record, range);
-    let current = record;
-    for (let wait = 0; 'bad' in result; wait++) {
-      const badCanonical = result.bad.key === current.canonical?.key;
-      const fresh = await writer.read(id, record.period);
-      // A period whose coverage shrank meanwhile (`klines repair` dropped it) must not be served
-      // as empty: that would be a partial answer passed off as complete.
-      const stillCovered = fresh !== undefined && subtractRanges(intersectRanges(record.covered, [range]), fresh.covered).length === 0;
-      if (!stillCovered) {
-        throw new StoreError(`kline cache: ${id} ${record.period} was dropped from the cache while being read (a repair?); ask again to fetch it anew`, {
-          details: { datasetId: id, period: record.period },
-        });
-      }
-      if (fresh.version === current.version) {
-        const settle = CANONICAL_SETTLE_MS[wait];
-        if (!badCanonical || settle === undefined) throw await dropCorruptPeriod(writer, store, fresh, result.bad, canonicalKeyOf(dataset, fresh), events);
-        await sleep(settle);
-      }
-      current = fresh;
-      result = await readRecordColumns(fresh, range);
-    }
-    return result;
-  };
-
-  const readColumns = async (dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns> => {
-    const relevant = [...records]
-      .filter((record) => intersectRanges(record.covered, [range]).length > 0)
-      .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
-    const limit = pLimit(PERIOD_CONCURRENCY);
-    const perPeriod = await Promise.all(relevant.map((record) => limit(() => readPeriod(dataset, record, range))));
-    return perPeriod.length === 0 ? emptyColumns() : concatColumns(perPeriod);
-  };
-
   return {
     async readCoverage(dataset, range) {
       const periods = periodsInRange(range, granularityFor(dataset.interval));
@@ -303,9 +235,4 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
       await Promise.all(periods.map((period) => limit(() => compactPeriod(dataset, period, closedEndMs))));
     },
   };
-}
-
-/** The canonical key of a record's period (canonicalKey needs only the period's key and granularity). */
-function canonicalKeyOf(dataset: Dataset, record: PeriodRecord): string {
-  return `${datasetFolder(dataset, record.granularity)}/${record.period}.parquet`;
 }

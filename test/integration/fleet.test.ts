@@ -148,5 +148,5 @@ describe('S3 + DynamoDB', () => {
     const union = await klines(backend, ['get', 'BTCUSDT', '1h', '--start', '2020-08-01', '--end', '2020-12-15T09:00:00Z']);
     expect(fake.requests).toEqual([]);
     expect(union.stdout).toBe(expectedCsv('2020-08-01', '2020-12-15T09:00:00Z'));
-  });
+  }, 300_000); // seven CLI processes on a shared 2-core machine: a generous bound, not a speed check
 });

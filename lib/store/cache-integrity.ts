@@ -68,9 +68,11 @@ export function refsOf(record: PeriodRecord): ObjectRef[] {
 /**
  * Deletes `keys` after a commit made them unreferenced, one at a time: each delete is tried
  * twice, and a failure is reported through `events.onCleanupFailed`, never thrown (the commit
- * already succeeded; the object is left as an orphan). One at a time because parallel deletes of
- * sibling parts made s3rver fail with InternalError (it removes a folder once empty, racing the
- * other deletes), which failed requests of the fleet test.
+ * already succeeded; the object is left as an orphan). The failed delete that failed requests of
+ * the fleet test was s3rver's: after deleting an object it removes the folder if empty, which
+ * races other deletes and puts in that folder (its source: an InternalError when a sibling
+ * delete removed the folder first; seen here: a put racing it died with an uncaught ENOENT).
+ * One at a time, so this process's deletes never race each other.
  */
 export async function deleteSuperseded(
   store: ObjectStore, record: { datasetId: string; period: string }, keys: readonly string[], events: KlineCacheEvents,

@@ -80,6 +80,7 @@ describe.each([
     const at = Math.floor(flipped.byteLength * 0.4);
     for (let i = 0; i < 4; i++) flipped[at + i * 97] = flipped[at + i * 97]! ^ 0xff;
     await handles.store.put(key, flipped);
+    expect((await validateCache(handles)).problems.map((p) => [p.key, p.kind])).toEqual([[key, 'checksum']]);
     fake.clearRequests();
 
     const lines = stderrLines();

@@ -18,6 +18,7 @@ import { generateVisionMonths } from './generate.ts';
 import { benchIngestPipeline, benchServiceCold } from './ingest.ts';
 import { timed } from './measure.ts';
 import { benchWarmRead } from './read.ts';
+import { writeVerifyResults } from './verify.ts';
 import { renderResults, type BenchResults } from './results.ts';
 import { bundleRssChild, runRssChild } from './rss.ts';
 import { startBenchVisionServer } from './vision-server.ts';
@@ -127,3 +128,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await writeVerifyResults(); // bench/VERIFY.md: verify on read against a warm read (issue 8)

@@ -89,6 +89,7 @@ function formatStats(datasets: readonly DatasetStats[], total: DatasetStats): st
       `  requests ${c.requests}: ${c.hits} hits, ${c.misses} misses, ${c.errors} errors (hit ratio ${ratio})`,
       `  rows served ${c.rowsServed}, of which from the cache ${c.rowsFromCache}`,
       `  upstream: ${c.visionFiles} Vision files, ${c.restRequests} REST requests (weight ${c.restWeight})`,
+      `  integrity: ${c.corruptObjects} objects failed verification on read (not served; period dropped and fetched again), ${c.cleanupFailures} failed clean-ups (orphans left)`,
       `  stored: ${d.stored.periods} periods, ${d.stored.objects} objects, ${formatBytes(d.stored.sizeBytes)}, up to ${d.stored.rows} rows`,
     );
   }

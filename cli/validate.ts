@@ -45,7 +45,7 @@ export async function runValidate(options: ValidateCommandOptions): Promise<numb
   return report.problems.length === 0 ? 0 : 1;
 }
 
-/** The report as text: counts, then each problem, orphan and rewritten canonical file. */
+/** The report as text: counts, then each problem and orphan. */
 export function formatReport(report: IntegrityReport): string {
   const lines = [`checked ${report.records} periods, ${report.objects} objects, ${report.rowsChecked} rows`];
   if (report.problems.length === 0) {
@@ -58,10 +58,6 @@ export function formatReport(report: IntegrityReport): string {
   if (report.orphans.length > 0) {
     lines.push(`${report.orphans.length} orphan object(s), named by no record (\`klines repair --orphans\` deletes those past the grace period):`);
     for (const o of report.orphans) lines.push(`  ${o.key}${o.ageMs === undefined ? ' (age unknown)' : ` (age ${formatAge(o.ageMs)})`}`);
-  }
-  if (report.rewrittenCanonicals.length > 0) {
-    lines.push(`${report.rewrittenCanonicals.length} canonical file(s) newer than their index entry (a compaction that lost a race; valid, compacted again later):`);
-    for (const c of report.rewrittenCanonicals) lines.push(`  ${c.key}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -17,6 +17,7 @@ import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
 import { createFsLeaseStore } from './store/fs-lease-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
 import { createFsStatsStore } from './store/fs-stats-store.ts';
+import { countingCacheEvents } from './store/counting-cache-events.ts';
 import { createKlineCache } from './store/kline-cache.ts';
 
 /** True when the configuration keeps everything on local files (no AWS client needed). */
@@ -34,7 +35,7 @@ export function createFsCacheHandles(config: Config): CacheHandles {
 export function buildService(config: Config, handles: CacheHandles): KlinesService {
   const http = createLazyHttpClient();
   return createKlinesService({
-    cache: createKlineCache({ store: handles.store, index: handles.index }),
+    cache: createKlineCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) }),
     leases: handles.leases,
     stats: handles.stats,
     vision: createVisionClient({ baseUrl: config.visionUrl, http }),
@@ -48,7 +49,7 @@ export function buildService(config: Config, handles: CacheHandles): KlinesServi
 /** Streams answers (stream-klines.ts) through `service` on the same handles. */
 export function buildStreamer(config: Config, handles: CacheHandles, service: KlinesService): (request: KlinesRequest) => KlinesStream {
   const deps = {
-    service, cache: createKlineCache({ store: handles.store, index: handles.index }), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now(),
+    service, cache: createKlineCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) }), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now(),
   };
   return (request) => streamKlines(deps, request);
 }

@@ -9,6 +9,7 @@ import { canonicalKey, type Period } from '../domain/periods.ts';
 import { normalizeRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlines } from '../store/parquet-codec.ts';
 import { sha256Hex } from '../domain/sha256.ts';
+import { crc32Of } from '../store/object-verify.ts';
 import type { ObjectRef, ObjectStore, PeriodRecord } from '../store/types.ts';
 import { datasetPrefix, parseDatasetId, parsePeriodKey } from './cache-layout.ts';
 
@@ -36,12 +37,6 @@ export interface RecordCheck {
   readonly objects: number;
   /** Rows decoded and checked. */
   readonly rows: number;
-  /**
-   * The canonical file when it differs from its ref but is a valid newer compaction of the
-   * period (kline-cache.ts: compaction rewrites it in place, always as a superset, and may lose
-   * the index race afterwards): same checks passed and at least `ref.rows` rows.
-   */
-  readonly rewrittenCanonical?: string | undefined;
 }
 
 /** Checks `record` and every object it names. Never throws for bad data; store failures propagate. */
@@ -53,14 +48,12 @@ export async function checkRecord(store: ObjectStore, record: PeriodRecord): Pro
   const period = checkRecordShape(record, report);
   const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
   let rows = 0;
-  let rewrittenCanonical: string | undefined;
   for (const ref of refs) {
-    const result = await checkObject(store, ref, ref === record.canonical, period, record.covered);
+    const result = await checkObject(store, ref, period, record.covered);
     rows += result.rows;
-    if (result.rewritten) rewrittenCanonical = ref.key;
     for (const found of result.problems) report(found.kind, found.problem, ref.key);
   }
-  return { problems, objects: refs.length, rows, rewrittenCanonical };
+  return { problems, objects: refs.length, rows };
 }
 
 type Report = (kind: ProblemKind, problem: string, key?: string) => void;
@@ -99,38 +92,32 @@ function checkRecordShape(record: PeriodRecord, report: Report): Period | undefi
 
 interface ObjectCheck {
   rows: number;
-  rewritten: boolean;
   problems: { kind: ProblemKind; problem: string }[];
 }
 
-async function checkObject(
-  store: ObjectStore, ref: ObjectRef, isCanonical: boolean, period: Period | undefined, covered: readonly Range[],
-): Promise<ObjectCheck> {
+/**
+ * An object unlike its ref (size, sha256, CRC-32) is damage, canonical files included: readers
+ * verify every object and never serve one that differs (lib/store/object-verify.ts), and a
+ * compaction only replaces a canonical file it verified, committing the new ref right after.
+ */
+async function checkObject(store: ObjectStore, ref: ObjectRef, period: Period | undefined, covered: readonly Range[]): Promise<ObjectCheck> {
   const body = await store.get(ref.key);
-  if (!body) return { rows: 0, rewritten: false, problems: [{ kind: 'missing', problem: 'object does not exist' }] };
+  if (!body) return { rows: 0, problems: [{ kind: 'missing', problem: 'object does not exist' }] };
   const sha256 = sha256Hex(body);
-  const matches = sha256 === ref.sha256 && body.byteLength === ref.sizeBytes;
-  const mismatch = {
-    kind: 'checksum' as const,
-    problem: `object is ${body.byteLength} bytes with sha256 ${sha256}, the index recorded ${ref.sizeBytes} bytes with sha256 ${ref.sha256}`,
-  };
-  // Parts are immutable: any change is damage.
-  if (!matches && !isCanonical) return { rows: 0, rewritten: false, problems: [mismatch] };
+  const crc32 = crc32Of(body);
+  if (sha256 !== ref.sha256 || body.byteLength !== ref.sizeBytes || (ref.crc32 !== undefined && crc32 !== ref.crc32)) {
+    const recorded = `${ref.sizeBytes} bytes with sha256 ${ref.sha256}${ref.crc32 === undefined ? '' : ` and CRC-32 ${ref.crc32}`}`;
+    return { rows: 0, problems: [{ kind: 'checksum', problem: `object is ${body.byteLength} bytes with sha256 ${sha256} and CRC-32 ${crc32}, the index recorded ${recorded}` }] };
+  }
   let rows: Kline[];
   try {
     rows = await decodeKlines(body);
   } catch (error) {
-    const unreadable = { kind: 'unreadable' as const, problem: `not a kline Parquet file: ${error instanceof Error ? error.message : String(error)}` };
-    return { rows: 0, rewritten: false, problems: matches ? [unreadable] : [mismatch, unreadable] };
+    return { rows: 0, problems: [{ kind: 'unreadable', problem: `not a kline Parquet file: ${error instanceof Error ? error.message : String(error)}` }] };
   }
   const problems = checkRows(rows, period, covered);
-  if (matches && rows.length !== ref.rows) problems.unshift({ kind: 'row-count', problem: `object holds ${rows.length} rows, the index recorded ${ref.rows}` });
-  if (!matches) {
-    // A canonical file rewritten by a compaction that then lost the index race holds a superset.
-    if (problems.length === 0 && rows.length >= ref.rows) return { rows: rows.length, rewritten: true, problems };
-    problems.unshift({ kind: 'checksum', problem: `${mismatch.problem}, and it holds ${rows.length} rows (the index recorded ${ref.rows}), so it is not a newer compaction` });
-  }
-  return { rows: rows.length, rewritten: false, problems };
+  if (rows.length !== ref.rows) problems.unshift({ kind: 'row-count', problem: `object holds ${rows.length} rows, the index recorded ${ref.rows}` });
+  return { rows: rows.length, problems };
 }
 
 /** Order, duplicates, values (validateKlines), and rows outside the period or the covered ranges. */

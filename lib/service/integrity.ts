@@ -42,8 +42,6 @@ export interface IntegrityReport {
   readonly problems: IntegrityProblem[];
   /** Not problems for readers (no record names them), but space to reclaim; see repairCache. */
   readonly orphans: OrphanObject[];
-  /** Canonical files newer than their ref that passed every check (kline-cache.ts, compaction). */
-  readonly rewrittenCanonicals: { datasetId: string; period: string; key: string }[];
 }
 
 /** Query bounds that hold every period key (`2024`, `2024-01`, `2024-01-15` sort between them). */
@@ -105,8 +103,6 @@ export async function validateCache(handles: CacheHandles, options: ValidateOpti
     rowsChecked: checks.reduce((sum, { check }) => sum + check.rows, 0),
     problems: checks.flatMap(({ check }) => check.problems),
     orphans,
-    rewrittenCanonicals: checks.flatMap(({ record, check }) => (check.rewrittenCanonical
-      ? [{ datasetId: record.datasetId, period: record.period, key: check.rewrittenCanonical }] : [])),
   };
 }
 
@@ -197,7 +193,7 @@ async function dropPeriod(
         // A malformed dataset id has no canonical key to clear.
       }
     }
-    await Promise.all([...keys].map((key) => store.delete(key)));
+    for (const key of keys) await store.delete(key); // one at a time: parallel sibling deletes upset s3rver (cache-integrity.ts)
     const range = periodOfRecord?.range ?? { startMs: 0, endMs: 0 };
     return { datasetId, period, range, version: current.version + 1, objectsDeleted: [...keys].sort() };
   }

@@ -15,7 +15,7 @@ import {
 } from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
-import { MAX_OPEN_PARTS, type KlineCache } from '../store/kline-cache.ts';
+import { CorruptPeriodError, MAX_OPEN_PARTS, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
 import { fetchGaps, type FetchFailure } from './fetch-gaps.ts';
@@ -78,6 +78,9 @@ export interface KlinesService {
    * failure are kept in the cache), or when another worker's lease outlives `leaseWaitMs`;
    * DeadlineReachedError when `request.signal` aborts before the gaps are filled;
    * InvalidInputError for an empty range; StoreError when the cache cannot be read or written.
+   * A cached object that fails verification is never served: the cache drops its period and the
+   * request is answered again from the top, so the period is fetched anew (at most
+   * CORRUPT_RETRIES times; issue 8, item 3).
    */
   getKlines(request: KlinesRequest): Promise<KlinesAnswer>;
 }
@@ -106,7 +109,17 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   const leaseTtlMs = deps.leaseTtlMs ?? 60_000;
   const leaseWaitMs = deps.leaseWaitMs ?? 120_000;
 
-  async function getKlines(request: KlinesRequest): Promise<KlinesAnswer> {
+  async function getVerifiedKlines(request: KlinesRequest): Promise<KlinesAnswer> {
+    for (let retries = CORRUPT_RETRIES; ; retries--) {
+      try {
+        return await getKlines(request, retries > 0);
+      } catch (error) {
+        if (!(error instanceof CorruptPeriodError) || retries === 0) throw error;
+      }
+    }
+  }
+
+  async function getKlines(request: KlinesRequest, mayRetry: boolean): Promise<KlinesAnswer> {
     const startedMs = performance.now();
     const { dataset, range } = request;
     const source = request.source ?? 'auto';
@@ -193,7 +206,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         },
       };
     } catch (error) {
-      await recordStats(id, stats, 0, error, request);
+      if (!(mayRetry && error instanceof CorruptPeriodError)) await recordStats(id, stats, 0, error, request);
       throw error;
     }
   }
@@ -230,8 +243,11 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     }).catch(() => undefined);
   }
 
-  return { getKlines };
+  return { getKlines: getVerifiedKlines };
 }
+
+/** Times a request is answered again after the cache dropped a corrupt period (one per period found bad at once, in practice). */
+const CORRUPT_RETRIES = 3;
 
 function coverageOf(records: readonly PeriodRecord[]): Range[] {
   return normalizeRanges(records.flatMap((r) => r.covered));

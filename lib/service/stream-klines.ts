@@ -19,7 +19,7 @@ import { columnsInRange, uniformSources, type SourcedColumns } from '../domain/k
 import { granularityFor, periodsInRange } from '../domain/periods.ts';
 import { formatRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
 import { createUpstreamStats } from '../sources/types.ts';
-import type { KlineCache } from '../store/kline-cache.ts';
+import { CorruptPeriodError, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore } from '../store/types.ts';
 import type { KlinesRequest, KlinesService, KlinesStats } from './klines-service.ts';
 import { planFetches } from './plan.ts';
@@ -93,8 +93,17 @@ async function* periodChunks(deps: KlinesStreamDeps, request: KlinesRequest, sta
     const answerEnd = Math.min(range.endMs, plan.closedEndMs);
     const pieces = periods.flatMap((piece) => intersectRanges(plan.cached, [piece]));
     yield* inOrder(pieces, readAhead, async (piece) => {
-      const columns = columnsInRange(await deps.cache.readColumns(dataset, records, piece), range.startMs, answerEnd);
-      return { columns, sources: uniformSources(columns.length, 'cache') };
+      try {
+        const columns = columnsInRange(await deps.cache.readColumns(dataset, records, piece), range.startMs, answerEnd);
+        return { columns, sources: uniformSources(columns.length, 'cache') };
+      } catch (error) {
+        // The cache dropped a period whose object failed verification (issue 8, item 3): the
+        // service plans it again and fetches it, so the streamed answer stays exact.
+        if (!(error instanceof CorruptPeriodError)) throw error;
+        const answer = await deps.service.getKlines({ ...request, range: piece, recordStats: false, onProgress: undefined });
+        addStats(stats, answer.stats);
+        return { columns: answer.columns, sources: answer.sources };
+      }
     });
     return;
   }

@@ -8,6 +8,7 @@ import type { CacheCounters } from './types.ts';
 /** The counter names, in display order. */
 export const COUNTER_NAMES = [
   'requests', 'hits', 'misses', 'errors', 'rowsServed', 'rowsFromCache', 'visionFiles', 'restRequests', 'restWeight',
+  'corruptObjects', 'cleanupFailures',
 ] as const satisfies readonly (keyof CacheCounters)[];
 
 /** All counters: those of `partial` that are finite numbers, every other one 0. */

@@ -4,8 +4,9 @@
  * console shows them readably:
  * - `granularity` (S), `version` (N);
  * - `covered` (L of M `{ s: N, e: N }`): half-open open_time ranges, UTC epoch ms;
- * - `parts` (L of M `{ key, rows, sha256, sizeBytes, sources (L of S) }`), `canonical` (M, absent
- *   when there is none); a ref's optional `first`/`last` (N) are its firstOpenMs/lastOpenMs.
+ * - `parts` (L of M `{ key, rows, sha256, sizeBytes, crc32?, sources (L of S) }`), `canonical` (M,
+ *   absent when there is none); `crc32` is absent in refs written before it was recorded; a ref's
+ *   optional `first`/`last` (N) are its firstOpenMs/lastOpenMs.
  * Every read is strongly consistent (`ConsistentRead`), so a worker sees a write acknowledged to
  * another worker; conditional puts make concurrent writers serialize on `version`.
  */
@@ -22,7 +23,7 @@ export interface DynamoDbCoverageIndexOptions extends DynamoDbStoreOptions {
 }
 
 /** A stored ObjectRef. */
-interface RefItem { key: string; rows: number; sha256: string; sizeBytes: number; sources: string[]; first?: number; last?: number }
+interface RefItem { key: string; rows: number; sha256: string; sizeBytes: number; crc32?: number; sources: string[]; first?: number; last?: number }
 /** A stored period record. */
 interface RecordItem {
   pk: string; sk: string; granularity: string; covered: { s: number; e: number }[];
@@ -121,7 +122,7 @@ function toItem(record: PeriodRecord): RecordItem {
 
 function toRefItem(ref: ObjectRef): RefItem {
   return {
-    key: ref.key, rows: ref.rows, sha256: ref.sha256, sizeBytes: ref.sizeBytes, sources: [...ref.sources],
+    key: ref.key, rows: ref.rows, sha256: ref.sha256, sizeBytes: ref.sizeBytes, ...(ref.crc32 === undefined ? {} : { crc32: ref.crc32 }), sources: [...ref.sources],
     ...(ref.firstOpenMs === undefined ? {} : { first: ref.firstOpenMs }), ...(ref.lastOpenMs === undefined ? {} : { last: ref.lastOpenMs }),
   };
 }
@@ -149,7 +150,8 @@ function fromItem(raw: Record<string, unknown>, tableName: string): PeriodRecord
 
 function fromRefItem(item: RefItem): ObjectRef {
   return {
-    key: item.key, rows: item.rows, sha256: item.sha256, sizeBytes: item.sizeBytes, sources: item.sources as ObjectRef['sources'],
+    key: item.key, rows: item.rows, sha256: item.sha256, sizeBytes: item.sizeBytes,
+    ...(typeof item.crc32 === 'number' ? { crc32: item.crc32 } : {}), sources: item.sources as ObjectRef['sources'],
     ...(item.first === undefined ? {} : { firstOpenMs: item.first }), ...(item.last === undefined ? {} : { lastOpenMs: item.last }),
   };
 }

@@ -5,10 +5,11 @@
  * POSIX), so a killed process leaves at most a stray temp file, never a half object.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidInputError, StoreError } from '../domain/errors.ts';
-import type { ObjectStore } from './types.ts';
+import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
+import { withFileLock } from './fs-lock.ts';
+import type { ObjectStore, PutCondition, TaggedObject } from './types.ts';
 
 /** Temp files carry this marker in their name; `list` never returns them. */
 export const TEMP_MARKER = '.tmp-';
@@ -53,6 +54,9 @@ export function hasErrorCode(error: unknown, code: string): boolean {
 /**
  * An ObjectStore rooted at `rootDir` (created on first write).
  * - `get` → `undefined` for a missing key; `delete` of a missing key is a no-op.
+ * - `put` with a condition runs under the key's lock (fs-lock.ts) and compares the tag of the
+ *   file there (inode, mtime in ns and size: every write renames a new inode into place) with
+ *   the condition; a false one throws ConflictError. Writes without a condition take no lock.
  * - `list(prefix)` is a plain string prefix over keys (`a/b` matches `a/b.parquet` and
  *   `a/b/c`), recursive, sorted, temp files excluded.
  * Bad keys throw InvalidInputError; I/O failures throw StoreError with `details.key`.
@@ -60,27 +64,34 @@ export function hasErrorCode(error: unknown, code: string): boolean {
 export function createFsObjectStore(rootDir: string): ObjectStore {
   const root = path.resolve(rootDir);
   const fileOf = (key: string): string => path.join(root, ...key.split('/'));
+  const getTagged = async (key: string): Promise<TaggedObject | undefined> => {
+    validateKey(key);
+    try {
+      return await readTagged(fileOf(key));
+    } catch (cause) {
+      if (hasErrorCode(cause, 'ENOENT')) return undefined;
+      throw storeError('read', key, cause);
+    }
+  };
 
   return {
-    async put(key, body) {
+    async put(key, body, condition) {
       validateKey(key);
+      const file = fileOf(key);
       try {
-        await writeFileAtomic(fileOf(key), body);
+        if (!condition) await writeFileAtomic(file, body);
+        else await withFileLock(file, () => putIf(file, key, body, condition));
       } catch (cause) {
+        if (cause instanceof ConflictError) throw cause;
         throw storeError('write', key, cause);
       }
     },
 
     async get(key) {
-      validateKey(key);
-      try {
-        const buffer = await readFile(fileOf(key));
-        return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-      } catch (cause) {
-        if (hasErrorCode(cause, 'ENOENT')) return undefined;
-        throw storeError('read', key, cause);
-      }
+      return (await getTagged(key))?.body;
     },
+
+    getTagged,
 
     async delete(key) {
       validateKey(key);
@@ -104,6 +115,34 @@ export function createFsObjectStore(rootDir: string): ObjectStore {
       }
     },
   };
+}
+
+/** Reads a file and the tag of the version read (fstat of the same descriptor, so they agree). */
+async function readTagged(file: string): Promise<TaggedObject> {
+  const handle = await open(file, 'r');
+  try {
+    const info = await handle.stat({ bigint: true });
+    const buffer = await handle.readFile();
+    return { body: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), tag: `${info.ino}-${info.mtimeNs}-${info.size}` };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The conditional write, run under the key's lock. */
+async function putIf(file: string, key: string, body: Uint8Array, condition: PutCondition): Promise<void> {
+  let tag: string | undefined;
+  try {
+    const info = await stat(file, { bigint: true });
+    tag = `${info.ino}-${info.mtimeNs}-${info.size}`;
+  } catch (error) {
+    if (!hasErrorCode(error, 'ENOENT')) throw error;
+  }
+  const holds = 'ifNoneMatch' in condition ? tag === undefined : tag === condition.ifMatch;
+  if (!holds) {
+    throw new ConflictError(`fs object store: ${JSON.stringify(key)} changed since it was read (${'ifNoneMatch' in condition ? 'it exists now' : 'another version is there now'}); re-read and retry`, { key });
+  }
+  await writeFileAtomic(file, body);
 }
 
 function validateListPrefix(prefix: string): void {

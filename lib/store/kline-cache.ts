@@ -6,18 +6,24 @@
  * concurrent writers (other processes, other Lambdas) never lose each other's rows.
  */
 import pLimit from 'p-limit';
-import { ConflictError, StoreError } from '../domain/errors.ts';
-import { sleep } from '../domain/sleep.ts';
+import { ConflictError } from '../domain/errors.ts';
 import { datasetId, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, intersectRanges, normalizeRanges, sameRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { coversRange, intersectRanges, normalizeRanges, sameRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
 import { sha256Hex } from '../domain/sha256.ts';
+import { sleep } from '../domain/sleep.ts';
 import { checkRowsInside, mergePieces, newPartId } from './cache-pieces.ts';
+import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
+import { createCacheReader } from './cache-reader.ts';
+import { crc32Of, verifyObject } from './object-verify.ts';
+import { conflictBackoffMs, createRecordWriter } from './record-writer.ts';
 import {
-  columnsInRange, concatColumns, emptyColumns, rowsFromColumns, type KlineColumns,
+  columnsInRange, emptyColumns, rowsFromColumns, type KlineColumns,
 } from '../domain/kline-columns.ts';
-import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
+import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, PutCondition, UpstreamName } from './types.ts';
+
+export { CorruptPeriodError, type KlineCacheEvents } from './cache-integrity.ts';
 
 /** The cache used by the service. Times are UTC epoch ms; ranges are half-open on open_time. */
 export interface KlineCache {
@@ -26,8 +32,11 @@ export interface KlineCache {
   /**
    * Rows with open_time in `range` from the records' canonical and part objects, merged (one row
    * per open_time, sorted; a later part wins over an earlier one and over the canonical file).
-   * An object missing or changed (compacted meanwhile) makes it re-query that period once and
-   * retry; still missing → StoreError naming the key.
+   * Every object is verified against its ref (object-verify.ts) before anything from it is used.
+   * An object missing or unlike its ref makes it re-query that period and retry (a compaction
+   * may have replaced it); still bad at the same record → the period is dropped and
+   * CorruptPeriodError (a StoreError naming the key) is thrown; the period shrunk meanwhile
+   * (`klines repair`) → StoreError.
    */
   readRows(dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<Kline[]>;
   /**
@@ -47,87 +56,50 @@ export interface KlineCache {
   /**
    * Compacts each period that is closed (`range.endMs <= closedEndMs`), fully covered and has
    * parts: canonical + parts merged into the canonical object, the index switched to it, then
-   * the superseded parts deleted. A period that is open or partly covered and has more than
+   * the superseded parts deleted (best effort: a failed delete leaves an orphan, reported via
+   * KlineCacheEvents). A period that is open or partly covered and has more than
    * MAX_OPEN_PARTS parts gets them merged into one new part instead. A lost race is not an error.
+   * The canonical write is conditional (see writeCanonical), so a slow compactor never
+   * overwrites a newer compaction.
    */
   compact(dataset: Dataset, periods: readonly Period[], closedEndMs: number): Promise<void>;
 }
 
-/** Conditional index updates tried at most this often before the ConflictError is thrown. */
-const MAX_UPDATE_TRIES = 20;
 /** Compaction attempts per period; a period still racing after them is left for the next run. */
 const MAX_COMPACT_TRIES = 5;
 /** Parts an open period may gather before they are merged into one (see mergeOpenParts). */
 export const MAX_OPEN_PARTS = 16;
-/** Periods written or read at once. */
+/** Periods written or compacted at once. */
 const PERIOD_CONCURRENCY = 4;
 
-/** Builds the cache over a store and an index (the same code runs on fs, S3 and DynamoDB). */
-export function createKlineCache(options: { store: ObjectStore; index: CoverageIndex }): KlineCache {
-  const { store, index } = options;
+/**
+ * Builds the cache over a store and an index (the same code runs on fs, S3 and DynamoDB).
+ * `events` receives verification failures and failed clean-ups (for counting and logging).
+ */
+export function createKlineCache(options: { store: ObjectStore; index: CoverageIndex; events?: KlineCacheEvents | undefined }): KlineCache {
+  const { store } = options;
+  const events = options.events ?? {};
+  const writer = createRecordWriter(options.index);
+  const { readRecordPieces, readColumns } = createCacheReader(store, writer, events);
 
-  const queryOne = async (id: string, period: string): Promise<PeriodRecord | undefined> =>
-    (await index.query(id, period, period))[0];
+  const describe = (key: string, columns: KlineColumns, body: Uint8Array, sources: readonly UpstreamName[]): ObjectRef => ({
+    key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, crc32: crc32Of(body), sources: [...new Set(sources)].sort(),
+    ...(columns.length > 0 ? { firstOpenMs: columns.open_time[0], lastOpenMs: columns.open_time[columns.length - 1] } : {}),
+  });
 
-  /** A record's rows in `range`: its objects read (readRecordPieces) and merged. */
-  const readRecordColumns = async (record: PeriodRecord, range: Range): Promise<KlineColumns | { missing: string }> => {
-    const pieces = await readRecordPieces(record, range);
-    return 'missing' in pieces ? pieces : mergePieces(pieces);
-  };
-
-  /**
-   * Each object of a record (canonical first, then parts in order), as columns within `range`;
-   * `{ missing }` names the first absent one. Parts are immutable, so a part whose size or sha256
-   * differs from its ref counts as missing. The canonical file is rewritten in place by each
-   * compaction, always as a superset of the one before, so a newer canonical is accepted.
-   */
-  const readRecordPieces = async (record: PeriodRecord, range: Range): Promise<KlineColumns[] | { missing: string }> => {
-    const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
-    const lists = await Promise.all(refs.map(async (ref) => {
-      const body = await store.get(ref.key);
-      const changed = body && ref !== record.canonical && (body.byteLength !== ref.sizeBytes || sha256Hex(body) !== ref.sha256);
-      if (!body || changed) return { missing: ref.key };
-      return columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs);
-    }));
-    const missing = lists.find((list): list is { missing: string } => 'missing' in list);
-    return missing ?? (lists as KlineColumns[]);
-  };
-
-  /** Re-reads a record, applies `change`, and stores it conditionally, retrying lost races. */
-  const updateRecord = async (
-    id: string, period: Period, change: (current: PeriodRecord | undefined) => Omit<PeriodRecord, 'version'> | undefined,
-  ): Promise<PeriodRecord | undefined> => {
-    for (let attempt = 1; ; attempt++) {
-      const current = await queryOne(id, period.key);
-      const next = change(current);
-      if (!next) return current;
-      const record: PeriodRecord = { ...next, version: (current?.version ?? 0) + 1 };
-      try {
-        await index.put(record);
-        return record;
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= MAX_UPDATE_TRIES) throw error;
-        // Full jitter, growing to 1 s: many fetches of one period (a month of daily fallbacks) land
-        // together, and a short flat backoff let some writers lose every one of their tries.
-        await sleep(Math.random() * Math.min(1_000, 10 * 2 ** attempt));
-      }
-    }
-  };
-
-  const writeObject = async (key: string, columns: KlineColumns, sources: readonly UpstreamName[]): Promise<ObjectRef> => {
+  const writePart = async (key: string, columns: KlineColumns, sources: readonly UpstreamName[]): Promise<ObjectRef> => {
     const body = encodeKlineColumns(columns);
     await store.put(key, body);
-    const bounds = columns.length > 0 ? { firstOpenMs: columns.open_time[0], lastOpenMs: columns.open_time[columns.length - 1] } : {};
-    return { key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, sources: [...new Set(sources)].sort(), ...bounds };
+    return describe(key, columns, body, sources);
   };
 
   const appendPeriod = async (
     dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
   ): Promise<void> => {
     const id = datasetId(dataset);
-    const ref = columns.length > 0 ? await writeObject(partKey(dataset, period, newPartId()), columns, sources) : undefined;
+    const ref = columns.length > 0 ? await writePart(partKey(dataset, period, newPartId()), columns, sources) : undefined;
     try {
-      await updateRecord(id, period, (current) => {
+      await writer.update(id, period.key, (current) => {
         const nextCovered = unionRanges(current?.covered ?? [], covered);
         // Already recorded: a retried write whose first attempt succeeded must not list the part twice.
         const recorded = ref !== undefined && (current?.parts ?? []).some((part) => part.key === ref.key);
@@ -140,7 +112,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     } catch (error) {
       // Delete the part only when the index surely does not point at it, so no reader can need it.
       if (ref && error instanceof ConflictError) {
-        const latest = await queryOne(id, period.key).catch(() => undefined);
+        const latest = await writer.read(id, period.key).catch(() => undefined);
         if (latest && !latest.parts.some((part) => part.key === ref.key)) await store.delete(ref.key).catch(() => undefined);
       }
       throw error;
@@ -148,35 +120,65 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   };
 
   /**
-   * Merges the file now at the canonical key (whatever compaction wrote it) with the record's
-   * parts, so the new canonical file never holds fewer rows than the one it replaces.
+   * Writes a period's canonical file so that it never replaces bytes this compactor did not
+   * verify: the file at the key was read (with its tag) before the record, and is replaced only
+   * if still that version (If-Match), or created only if there was none (If-None-Match). The
+   * file at the key is trusted only when it is the record's canonical (verified) or this
+   * compactor's own earlier write; anything else (a crashed compactor's leftover) is just
+   * overwritten. Returns the new ref, or undefined on a lost race (re-read and retry).
    */
+  const writeCanonical = async (dataset: Dataset, period: Period, own: ObjectRef | undefined): Promise<{ ref: ObjectRef; record: PeriodRecord } | undefined> => {
+    const key = canonicalKey(dataset, period);
+    const existing = await store.getTagged(key);
+    const record = await writer.read(datasetId(dataset), period.key);
+    if (!record || record.parts.length === 0) return undefined;
+    const condition: PutCondition = existing ? { ifMatch: existing.tag } : { ifNoneMatch: true };
+    let base = emptyColumns();
+    if (record.canonical) {
+      const trusted = [record.canonical, own].some((ref) => ref !== undefined && verifyObject(existing?.body, ref) === undefined);
+      if (!trusted || !existing) return undefined; // another compaction is in flight, or damage: the reader's check handles it
+      base = await decodeKlineColumns(existing.body);
+    }
+    const parts = await readRecordPieces({ ...record, canonical: undefined }, period.range);
+    if ('bad' in parts) return undefined; // a part changed meanwhile: look again
+    const rows = mergePieces([base, ...parts]);
+    const body = encodeKlineColumns(rows);
+    try {
+      await store.put(key, body, condition);
+    } catch (error) {
+      if (error instanceof ConflictError) return undefined;
+      throw error;
+    }
+    return { ref: describe(key, rows, body, refsOf(record).flatMap((ref) => ref.sources)), record };
+  };
+
   const compactPeriod = async (dataset: Dataset, period: Period, closedEndMs: number): Promise<void> => {
     const id = datasetId(dataset);
-    const key = canonicalKey(dataset, period);
+    let own: ObjectRef | undefined;
     for (let attempt = 1; attempt <= MAX_COMPACT_TRIES; attempt++) {
-      const record = await queryOne(id, period.key);
+      const record = await writer.read(id, period.key);
       if (!record || record.parts.length === 0) return;
       if (period.range.endMs > closedEndMs || !coversRange(record.covered, period.range)) {
         if (record.parts.length > MAX_OPEN_PARTS && !(await mergeOpenParts(dataset, period, record))) continue;
         return;
       }
-      const current = await store.get(key);
-      const parts = await readRecordPieces({ ...record, canonical: undefined }, period.range);
-      if (!Array.isArray(parts)) continue; // someone compacted it meanwhile: look again
-      const rows = mergePieces([current ? await decodeKlineColumns(current) : emptyColumns(), ...parts]);
-      // Narrows (cannot close: the store has no compare-and-swap) the window in which a slower
-      // compactor could overwrite a newer canonical file with an older merge.
-      if ((await queryOne(id, period.key))?.version !== record.version) continue;
-      const sources = [record.canonical, ...record.parts].flatMap((ref) => ref?.sources ?? []);
-      const canonical = await writeObject(key, rows, sources);
-      try {
-        await index.put({ ...record, canonical, parts: [], version: record.version + 1 });
-      } catch (error) {
-        if (error instanceof ConflictError) continue;
-        throw error;
+      const written = await writeCanonical(dataset, period, own);
+      if (!written) {
+        await sleep(conflictBackoffMs(attempt));
+        continue;
       }
-      await Promise.all(record.parts.map((part) => store.delete(part.key)));
+      own = written.ref;
+      const committed = await writer.exclusive(id, period.key, async () => {
+        try {
+          await options.index.put({ ...written.record, canonical: written.ref, parts: [], version: written.record.version + 1 });
+          return true;
+        } catch (error) {
+          if (error instanceof ConflictError) return false;
+          throw error;
+        }
+      });
+      if (!committed) continue;
+      await deleteSuperseded(store, written.record, written.record.parts.map((part) => part.key), events);
       return;
     }
   };
@@ -188,44 +190,17 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
    */
   const mergeOpenParts = async (dataset: Dataset, period: Period, record: PeriodRecord): Promise<boolean> => {
     const pieces = await readRecordPieces({ ...record, canonical: undefined }, period.range);
-    if (!Array.isArray(pieces)) return false;
-    const merged = await writeObject(partKey(dataset, period, newPartId()), mergePieces(pieces), record.parts.flatMap((part) => part.sources));
+    if ('bad' in pieces) return false;
+    const merged = await writePart(partKey(dataset, period, newPartId()), mergePieces(pieces), record.parts.flatMap((part) => part.sources));
     try {
-      await index.put({ ...record, parts: [merged], version: record.version + 1 });
+      await writer.exclusive(record.datasetId, record.period, () => options.index.put({ ...record, parts: [merged], version: record.version + 1 }));
     } catch (error) {
       await store.delete(merged.key).catch(() => undefined);
       if (error instanceof ConflictError) return false;
       throw error;
     }
-    await Promise.all(record.parts.map((part) => store.delete(part.key)));
+    await deleteSuperseded(store, record, record.parts.map((part) => part.key), events);
     return true;
-  };
-
-  const readColumns = async (dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns> => {
-    const id = datasetId(dataset);
-    const relevant = [...records]
-      .filter((record) => intersectRanges(record.covered, [range]).length > 0)
-      .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
-    const limit = pLimit(PERIOD_CONCURRENCY);
-    const perPeriod = await Promise.all(relevant.map((record) => limit(async () => {
-      const first = await readRecordColumns(record, range);
-      if (!('missing' in first)) return first;
-      const fresh = await queryOne(id, record.period);
-      // A period whose coverage shrank meanwhile (`klines repair` dropped it) must not be served
-      // as empty: that would be a partial answer passed off as complete.
-      const stillCovered = fresh !== undefined && subtractRanges(intersectRanges(record.covered, [range]), fresh.covered).length === 0;
-      if (!stillCovered) {
-        throw new StoreError(`kline cache: ${id} ${record.period} was dropped from the cache while being read (a repair?); ask again to fetch it anew`, {
-          details: { datasetId: id, period: record.period },
-        });
-      }
-      const second = await readRecordColumns(fresh, range);
-      if (!('missing' in second)) return second;
-      throw new StoreError(`kline cache: object ${second.missing} of ${id} ${record.period} is missing or changed, even after re-reading the index`, {
-        details: { key: second.missing, datasetId: id, period: record.period },
-      });
-    })));
-    return perPeriod.length === 0 ? emptyColumns() : concatColumns(perPeriod);
   };
 
   return {
@@ -234,7 +209,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
       const first = periods[0];
       const last = periods[periods.length - 1];
       if (!first || !last) return [];
-      return index.query(datasetId(dataset), first.key, last.key);
+      return options.index.query(datasetId(dataset), first.key, last.key);
     },
 
     async readRows(dataset, records, range) {

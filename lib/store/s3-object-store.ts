@@ -1,9 +1,10 @@
 /**
  * ObjectStore on Amazon S3 (DESIGN.md, Storage; issue 3). Keys are the same as on the local file
  * system, under an optional prefix, so Athena or DuckDB read `s3://{bucket}/{prefix}binance/...`
- * directly. A PutObject is atomic (readers see the old or the new whole object), which is all
- * the cache needs: it never relies on conditional writes (If-None-Match / If-Match) or range
- * reads, which local servers such as s3rver ignore or answer wrongly.
+ * directly. A PutObject is atomic (readers see the old or the new whole object). Canonical files
+ * are written with S3 conditional writes (If-None-Match: * / If-Match: ETag, AWS S3 since 2024),
+ * so a slow compactor cannot overwrite a newer one (kline-cache.ts). Local servers such as s3rver
+ * ignore those headers: there the period lease remains the guard. No range reads.
  */
 import {
   DeleteObjectCommand,
@@ -12,9 +13,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { InvalidInputError, StoreError } from '../domain/errors.ts';
+import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
 import { validateKey } from './fs-object-store.ts';
-import type { ObjectStore } from './types.ts';
+import type { ObjectStore, TaggedObject } from './types.ts';
 
 /**
  * Options of {@link createS3ObjectStore}.
@@ -35,6 +36,9 @@ export interface S3ObjectStoreOptions {
  * - `get` → `undefined` only for a missing key (S3 `NoSuchKey`); a missing bucket or denied
  *   access is a StoreError (grant `s3:ListBucket`, else S3 answers 403 for missing keys).
  * - `delete` of a missing key is a no-op (S3 DeleteObject is idempotent).
+ * - `put` with a condition sends `If-None-Match: *` or `If-Match: {ETag}`; S3's 412
+ *   PreconditionFailed (and 409 ConditionalRequestConflict, a concurrent conditional write)
+ *   throw ConflictError. `getTagged` returns the object's ETag as its tag.
  * - `list(prefix)` is a plain string prefix over keys, all pages, returned without the store's
  *   prefix and sorted.
  * Bad keys throw InvalidInputError; S3 failures throw StoreError whose message names
@@ -55,27 +59,37 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
     });
   };
 
+  const getTagged = async (key: string): Promise<TaggedObject | undefined> => {
+    validateKey(key);
+    try {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + key }));
+      const body = response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
+      return { body, tag: response.ETag ?? '' };
+    } catch (cause) {
+      if (isMissingKey(cause)) return undefined;
+      throw fail('read', key, cause);
+    }
+  };
+
   return {
-    async put(key, body) {
+    async put(key, body, condition) {
       validateKey(key);
+      const precondition = !condition ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch };
       try {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: body, ContentLength: body.byteLength }));
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: body, ContentLength: body.byteLength, ...precondition }));
       } catch (cause) {
+        if (condition && isPreconditionFailed(cause)) {
+          throw new ConflictError(`s3 object store: s3://${bucket}/${prefix}${key} changed since it was read (conditional write refused); re-read and retry`, { bucket, key, prefix });
+        }
         throw fail('write', key, cause);
       }
     },
 
     async get(key) {
-      validateKey(key);
-      try {
-        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + key }));
-        if (!response.Body) return new Uint8Array(0);
-        return await response.Body.transformToByteArray();
-      } catch (cause) {
-        if (isMissingKey(cause)) return undefined;
-        throw fail('read', key, cause);
-      }
+      return (await getTagged(key))?.body;
     },
+
+    getTagged,
 
     async delete(key) {
       validateKey(key);
@@ -114,6 +128,13 @@ function normalizePrefix(prefix: string | undefined): string {
   const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   validateKey(trimmed);
   return `${trimmed}/`;
+}
+
+/** S3's answers to a conditional write whose condition failed (412) or raced another one (409). */
+function isPreconditionFailed(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, $metadata } = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || $metadata?.httpStatusCode === 412 || $metadata?.httpStatusCode === 409;
 }
 
 /** S3's answer for an absent key (not an absent bucket, which is also a 404). */

@@ -6,12 +6,31 @@
 import type { Granularity } from '../domain/periods.ts';
 import type { Range } from '../domain/ranges.ts';
 
-/** Immutable objects by key (`binance/spot/klines/monthly/BTCUSDT/1m/2024-01.parquet`). */
+/**
+ * A precondition on a write (S3 conditional writes, supported by AWS S3 since 2024):
+ * `ifNoneMatch` → only if no object exists at the key; `ifMatch` → only if the object is still
+ * the version whose `tag` (ObjectVersion) was read. A false precondition throws ConflictError.
+ */
+export type PutCondition = { readonly ifNoneMatch: true } | { readonly ifMatch: string };
+
+/** An object's bytes and the opaque tag of that version (S3 ETag; inode, mtime and size on files). */
+export interface TaggedObject {
+  readonly body: Uint8Array;
+  readonly tag: string;
+}
+
+/** Objects by key (`binance/spot/klines/monthly/BTCUSDT/1m/2024-01.parquet`); parts are immutable. */
 export interface ObjectStore {
-  /** Writes the whole object atomically: readers see all of it or nothing. Overwrites an existing key. */
-  put(key: string, body: Uint8Array): Promise<void>;
+  /**
+   * Writes the whole object atomically: readers see all of it or nothing. Overwrites an existing
+   * key unless `condition` says otherwise; a false condition throws ConflictError. Stores that
+   * cannot enforce conditions (s3rver ignores the headers) write anyway: callers keep a lease too.
+   */
+  put(key: string, body: Uint8Array, condition?: PutCondition): Promise<void>;
   /** Reads a whole object; `undefined` when the key does not exist. Throws StoreError on I/O failure. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Like `get`, with the tag of the version read (for a later conditional `put`). */
+  getTagged(key: string): Promise<TaggedObject | undefined>;
   /** Deletes an object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Keys under a prefix, sorted. */
@@ -21,12 +40,18 @@ export interface ObjectStore {
 /** Which upstream filled an object. */
 export type UpstreamName = 'vision' | 'rest';
 
-/** An object the index points to: its key, row count, sha256 (hex) and size, for integrity checks. */
+/**
+ * An object the index points to: its key, row count, sha256 (hex), size and CRC-32, for
+ * integrity checks. Reads verify size and CRC-32 (object-verify.ts: cheap enough for every read),
+ * or sha256 for refs written before the CRC-32 was kept; `klines validate` checks all of them.
+ */
 export interface ObjectRef {
   readonly key: string;
   readonly rows: number;
   readonly sha256: string;
   readonly sizeBytes: number;
+  /** CRC-32 (zlib, unsigned) of the bytes; absent in refs written before it was recorded. */
+  readonly crc32?: number | undefined;
   /** Upstreams that produced its rows. */
   readonly sources: readonly UpstreamName[];
   /**
@@ -103,6 +128,13 @@ export interface CacheCounters {
   restRequests: number;
   /** Sum of the documented weights of the REST requests made. */
   restWeight: number;
+  /**
+   * Cached objects that failed verification on read (missing, or bytes unlike their index
+   * record): never served; their period's coverage was dropped and fetched again.
+   */
+  corruptObjects: number;
+  /** Superseded objects whose delete failed after a compaction: left as orphans for `klines repair --orphans`. */
+  cleanupFailures: number;
 }
 
 /** Where cache statistics are kept: atomic counters (DynamoDB ADD; a locked file locally). */

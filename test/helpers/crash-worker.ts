@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig } from '../../lib/create-service.ts';
 import { parseInterval } from '../../lib/domain/intervals.ts';
 import { parseMarket } from '../../lib/domain/markets.ts';
-import type { CoverageIndex, LeaseStore, ObjectStore, PeriodRecord } from '../../lib/store/types.ts';
+import type { CoverageIndex, LeaseStore, ObjectStore, PeriodRecord, PutCondition } from '../../lib/store/types.ts';
 
 const [step, marketText, symbol, intervalText, startIso, endIso] = process.argv.slice(2) as [string, string, string, string, string, string];
 const die = (): never => {
@@ -21,8 +21,8 @@ const config = loadConfig();
 const handles = createCacheHandles(config);
 const store: ObjectStore = {
   ...handles.store,
-  async put(key: string, body: Uint8Array) {
-    await handles.store.put(key, body);
+  async put(key: string, body: Uint8Array, condition?: PutCondition) {
+    await handles.store.put(key, body, condition);
     if (step === 'after-part-put' && key.includes('.parts/')) die();
     if (step === 'after-canonical-put' && !key.includes('.parts/')) die();
   },

@@ -19,8 +19,12 @@ export type CreateCacheStatsStore = () => Promise<{ stats: CacheStatsStore; clea
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
-/** put/get/delete/list semantics and key validation of an ObjectStore. */
-export function describeObjectStoreContract(name: string, create: CreateObjectStore): void {
+/**
+ * put/get/delete/list semantics and key validation of an ObjectStore. `enforcesConditions`:
+ * false for a server that ignores conditional headers (s3rver), whose refusals cannot be tested
+ * against it (the S3 store's conditional path is tested with aws-sdk-client-mock instead).
+ */
+export function describeObjectStoreContract(name: string, create: CreateObjectStore, options: { enforcesConditions: boolean } = { enforcesConditions: true }): void {
   describe(`ObjectStore contract: ${name}`, () => {
     let store: ObjectStore;
     let cleanup: () => Promise<void>;
@@ -70,6 +74,30 @@ export function describeObjectStoreContract(name: string, create: CreateObjectSt
       expect(Array.from((await store.get('c/k07.bin'))!)).toEqual([7]);
     });
 
+    it('tags each version: getTagged returns the bytes and a tag that changes with every write', async () => {
+      await store.put('t/x.bin', bytes(1));
+      const first = await store.getTagged('t/x.bin');
+      expect(Array.from(first!.body)).toEqual([1]);
+      await store.put('t/x.bin', bytes(2), { ifMatch: first!.tag });
+      const second = await store.getTagged('t/x.bin');
+      expect(Array.from(second!.body)).toEqual([2]);
+      expect(second!.tag).not.toBe(first!.tag);
+      expect(await store.getTagged('t/none.bin')).toBeUndefined();
+      await store.put('t/new.bin', bytes(3), { ifNoneMatch: true });
+      expect(Array.from((await store.get('t/new.bin'))!)).toEqual([3]);
+    });
+
+    it.skipIf(!options.enforcesConditions)('refuses a conditional write whose condition no longer holds, with ConflictError, and keeps the object', async () => {
+      await store.put('t/x.bin', bytes(1));
+      const read = await store.getTagged('t/x.bin');
+      await store.put('t/x.bin', bytes(2), { ifMatch: read!.tag }); // a newer writer
+      await expect(store.put('t/x.bin', bytes(9), { ifMatch: read!.tag })).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.put('t/x.bin', bytes(9), { ifNoneMatch: true })).rejects.toBeInstanceOf(ConflictError);
+      expect(Array.from((await store.get('t/x.bin'))!)).toEqual([2]);
+      const racers = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.put('t/y.bin', bytes(i), { ifNoneMatch: true })));
+      expect(racers.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    });
+
     it.each(['', '/abs/key', '../escape', 'a/../b', 'a//b', 'a/./b', 'a\\b', 'trailing/'])('rejects the key %j with InvalidInputError', async (key) => {
       await expect(store.put(key, bytes(1))).rejects.toBeInstanceOf(InvalidInputError);
       await expect(store.get(key)).rejects.toBeInstanceOf(InvalidInputError);
@@ -104,8 +132,8 @@ export function describeCoverageIndexContract(name: string, create: CreateCovera
       expect(await index.query(id, '0000', '9999')).toEqual([]);
     });
 
-    it('stores a first record at version 1 and returns it unchanged', async () => {
-      const canonical = { key: 'binance/spot/klines/monthly/BTCUSDT/1h/2024-01.parquet', rows: 10, sha256: 'cd'.repeat(32), sizeBytes: 900, sources: ['vision', 'rest'] as const };
+    it('stores a first record at version 1 and returns it unchanged (a ref with a CRC-32 and one from before it was kept)', async () => {
+      const canonical = { key: 'binance/spot/klines/monthly/BTCUSDT/1h/2024-01.parquet', rows: 10, sha256: 'cd'.repeat(32), sizeBytes: 900, crc32: 4_294_967_295, sources: ['vision', 'rest'] as const };
       const record = sampleRecord({ canonical });
       await index.put(record);
       expect(await index.query(id, '2024-01', '2024-01')).toEqual([record]);
@@ -266,6 +294,7 @@ export function describeLeaseStoreContract(name: string, create: CreateLeaseStor
 /** Every counter at 0. */
 const ZERO: CacheCounters = {
   requests: 0, hits: 0, misses: 0, errors: 0, rowsServed: 0, rowsFromCache: 0, visionFiles: 0, restRequests: 0, restWeight: 0,
+  corruptObjects: 0, cleanupFailures: 0,
 };
 
 /** Atomic counter semantics of a CacheStatsStore (issue 3: `klines stats`). */

@@ -76,7 +76,7 @@ describe('cache integrity (fs)', () => {
     expect((await record(NOV)).canonical).toBeDefined();
     expect((await record(DEC)).parts).toHaveLength(2);
     const report = await validateCache({ store, index });
-    expect(report).toMatchObject({ records: 2, objects: 3, rowsChecked: novRows.length + decRows.length, problems: [], orphans: [], rewrittenCanonicals: [] });
+    expect(report).toMatchObject({ records: 2, objects: 3, rowsChecked: novRows.length + decRows.length, problems: [], orphans: [] });
   });
 
   it('reports a part whose bytes were flipped, and only that part', async () => {
@@ -116,16 +116,16 @@ describe('cache integrity (fs)', () => {
     expect(kinds).toEqual([[firstPart.key, 'row-count'], [firstPart.key, 'outside-coverage']]);
   });
 
-  it('accepts a canonical file rewritten as a superset, and rejects one holding fewer rows than indexed', async () => {
+  it('reports a canonical file unlike its index entry, even a valid superset (readers never serve it), and one holding fewer rows', async () => {
     const key = canonicalKey(dataset, NOV);
-    // The index still names an older, smaller canonical file; the one stored is a later
-    // compaction (a superset) that lost the index race: accepted.
+    // The index names an older, smaller canonical file; the one stored holds more rows, as a
+    // compaction killed between its write and its index switch would leave: readers verify every
+    // object and drop such a period, so validate reports it (repair drops and re-fetches it).
     const current = await record(NOV);
     const olderRef = { ...current.canonical!, rows: novRows.length - 24, sha256: '00'.repeat(32), sizeBytes: 1000 };
     await index.put({ ...current, canonical: olderRef, version: current.version + 1 });
-    const accepted = await validateCache({ store, index });
-    expect(accepted.problems).toEqual([]);
-    expect(accepted.rewrittenCanonicals).toEqual([{ datasetId: id, period: '2020-11', key }]);
+    const superset = await validateCache({ store, index });
+    expect(superset.problems.map((p) => [p.key, p.kind])).toEqual([[key, 'checksum']]);
 
     await store.put(key, encodeKlines(novRows.slice(0, 100)));
     const rejected = await validateCache({ store, index });

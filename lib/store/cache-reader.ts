@@ -1,0 +1,108 @@
+/**
+ * The kline cache's read path with verify on read (issue 8, item 3): every object a record names
+ * is checked against its ref (object-verify.ts) before anything from it is decoded, so a
+ * corrupt or missing object is never served. A bad object is looked at again against the
+ * record as it is now (a compaction may have replaced it); a period still bad at an unchanged
+ * record is dropped and CorruptPeriodError thrown (cache-integrity.ts), for the service to fetch
+ * it again.
+ */
+import pLimit from 'p-limit';
+import { StoreError } from '../domain/errors.ts';
+import { datasetId, type Dataset } from '../domain/kline.ts';
+import { columnsInRange, concatColumns, emptyColumns, type KlineColumns } from '../domain/kline-columns.ts';
+import { datasetFolder } from '../domain/periods.ts';
+import { intersectRanges, subtractRanges, type Range } from '../domain/ranges.ts';
+import { sleep } from '../domain/sleep.ts';
+import { dropCorruptPeriod, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
+import { mergePieces } from './cache-pieces.ts';
+import { verifyObject } from './object-verify.ts';
+import { decodeKlineColumns } from './parquet-codec.ts';
+import type { RecordWriter } from './record-writer.ts';
+import type { ObjectStore, PeriodRecord } from './types.ts';
+
+/**
+ * Waits (ms) for a compaction in flight to commit, when a canonical file differs from the record
+ * that names it: a compactor writes the file, then switches the index (about 1.5 s in all).
+ */
+const CANONICAL_SETTLE_MS = [50, 100, 200, 400, 800] as const;
+/** Periods read at once. */
+const PERIOD_CONCURRENCY = 4;
+
+/** A bad object of a record: its key and what is wrong with it. */
+export interface BadObject { readonly key: string; readonly reason: string }
+
+/** The verified reads the cache is built on. */
+export interface CacheReader {
+  /**
+   * Each object of a record (canonical first, then parts in order), verified against its ref and
+   * decoded as columns within `range`; `{ bad }` names the first object missing or unlike its ref.
+   */
+  readRecordPieces(record: PeriodRecord, range: Range): Promise<KlineColumns[] | { bad: BadObject }>;
+  /** KlineCache.readColumns: the records' rows in `range`, verified, one row per open_time. */
+  readColumns(dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns>;
+}
+
+/** Builds the reader over a store and the cache's record writer (used to drop a corrupt period). */
+export function createCacheReader(store: ObjectStore, writer: RecordWriter, events: KlineCacheEvents): CacheReader {
+  const readRecordPieces = async (record: PeriodRecord, range: Range): Promise<KlineColumns[] | { bad: BadObject }> => {
+    const lists = await Promise.all(refsOf(record).map(async (ref) => {
+      const body = await store.get(ref.key);
+      const reason = verifyObject(body, ref);
+      if (reason || !body) return { bad: { key: ref.key, reason: reason ?? 'the object does not exist' } };
+      return columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs);
+    }));
+    const bad = lists.find((list): list is { bad: BadObject } => 'bad' in list);
+    return bad ?? (lists as KlineColumns[]);
+  };
+
+  /** A record's rows in `range`: its objects read and verified, then merged. */
+  const readRecordColumns = async (record: PeriodRecord, range: Range): Promise<KlineColumns | { bad: BadObject }> => {
+    const pieces = await readRecordPieces(record, range);
+    return 'bad' in pieces ? pieces : mergePieces(pieces);
+  };
+
+  /**
+   * The period's rows from `record`; on a bad object, the record as it is now, read again (a
+   * compaction may have replaced the object, or be about to commit a canonical file it just
+   * wrote: then waited for, CANONICAL_SETTLE_MS). Still bad at an unchanged record → dropped.
+   */
+  const readPeriod = async (dataset: Dataset, record: PeriodRecord, range: Range): Promise<KlineColumns> => {
+    const id = datasetId(dataset);
+    let result = await readRecordColumns(record, range);
+    let current = record;
+    for (let wait = 0; 'bad' in result; wait++) {
+      const badCanonical = result.bad.key === current.canonical?.key;
+      const fresh = await writer.read(id, record.period);
+      // A period whose coverage shrank meanwhile (`klines repair` dropped it) must not be served
+      // as empty: that would be a partial answer passed off as complete.
+      const stillCovered = fresh !== undefined && subtractRanges(intersectRanges(record.covered, [range]), fresh.covered).length === 0;
+      if (!stillCovered) {
+        throw new StoreError(`kline cache: ${id} ${record.period} was dropped from the cache while being read (a repair?); ask again to fetch it anew`, {
+          details: { datasetId: id, period: record.period },
+        });
+      }
+      if (fresh.version === current.version) {
+        const settle = CANONICAL_SETTLE_MS[wait];
+        if (!badCanonical || settle === undefined) {
+          const canonicalKey = `${datasetFolder(dataset, fresh.granularity)}/${fresh.period}.parquet`; // periods.ts canonicalKey
+          throw await dropCorruptPeriod(writer, store, fresh, result.bad, canonicalKey, events);
+        }
+        await sleep(settle);
+      }
+      current = fresh;
+      result = await readRecordColumns(fresh, range);
+    }
+    return result;
+  };
+
+  const readColumns = async (dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns> => {
+    const relevant = [...records]
+      .filter((record) => intersectRanges(record.covered, [range]).length > 0)
+      .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
+    const limit = pLimit(PERIOD_CONCURRENCY);
+    const perPeriod = await Promise.all(relevant.map((record) => limit(() => readPeriod(dataset, record, range))));
+    return perPeriod.length === 0 ? emptyColumns() : concatColumns(perPeriod);
+  };
+
+  return { readRecordPieces, readColumns };
+}

@@ -160,7 +160,9 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
       await compactClosedPeriods(dataset, records, touched, firstPlan.requested, firstPlan.closedEndMs, owner);
 
       const cached = [...(await cachedColumns), ...otherColumns].map((columns) => ({ columns, sources: uniformSources(columns.length, 'cache') }));
-      const merged = mergeSourcedColumns([...cached, ...fresh]);
+      // Whole files bring rows beyond the request and over ranges already read from the cache.
+      const wanted = subtractRanges([firstPlan.requested], firstPlan.cached);
+      const merged = mergeSourcedColumns([...cached, ...fresh.flatMap((piece) => piecesInRanges(piece, wanted))]);
       const from = lowerBoundColumns(merged.columns, range.startMs);
       const to = lowerBoundColumns(merged.columns, Math.min(range.endMs, firstPlan.closedEndMs));
       const answer = { columns: sliceColumns(merged.columns, from, to), sources: merged.sources.subarray(from, to) };
@@ -220,6 +222,17 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   }
 
   return { getKlines };
+}
+
+/** The rows of `piece` inside `ranges` (normalized), one chunk per range that holds any. */
+function piecesInRanges(piece: SourcedColumns, ranges: readonly Range[]): SourcedColumns[] {
+  const out: SourcedColumns[] = [];
+  for (const range of ranges) {
+    const from = lowerBoundColumns(piece.columns, range.startMs);
+    const to = lowerBoundColumns(piece.columns, range.endMs);
+    if (to > from) out.push({ columns: sliceColumns(piece.columns, from, to), sources: piece.sources.subarray(from, to) });
+  }
+  return out;
 }
 
 function coverageOf(records: readonly PeriodRecord[]): Range[] {

@@ -40,8 +40,10 @@ export interface KlineCache {
    * `answered` are the ranges the upstream answered; every row must lie inside them, else
    * DataValidationError (nothing written). Per period: a new part object (the period's rows as
    * views on the columns, encoded by encodeKlineColumns), then a conditional index update adding
-   * the part and `answered ∩ period` to the coverage. A period answered with no rows gets
-   * coverage and no object.
+   * the part and `answered ∩ period` to the coverage. A period answered whole (a Vision file
+   * covering its cache period) that holds no object yet gets its canonical object directly
+   * instead, with no part and no later compaction. A period answered with no rows gets coverage
+   * and no object.
    */
   appendColumns(dataset: Dataset, columns: KlineColumns, answered: readonly Range[], sources: readonly UpstreamName[]): Promise<void>;
   /**
@@ -125,6 +127,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
   ): Promise<void> => {
     const id = datasetId(dataset);
+    if (columns.length > 0 && coversRange(covered, period.range) && (await writeWholePeriod(dataset, period, columns, covered, sources))) return;
     const ref = columns.length > 0 ? await writeObject(partKey(dataset, period, newPartId()), columns, sources) : undefined;
     try {
       await updateRecord(id, period, (current) => {
@@ -143,6 +146,33 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
         const latest = await queryOne(id, period.key).catch(() => undefined);
         if (latest && !latest.parts.some((part) => part.key === ref.key)) await store.delete(ref.key).catch(() => undefined);
       }
+      throw error;
+    }
+  };
+
+  /**
+   * Rows answering a whole period (a Vision file whose period is the cache period) into a period
+   * holding no object yet go straight to the canonical object (issue 9: no part, no compaction
+   * rewrite): data first, then a conditional index write. Returns false, having written nothing
+   * the index points at, when the period holds objects or another writer got there first; the
+   * caller then appends a part (compaction merges whatever file sits at the canonical key, and
+   * this one holds the same whole period).
+   */
+  const writeWholePeriod = async (
+    dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
+  ): Promise<boolean> => {
+    const id = datasetId(dataset);
+    const current = await queryOne(id, period.key);
+    if (current && (current.canonical || current.parts.length > 0)) return false;
+    const canonical = await writeObject(canonicalKey(dataset, period), columns, sources);
+    try {
+      await index.put({
+        datasetId: id, period: period.key, granularity: period.granularity, covered: unionRanges(current?.covered ?? [], covered),
+        parts: [], canonical, version: (current?.version ?? 0) + 1,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
       throw error;
     }
   };

@@ -68,6 +68,7 @@ export function createServiceFromConfig(config: Config, handles: CacheHandles = 
     nowMs: () => config.nowMs ?? Date.now(),
     leaseTtlMs: config.leaseTtlMs,
     leaseWaitMs: config.leaseWaitMs,
+    bounds: handles.index,
   });
 }
 

@@ -18,6 +18,7 @@ import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges,
 import { MAX_OPEN_PARTS, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
+import { createBoundsResolver, lastCandleOfEnded, type BoundsStore } from './dataset-bounds.ts';
 import { fetchGaps, type FetchFailure } from './fetch-gaps.ts';
 import { acquireLeases } from './leases.ts';
 import { planFetches, type Plan, type SourceMode } from './plan.ts';
@@ -49,6 +50,10 @@ export interface KlinesStats extends UpstreamStats {
   /** Times this request waited for another worker's lease. */
   leaseWaits: number;
   elapsedMs: number;
+  /** open_time of the dataset's first candle, when this request knows it (it had a gap to plan). */
+  dataStartMs?: number;
+  /** open_time of a delisted dataset's last candle, when this request knows the dataset ended. */
+  dataEndMs?: number;
 }
 
 /**
@@ -90,6 +95,8 @@ export interface KlinesServiceDeps {
   readonly leaseTtlMs?: number;
   /** How long to wait for periods another worker is filling before failing (default 120 s). */
   readonly leaseWaitMs?: number;
+  /** Where each dataset's first and last candle are kept (the coverage index); absent: looked up per request. */
+  readonly bounds?: BoundsStore;
 }
 
 /** Builds the service. */
@@ -113,12 +120,18 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     const periodKeys = (ranges: readonly Range[]) => ranges.flatMap((r) => periodsInRange(r, granularity).map((p) => p.key));
 
     let records = await deps.cache.readCoverage(dataset, range);
-    const firstPlan = planFetches({ dataset, range, covered: coverageOf(records), nowMs, source });
+    const bounds = createBoundsResolver({ store: deps.bounds, rest: deps.rest, dataset, nowMs, stats, signal: request.signal });
+    const planNow = (covered: Range[]): Plan => planFetches({ dataset, range, covered, nowMs, source, knownEmpty: bounds.knownEmpty() });
+    let firstPlan = planNow(coverageOf(records));
+    if (firstPlan.fetches.length > 0) {
+      await bounds.prepare(firstPlan.gaps);
+      firstPlan = planNow(coverageOf(records));
+    }
     stats.gaps = firstPlan.gaps.length;
     stats.fetchesPlanned = firstPlan.fetches.length;
     const cachedColumns = request.fillOnly ? Promise.resolve([]) : Promise.all(firstPlan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
     cachedColumns.catch(() => undefined); // awaited (and its error thrown) after the fetches
-    let have: Range[] = [...firstPlan.cached];
+    let have: Range[] = unionRanges(firstPlan.cached, bounds.knownEmpty());
     const fresh: SourcedColumns[] = [];
     const failures: FetchFailure[] = [];
     const touched = new Set<string>();
@@ -131,14 +144,15 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
           if (held.keys.size > 0) {
             // Another worker may have filled these periods between our read and our lease.
             records = await deps.cache.readCoverage(dataset, range);
-            plan = planFetches({ dataset, range, covered: unionRanges(coverageOf(records), have), nowMs, source });
+            plan = planNow(unionRanges(coverageOf(records), have));
           }
           const runnable = plan.fetches.filter((f) => periodKeys([f.range]).every((key) => held.keys.has(key)));
           if (runnable.length > 0) {
-            const result = await fetchGaps({ dataset, fetches: runnable, nowMs, source, stats, signal: request.signal, onProgress: request.onProgress }, fetchDeps);
+            const job = { dataset, fetches: runnable, nowMs, source, stats, signal: request.signal, onProgress: request.onProgress, explainMissing: bounds.explainMissing };
+            const result = await fetchGaps(job, fetchDeps);
             fresh.push(...result.fresh);
             failures.push(...result.failures);
-            have = unionRanges(have, result.fresh.flatMap((r) => r.answered));
+            have = unionRanges(have, [...result.fresh.flatMap((r) => r.answered), ...bounds.knownEmpty()]);
             for (const key of held.keys) touched.add(key);
           }
           if (failures.length > 0 || runnable.length === plan.fetches.length) break;
@@ -150,7 +164,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         stats.leaseWaits++;
         await sleep(100 + Math.random() * 400);
         records = await deps.cache.readCoverage(dataset, range);
-        plan = planFetches({ dataset, range, covered: unionRanges(coverageOf(records), have), nowMs, source });
+        plan = planNow(unionRanges(coverageOf(records), have));
       }
       if (failures.length > 0) throw gapError(dataset, failures);
 
@@ -171,6 +185,10 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         else if (code === 1) stats.rowsFromVision++;
         else stats.rowsFromRest++;
       }
+      const known = bounds.current();
+      if (typeof known?.first?.openMs === 'number') stats.dataStartMs = known.first.openMs;
+      const lastMs = lastCandleOfEnded(known, dataset.interval);
+      if (lastMs !== undefined) stats.dataEndMs = lastMs;
       stats.elapsedMs = Math.round(performance.now() - startedMs);
       await recordStats(id, stats, answer.columns.length, undefined);
       let rows: SourcedKline[] | undefined;

@@ -12,15 +12,15 @@
  * - the latest candle: on a Vision 404 not explained by the first candle, for a file whose period
  *   ended at least LATE_FILE_GRACE_MS ago (a newer one is more likely just late); and before
  *   planning when the record says the dataset ended and a gap lies after its last lookup.
- * A lookup that fails explains nothing (the request goes on as without it); storing the record is
- * best effort.
+ * A lookup that fails explains nothing (the request goes on as without it), except for an unknown
+ * symbol (UNKNOWN_SYMBOL, thrown); storing the record is best effort.
  */
 import { alignRangeToInterval, closedEndMs, type Interval } from '../domain/intervals.ts';
 import { datasetId, type Dataset } from '../domain/kline.ts';
 import type { Market } from '../domain/markets.ts';
 import { intersectRanges, normalizeRanges, subtractRanges, type Range } from '../domain/ranges.ts';
 import type { RestSource, UpstreamStats } from '../sources/types.ts';
-import { ConflictError } from '../domain/errors.ts';
+import { ConflictError, KlinesError } from '../domain/errors.ts';
 import type { CoverageIndex, DatasetBounds, EdgeCandle } from '../store/types.ts';
 import type { Fetch } from './plan.ts';
 
@@ -102,8 +102,11 @@ export function createBoundsResolver(deps: BoundsResolverDeps): BoundsResolver {
       let openMs: number | undefined;
       try {
         openMs = await deps.rest.fetchEdgeCandle(dataset, edge, nowMs, deps.stats, deps.signal);
-      } catch {
-        return; // no evidence: the request goes on without it
+      } catch (error) {
+        // An unknown symbol is the caller's mistake, said at once; any other failure is no
+        // evidence, and the request goes on without it.
+        if (error instanceof KlinesError && error.code === 'UNKNOWN_SYMBOL') throw error;
+        return;
       }
       const found: EdgeCandle = { openMs: openMs ?? null, checkedAtMs: nowMs };
       bounds = merge(bounds, id, edge, found);

@@ -69,8 +69,12 @@ export interface BoundsResolver {
   prepare(gaps: readonly Range[]): Promise<void>;
   /** What is known empty now (see knownEmptyRanges). */
   knownEmpty(): Range[];
-  /** For fetchGaps' explainMissing: the parts of a missing file's need known to be empty. */
-  explainMissing(fetch: Fetch): Promise<Range[]>;
+  /**
+   * For fetchGaps' explainMissing: the parts of a missing file's need known to be empty. Rows
+   * seen before the need (in `seen` or `dataSeen`) make the first-candle lookup needless, rows seen
+   * after it the latest-candle one: the file is then a hole between rows.
+   */
+  explainMissing(fetch: Fetch, seen: Range | undefined): Promise<Range[]>;
   /** The record as this request knows it (undefined if never loaded). */
   current(): DatasetBounds | undefined;
 }
@@ -83,6 +87,8 @@ export interface BoundsResolverDeps {
   readonly nowMs: number;
   readonly stats: UpstreamStats;
   readonly signal?: AbortSignal | undefined;
+  /** Ranges the cache already holds rows in (periods with objects), as evidence like `seen`. */
+  readonly dataSeen?: readonly Range[] | undefined;
 }
 
 /** Builds the resolver of one request. Never throws for a failed lookup or store write. */
@@ -143,13 +149,17 @@ export function createBoundsResolver(deps: BoundsResolverDeps): BoundsResolver {
       if (ended && lastChecked !== undefined && gaps[gaps.length - 1]!.endMs > closedEndMs(lastChecked, dataset.interval)) await lookUp('last');
     },
     knownEmpty,
-    async explainMissing(fetch) {
-      if (fetch.kind === 'rest') return [];
+    async explainMissing(fetch, seen) {
+      if (fetch.kind === 'rest' || fetch.need.length === 0) return [];
       await load();
+      const spans = [...(seen ? [seen] : []), ...(deps.dataSeen ?? [])];
       const first = bounds?.first;
-      if (!first || (first.openMs === null && fetch.range.endMs > closedEndMs(first.checkedAtMs, dataset.interval))) await lookUp('first');
+      const rowsBefore = spans.some((span) => span.startMs < fetch.need[0]!.startMs);
+      const firstUnknown = !first || (first.openMs === null && fetch.range.endMs > closedEndMs(first.checkedAtMs, dataset.interval));
+      if (firstUnknown && !rowsBefore) await lookUp('first');
       const unexplained = subtractRanges(fetch.need, knownEmpty());
-      if (unexplained.length > 0 && fetch.range.endMs + LATE_FILE_GRACE_MS <= nowMs) await lookUp('last');
+      const rowsAfter = unexplained.length > 0 && spans.some((span) => span.endMs > unexplained[unexplained.length - 1]!.endMs);
+      if (unexplained.length > 0 && !rowsAfter && fetch.range.endMs + LATE_FILE_GRACE_MS <= nowMs) await lookUp('last');
       return intersectRanges(fetch.need, knownEmpty());
     },
     current: () => bounds,

@@ -29,6 +29,21 @@ export interface FetchResult extends SourcedColumns {
   readonly answered: Range[];
 }
 
+/** A Vision fetch (see plan.ts). */
+export type VisionFetch = Extract<Fetch, { need: unknown }>;
+
+/** From the first to just after the last open_time of the fetched rows; undefined when there are none. */
+function spanOf(pieces: readonly FetchResult[]): Range | undefined {
+  let startMs = Infinity;
+  let endMs = -Infinity;
+  for (const { columns } of pieces) {
+    if (columns.length === 0) continue;
+    startMs = Math.min(startMs, columns.open_time[0]!);
+    endMs = Math.max(endMs, columns.open_time[columns.length - 1]! + 1);
+  }
+  return endMs > startMs ? { startMs, endMs } : undefined;
+}
+
 /** A range that stayed a gap, and why. */
 export interface FetchFailure {
   readonly range: Range;
@@ -54,11 +69,13 @@ export interface FetchGapsJob {
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
   /**
-   * Called when a Vision file that should be published is not (404): the parts of `need` known
-   * to hold no candle (before the dataset's first, after a delisted one's last), which need no
-   * fallback. Absent: every 404 falls back.
+   * Called for each Vision file that was not found (404), once the fetches around it are done:
+   * the parts of its `need` known to hold no candle (before the dataset's first, after a delisted
+   * one's last), which need no fallback. `seen` spans the open_times of the rows this job fetched
+   * (undefined if none): a missing file between rows is a hole, not an edge. Absent: every 404
+   * falls back.
    */
-  readonly explainMissing?: ((fetch: Fetch) => Promise<Range[]>) | undefined;
+  readonly explainMissing?: ((fetch: VisionFetch, seen: Range | undefined) => Promise<Range[]>) | undefined;
 }
 
 /**
@@ -72,6 +89,7 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
   let done = 0;
   let total = 0;
 
+  const missing: VisionFetch[] = [];
   const run = async (fetch: Fetch): Promise<void> => {
     try {
       const result = await execute(fetch);
@@ -119,14 +137,17 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
       stats.visionFallbacks++;
       return fallback;
     }
-    if (fileRows === undefined) return replaceMissing(fetch);
+    if (fileRows === undefined) {
+      if (!job.explainMissing) return replaceMissing(fetch, []);
+      missing.push(fetch); // explained once the fetches around it are done
+      return [];
+    }
     // The whole file is kept (clipped to closed candles) and answers its whole period.
     return { columns: columnsInRange(fileRows, fetch.range.startMs, fetch.range.endMs), answered: [fetch.range], origin: 'vision' };
   };
 
   /** A 404: the fetches that still fill the need not known to be empty (none if all of it is). */
-  const replaceMissing = async (fetch: Extract<Fetch, { need: unknown }>): Promise<Fetch[]> => {
-    const empty = job.explainMissing ? await job.explainMissing(fetch) : [];
+  const replaceMissing = async (fetch: VisionFetch, empty: readonly Range[]): Promise<Fetch[]> => {
     const need = subtractRanges(fetch.need, empty);
     if (need.length === 0) return [];
     const rest = { ...fetch, need: normalizeRanges(need) };
@@ -138,5 +159,16 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
   };
 
   await schedule(job.fetches);
+  while (missing.length > 0) {
+    const seen = spanOf(fresh);
+    await Promise.all(missing.splice(0).map(async (fetch) => {
+      try {
+        await schedule(await replaceMissing(fetch, await job.explainMissing!(fetch, seen)));
+      } catch (error) {
+        if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
+        for (const range of fetch.need) failures.push({ range, error });
+      }
+    }));
+  }
   return { fresh, failures };
 }

@@ -120,7 +120,8 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     const periodKeys = (ranges: readonly Range[]) => ranges.flatMap((r) => periodsInRange(r, granularity).map((p) => p.key));
 
     let records = await deps.cache.readCoverage(dataset, range);
-    const bounds = createBoundsResolver({ store: deps.bounds, rest: deps.rest, dataset, nowMs, stats, signal: request.signal });
+    const dataSeen = records.filter((r) => (r.canonical?.rows ?? 0) + r.parts.reduce((sum, p) => sum + p.rows, 0) > 0).flatMap((r) => r.covered);
+    const bounds = createBoundsResolver({ store: deps.bounds, rest: deps.rest, dataset, nowMs, stats, signal: request.signal, dataSeen });
     const planNow = (covered: Range[]): Plan => planFetches({ dataset, range, covered, nowMs, source, knownEmpty: bounds.knownEmpty() });
     let firstPlan = planNow(coverageOf(records));
     if (firstPlan.fetches.length > 0) {

@@ -2,6 +2,10 @@
  * The planner: a pure function from (request, coverage, now) to the cached pieces to read and the
  * cheapest fetches for each gap (DESIGN.md, The flow, step 2). No I/O, so it is table-tested.
  *
+ * Cost model (plan-cost.ts, README "Decisions"): one unit is an HTTP request, a unit of REST
+ * weight, or a MiB downloaded. A Vision file costs 2 requests (zip and `.CHECKSUM`), no weight and
+ * ~42 bytes a row; a REST page 1 request, its weight (2) and ~180 bytes a row.
+ *
  * Whole files (issue 8): when a published Vision file touches a gap, the whole file is fetched
  * and all its rows are kept; it answers (covers) its whole period, so the plan does not depend
  * on which request came first and no file is ever needed twice. For each UTC month a gap touches:

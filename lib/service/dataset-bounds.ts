@@ -77,6 +77,8 @@ export interface BoundsResolver {
   explainMissing(fetch: Fetch, seen: Range | undefined): Promise<Range[]>;
   /** The record as this request knows it (undefined if never loaded). */
   current(): DatasetBounds | undefined;
+  /** Loads the stored record if not yet loaded (no lookup); returns current(). */
+  read(): Promise<DatasetBounds | undefined>;
 }
 
 /** What a resolver needs: where the record lives, the REST source, and the request's clock and counters. */
@@ -163,6 +165,10 @@ export function createBoundsResolver(deps: BoundsResolverDeps): BoundsResolver {
       return intersectRanges(fetch.need, knownEmpty());
     },
     current: () => bounds,
+    async read() {
+      await load();
+      return bounds;
+    },
   };
 }
 

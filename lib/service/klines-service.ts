@@ -11,10 +11,10 @@ import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.
 import { sleep } from '../domain/sleep.ts';
 import { datasetId, type Dataset, type SourcedKline } from '../domain/kline.ts';
 import {
-  lowerBoundColumns, mergeSourcedColumns, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
+  emptyColumns, lowerBoundColumns, mergeSourcedColumns, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
 } from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { coversRange, formatRange, intersectRanges, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { MAX_OPEN_PARTS, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
@@ -168,6 +168,10 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         plan = planNow(unionRanges(coverageOf(records), have));
       }
       if (failures.length > 0) throw gapError(dataset, failures);
+      // What the dataset's bounds explain is covered, answered empty, like any range Binance
+      // answered with no rows (so `klines ls` shows it, and later requests plan nothing there).
+      const explained = subtractRanges(intersectRanges([firstPlan.requested], bounds.knownEmpty()), coverageOf(records));
+      if (explained.length > 0) await deps.cache.appendColumns(dataset, emptyColumns(), explained, ['rest']);
 
       // Ranges another worker filled while this one waited are read back from the cache.
       const filledByOthers = request.fillOnly ? [] : subtractRanges([firstPlan.requested], have);
@@ -186,7 +190,9 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         else if (code === 1) stats.rowsFromVision++;
         else stats.rowsFromRest++;
       }
-      const known = bounds.current();
+      // An answer that starts after the requested start may be a listing: say where the data starts.
+      const startsLate = answer.columns.length === 0 || answer.columns.open_time[0]! > firstPlan.requested.startMs;
+      const known = startsLate ? await bounds.read() : bounds.current();
       if (typeof known?.first?.openMs === 'number') stats.dataStartMs = known.first.openMs;
       const lastMs = lastCandleOfEnded(known, dataset.interval);
       if (lastMs !== undefined) stats.dataEndMs = lastMs;

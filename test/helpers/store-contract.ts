@@ -154,6 +154,7 @@ export function describeCoverageIndexContract(name: string, create: CreateCovera
       for (const record of [january, february, march]) await index.put(record);
       expect(await index.query(id, '2024-01', '2024-03')).toEqual([january, february, march]);
       expect(sortRecords(await collect(index.scan()))).toEqual([january, february, march]);
+    });
 
     it('keeps one bounds record per dataset, versioned, out of period queries and scans', async () => {
       expect(await index.readBounds(id)).toBeUndefined();

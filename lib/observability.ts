@@ -77,5 +77,8 @@ export function recordKlinesRequest(obs: Observability, figures: KlinesRequestFi
     rowsServed, rowsFromCache: stats.rowsFromCache, rowsFromVision: stats.rowsFromVision, rowsFromRest: stats.rowsFromRest,
     visionFiles: stats.visionFiles, restRequests: stats.restRequests, restWeight: stats.restWeight, gaps: stats.gaps,
     delivery: figures.delivery, durationMs: Math.round(figures.durationMs),
+    // Where the dataset's data starts (and ends, once delisted), when the request had to know.
+    ...(stats.dataStartMs === undefined ? {} : { dataStart: new Date(stats.dataStartMs).toISOString() }),
+    ...(stats.dataEndMs === undefined ? {} : { dataEnd: new Date(stats.dataEndMs).toISOString() }),
   });
 }

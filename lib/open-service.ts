@@ -43,6 +43,7 @@ export function buildService(config: Config, handles: CacheHandles): KlinesServi
     nowMs: () => config.nowMs ?? Date.now(),
     leaseTtlMs: config.leaseTtlMs,
     leaseWaitMs: config.leaseWaitMs,
+    bounds: handles.index,
   });
 }
 

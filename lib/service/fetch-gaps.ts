@@ -8,7 +8,7 @@ import type { LimitFunction } from 'p-limit';
 import { KlinesError, UpstreamError } from '../domain/errors.ts';
 import type { Dataset } from '../domain/kline.ts';
 import { columnsInRange, uniformSources, type KlineColumns, type SourcedColumns } from '../domain/kline-columns.ts';
-import { formatRange, subtractRanges, type Range } from '../domain/ranges.ts';
+import { formatRange, intersectRanges, normalizeRanges, subtractRanges, type Range } from '../domain/ranges.ts';
 import type { KlineCache } from '../store/kline-cache.ts';
 import type { RestSource, UpstreamStats, VisionSource } from '../sources/types.ts';
 import { completionFetch, fallbackFetches, type Fetch, type SourceMode } from './plan.ts';
@@ -27,6 +27,21 @@ interface FetchedRows {
  */
 export interface FetchResult extends SourcedColumns {
   readonly answered: Range[];
+}
+
+/** A Vision fetch (see plan.ts). */
+export type VisionFetch = Extract<Fetch, { need: unknown }>;
+
+/** From the first to just after the last open_time of the fetched rows; undefined when there are none. */
+function spanOf(pieces: readonly FetchResult[]): Range | undefined {
+  let startMs = Infinity;
+  let endMs = -Infinity;
+  for (const { columns } of pieces) {
+    if (columns.length === 0) continue;
+    startMs = Math.min(startMs, columns.open_time[0]!);
+    endMs = Math.max(endMs, columns.open_time[columns.length - 1]! + 1);
+  }
+  return endMs > startMs ? { startMs, endMs } : undefined;
 }
 
 /** A range that stayed a gap, and why. */
@@ -53,6 +68,14 @@ export interface FetchGapsJob {
   readonly stats: UpstreamStats & { visionFallbacks: number };
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
+  /**
+   * Called for each Vision file that was not found (404), once the fetches around it are done:
+   * the parts of its `need` known to hold no candle (before the dataset's first, after a delisted
+   * one's last), which need no fallback. `seen` spans the open_times of the rows this job fetched
+   * (undefined if none): a missing file between rows is a hole, not an edge. Absent: every 404
+   * falls back.
+   */
+  readonly explainMissing?: ((fetch: VisionFetch, seen: Range | undefined) => Promise<Range[]>) | undefined;
 }
 
 /**
@@ -66,6 +89,7 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
   let done = 0;
   let total = 0;
 
+  const missing: VisionFetch[] = [];
   const run = async (fetch: Fetch): Promise<void> => {
     try {
       // Past the caller's deadline no new fetch (fallback or completion included) starts.
@@ -77,17 +101,18 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
       }
       const { columns } = result;
       const lastOpenTime = columns.length > 0 ? columns.open_time[columns.length - 1] : undefined;
-      const completion = result.origin === 'vision' ? completionFetch(fetch.range, lastOpenTime, dataset.interval) : undefined;
-      // A short file answers only up to its last row: the tail stays a gap until REST answers it
-      // (with `source: 'vision'` it stays a gap, so a later request can complete it).
-      const answered = completion ? subtractRanges(result.answered, [completion.range]) : result.answered;
+      const tail = fetch.kind === 'rest' ? undefined : completionFetch(fetch.range, lastOpenTime, dataset.interval);
+      // A short file answers only up to its last row: the tail stays a gap, and REST completes
+      // the part of it this request needs (with `source: 'vision'` it stays a gap).
+      const answered = tail ? subtractRanges(result.answered, [tail.range]) : result.answered;
       // A piece parsed before the deadline is stored even if the deadline passed meanwhile: it is verified and complete.
       await deps.cache.appendColumns(dataset, columns, answered, [result.origin]);
       fresh.push({ columns, sources: uniformSources(columns.length, result.origin), answered });
-      if (completion && source !== 'vision') await schedule([completion]);
+      const completion = tail && fetch.kind !== 'rest' ? intersectRanges(fetch.need, [tail.range]) : [];
+      if (completion.length > 0 && source !== 'vision') await schedule(completion.map((range) => ({ kind: 'rest' as const, range })));
     } catch (error) {
       if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
-      failures.push({ range: fetch.range, error });
+      for (const range of fetch.kind === 'rest' ? [fetch.range] : fetch.need) failures.push({ range, error });
     } finally {
       done++;
       job.onProgress?.(done, total);
@@ -110,7 +135,6 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
       return { columns, answered: [fetch.range], origin: 'rest' };
     }
     const kind = fetch.kind === 'vision-monthly' ? 'monthly' : 'daily';
-    const fallback = fallbackFetches(fetch, dataset.interval, nowMs, source);
     let fileRows: KlineColumns | undefined;
     try {
       fileRows = await deps.visionLimit(() => {
@@ -118,19 +142,43 @@ export async function fetchGaps(job: FetchGapsJob, deps: FetchGapsDeps): Promise
         return deps.vision.fetchFile({ dataset, kind, periodStartMs: fetch.fileStartMs }, stats, job.signal);
       });
     } catch (error) {
+      const fallback = fallbackFetches(fetch, dataset, nowMs, source);
       if (source === 'vision' || fallback.length === 0 || job.signal?.aborted) throw error;
       stats.visionFallbacks++;
       return fallback;
     }
     if (fileRows === undefined) {
-      if (fallback.length === 0) {
-        throw new UpstreamError(`Vision: no ${kind} file for ${formatRange(fetch.range)} (404, not published)`, { details: { range: fetch.range } });
-      }
-      return fallback;
+      if (!job.explainMissing) return replaceMissing(fetch, []);
+      missing.push(fetch); // explained once the fetches around it are done
+      return [];
     }
+    // The whole file is kept (clipped to closed candles) and answers its whole period.
     return { columns: columnsInRange(fileRows, fetch.range.startMs, fetch.range.endMs), answered: [fetch.range], origin: 'vision' };
   };
 
+  /** A 404: the fetches that still fill the need not known to be empty (none if all of it is). */
+  const replaceMissing = async (fetch: VisionFetch, empty: readonly Range[]): Promise<Fetch[]> => {
+    const need = subtractRanges(fetch.need, empty);
+    if (need.length === 0) return [];
+    const rest = { ...fetch, need: normalizeRanges(need) };
+    const fallback = fallbackFetches(rest, dataset, nowMs, source);
+    if (fallback.length === 0) {
+      throw new UpstreamError(`Vision: no ${fetch.kind === 'vision-monthly' ? 'monthly' : 'daily'} file for ${need.map(formatRange).join(', ')} (404, not published)`, { details: { range: need[0] } });
+    }
+    return fallback;
+  };
+
   await schedule(job.fetches);
+  while (missing.length > 0) {
+    const seen = spanOf(fresh);
+    await Promise.all(missing.splice(0).map(async (fetch) => {
+      try {
+        await schedule(await replaceMissing(fetch, await job.explainMissing!(fetch, seen)));
+      } catch (error) {
+        if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
+        for (const range of fetch.need) failures.push({ range, error });
+      }
+    }));
+  }
   return { fresh, failures };
 }

@@ -11,13 +11,14 @@ import { DeadlineReachedError, InvalidInputError, KlinesError, UpstreamError } f
 import { sleep } from '../domain/sleep.ts';
 import { datasetId, type Dataset, type SourcedKline } from '../domain/kline.ts';
 import {
-  lowerBoundColumns, mergeSourcedColumns, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
+  emptyColumns, lowerBoundColumns, mergeSourcedColumns, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
 } from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, formatRange, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { coversRange, formatRange, intersectRanges, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { CorruptPeriodError, MAX_OPEN_PARTS, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
+import { createBoundsResolver, lastCandleOfEnded, type BoundsStore } from './dataset-bounds.ts';
 import { fetchGaps, type FetchFailure } from './fetch-gaps.ts';
 import { acquireLeases } from './leases.ts';
 import { planFetches, type Plan, type SourceMode } from './plan.ts';
@@ -56,6 +57,10 @@ export interface KlinesStats extends UpstreamStats {
   /** Times this request waited for another worker's lease. */
   leaseWaits: number;
   elapsedMs: number;
+  /** open_time of the dataset's first candle, when this request knows it (it had a gap to plan). */
+  dataStartMs?: number;
+  /** open_time of a delisted dataset's last candle, when this request knows the dataset ended. */
+  dataEndMs?: number;
 }
 
 /**
@@ -101,6 +106,8 @@ export interface KlinesServiceDeps {
   readonly leaseTtlMs?: number;
   /** How long to wait for periods another worker is filling before failing (default 120 s). */
   readonly leaseWaitMs?: number;
+  /** Where each dataset's first and last candle are kept (the coverage index); absent: looked up per request. */
+  readonly bounds?: BoundsStore;
 }
 
 /** Builds the service. */
@@ -134,12 +141,19 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     const periodKeys = (ranges: readonly Range[]) => ranges.flatMap((r) => periodsInRange(r, granularity).map((p) => p.key));
 
     let records = await deps.cache.readCoverage(dataset, range);
-    const firstPlan = planFetches({ dataset, range, covered: coverageOf(records), nowMs, source });
+    const dataSeen = records.filter((r) => (r.canonical?.rows ?? 0) + r.parts.reduce((sum, p) => sum + p.rows, 0) > 0).flatMap((r) => r.covered);
+    const bounds = createBoundsResolver({ store: deps.bounds, rest: deps.rest, dataset, nowMs, stats, signal: request.signal, dataSeen });
+    const planNow = (covered: Range[]): Plan => planFetches({ dataset, range, covered, nowMs, source, knownEmpty: bounds.knownEmpty() });
+    let firstPlan = planNow(coverageOf(records));
+    if (firstPlan.fetches.length > 0) {
+      await bounds.prepare(firstPlan.gaps);
+      firstPlan = planNow(coverageOf(records));
+    }
     stats.gaps = firstPlan.gaps.length;
     stats.fetchesPlanned = firstPlan.fetches.length;
     const cachedColumns = request.fillOnly ? Promise.resolve([]) : Promise.all(firstPlan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
     cachedColumns.catch(() => undefined); // awaited (and its error thrown) after the fetches
-    let have: Range[] = [...firstPlan.cached];
+    let have: Range[] = unionRanges(firstPlan.cached, bounds.knownEmpty());
     const fresh: SourcedColumns[] = [];
     const failures: FetchFailure[] = [];
     const touched = new Set<string>();
@@ -153,14 +167,15 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
           if (held.keys.size > 0) {
             // Another worker may have filled these periods between our read and our lease.
             records = await deps.cache.readCoverage(dataset, range);
-            plan = planFetches({ dataset, range, covered: unionRanges(coverageOf(records), have), nowMs, source });
+            plan = planNow(unionRanges(coverageOf(records), have));
           }
           const runnable = plan.fetches.filter((f) => periodKeys([f.range]).every((key) => held.keys.has(key)));
           if (runnable.length > 0) {
-            const result = await fetchGaps({ dataset, fetches: runnable, nowMs, source, stats, signal: request.signal, onProgress: request.onProgress }, fetchDeps);
+            const job = { dataset, fetches: runnable, nowMs, source, stats, signal: request.signal, onProgress: request.onProgress, explainMissing: bounds.explainMissing };
+            const result = await fetchGaps(job, fetchDeps);
             fresh.push(...result.fresh);
             failures.push(...result.failures);
-            have = unionRanges(have, result.fresh.flatMap((r) => r.answered));
+            have = unionRanges(have, [...result.fresh.flatMap((r) => r.answered), ...bounds.knownEmpty()]);
             for (const key of held.keys) touched.add(key);
           }
           if (request.signal?.aborted) throw deadlineReached(dataset, firstPlan, unionRanges(coverageOf(records), have));
@@ -174,9 +189,13 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         await sleep(100 + Math.random() * 400);
         if (request.signal?.aborted) throw deadlineReached(dataset, firstPlan, unionRanges(coverageOf(records), have));
         records = await deps.cache.readCoverage(dataset, range);
-        plan = planFetches({ dataset, range, covered: unionRanges(coverageOf(records), have), nowMs, source });
+        plan = planNow(unionRanges(coverageOf(records), have));
       }
       if (failures.length > 0) throw gapError(dataset, failures);
+      // What the dataset's bounds explain is covered, answered empty, like any range Binance
+      // answered with no rows (so `klines ls` shows it, and later requests plan nothing there).
+      const explained = subtractRanges(intersectRanges([firstPlan.requested], bounds.knownEmpty()), coverageOf(records));
+      if (explained.length > 0) await deps.cache.appendColumns(dataset, emptyColumns(), explained, ['rest']);
 
       // Ranges another worker filled while this one waited are read back from the cache.
       const filledByOthers = request.fillOnly ? [] : subtractRanges([firstPlan.requested], have);
@@ -184,7 +203,9 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
       await compactClosedPeriods(dataset, records, touched, firstPlan.requested, firstPlan.closedEndMs, owner);
 
       const cached = [...(await cachedColumns), ...otherColumns].map((columns) => ({ columns, sources: uniformSources(columns.length, 'cache') }));
-      const merged = mergeSourcedColumns([...cached, ...fresh]);
+      // Whole files bring rows beyond the request and over ranges already read from the cache.
+      const wanted = subtractRanges([firstPlan.requested], firstPlan.cached);
+      const merged = mergeSourcedColumns([...cached, ...fresh.flatMap((piece) => piecesInRanges(piece, wanted))]);
       const from = lowerBoundColumns(merged.columns, range.startMs);
       const to = lowerBoundColumns(merged.columns, Math.min(range.endMs, firstPlan.closedEndMs));
       const answer = { columns: sliceColumns(merged.columns, from, to), sources: merged.sources.subarray(from, to) };
@@ -193,6 +214,12 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         else if (code === 1) stats.rowsFromVision++;
         else stats.rowsFromRest++;
       }
+      // An answer that starts after the requested start may be a listing: say where the data starts.
+      const startsLate = answer.columns.length === 0 || answer.columns.open_time[0]! > firstPlan.requested.startMs;
+      const known = startsLate ? await bounds.read() : bounds.current();
+      if (typeof known?.first?.openMs === 'number') stats.dataStartMs = known.first.openMs;
+      const lastMs = lastCandleOfEnded(known, dataset.interval);
+      if (lastMs !== undefined) stats.dataEndMs = lastMs;
       stats.elapsedMs = Math.round(performance.now() - startedMs);
       await recordStats(id, stats, answer.columns.length, undefined, request);
       let rows: SourcedKline[] | undefined;
@@ -248,6 +275,17 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
 
 /** Times a request is answered again after the cache dropped a corrupt period (one per period found bad at once, in practice). */
 const CORRUPT_RETRIES = 3;
+
+/** The rows of `piece` inside `ranges` (normalized), one chunk per range that holds any. */
+function piecesInRanges(piece: SourcedColumns, ranges: readonly Range[]): SourcedColumns[] {
+  const out: SourcedColumns[] = [];
+  for (const range of ranges) {
+    const from = lowerBoundColumns(piece.columns, range.startMs);
+    const to = lowerBoundColumns(piece.columns, range.endMs);
+    if (to > from) out.push({ columns: sliceColumns(piece.columns, from, to), sources: piece.sources.subarray(from, to) });
+  }
+  return out;
+}
 
 function coverageOf(records: readonly PeriodRecord[]): Range[] {
   return normalizeRanges(records.flatMap((r) => r.covered));

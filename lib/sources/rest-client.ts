@@ -36,6 +36,8 @@ export interface RestClientOptions {
  * validateKlineColumns.
  * Counts stats.restRequests and stats.restWeight per request made (retries included) and
  * stats.usedWeight1m (`x-mbx-used-weight-1m`).
+ * `fetchEdgeCandle` asks one row: `startTime=0&endTime=now&limit=1` (the first candle) or
+ * `endTime=now&limit=1` (the latest candle opened by now), weight 2 on spot, 1 on futures.
  * Throws UpstreamError with `details.range` = `range`: UPSTREAM_REJECTED for a 4xx (message
  * names endpoint, Binance code and msg, symbol and interval), UPSTREAM_RESTRICTED for a 451
  * (restricted location), RATE_LIMITED for a 429/418 too
@@ -62,6 +64,14 @@ export function createRestClient(options: RestClientOptions): RestSource {
       const columns = columnsFromRows(rows);
       validateKlineColumns(columns, `REST ${endpoint} ${dataset.symbol} ${dataset.interval}`);
       return columns;
+    },
+
+    async fetchEdgeCandle(dataset, edge, nowMs, stats, signal) {
+      const endpoint = REST_KLINES_PATH[dataset.market];
+      const url = `${baseUrls[dataset.market].replace(/\/+$/, '')}${endpoint}`;
+      const range = { startMs: 0, endMs: nowMs };
+      const page = await fetchPage(http, { url, endpoint, dataset, range, stats, signal }, edge === 'first' ? 0 : undefined, nowMs, 1);
+      return page[0]?.open_time;
     },
   };
 }
@@ -100,14 +110,14 @@ async function fetchWindow(http: HttpClient, context: PageContext, window: Range
   return rows;
 }
 
-async function fetchPage(http: HttpClient, context: PageContext, startTime: number, endTime: number, limit: number): Promise<Kline[]> {
+async function fetchPage(http: HttpClient, context: PageContext, startTime: number | undefined, endTime: number, limit: number): Promise<Kline[]> {
   const { dataset, stats } = context;
   const weight = restRequestWeight(dataset.market, limit);
   let response: HttpResponse;
   try {
     response = await http.get(context.url, {
       signal: context.signal,
-      searchParams: { symbol: dataset.symbol, interval: dataset.interval, startTime, endTime, limit },
+      searchParams: { symbol: dataset.symbol, interval: dataset.interval, ...(startTime === undefined ? {} : { startTime }), endTime, limit },
     });
   } catch (error) {
     // Failed and retried requests cost weight too.
@@ -120,7 +130,7 @@ async function fetchPage(http: HttpClient, context: PageContext, startTime: numb
   stats.restWeight += response.attempts * weight;
   const used = Number(response.headers['x-mbx-used-weight-1m']);
   if (response.headers['x-mbx-used-weight-1m'] !== undefined && Number.isFinite(used)) stats.usedWeight1m = used;
-  return parseKlinesBody(response.body.toString('utf8'), `REST ${context.endpoint} ${dataset.symbol} ${dataset.interval} startTime=${startTime}`);
+  return parseKlinesBody(response.body.toString('utf8'), `REST ${context.endpoint} ${dataset.symbol} ${dataset.interval} startTime=${startTime ?? '(none)'}`);
 }
 
 /** Binance's error code for an unknown symbol. */

@@ -55,4 +55,11 @@ export interface RestSource {
    * is too long to wait, UPSTREAM_FAILED otherwise.
    */
   fetchRange(dataset: Dataset, range: Range, nowMs: number, stats: UpstreamStats, signal?: AbortSignal): Promise<KlineColumns>;
+  /**
+   * The open_time (UTC epoch ms) of the dataset's first candle (`edge: 'first'`, REST
+   * `startTime=0&limit=1`) or of the latest candle opened by `nowMs` (`'last'`, `endTime=nowMs&limit=1`:
+   * the unfinished candle of a listed dataset, the last candle of a delisted one); undefined
+   * when Binance returns none. One request; same errors as fetchRange.
+   */
+  fetchEdgeCandle(dataset: Dataset, edge: 'first' | 'last', nowMs: number, stats: UpstreamStats, signal?: AbortSignal): Promise<number | undefined>;
 }

@@ -10,12 +10,12 @@
  * Every read is strongly consistent (`ConsistentRead`), so a worker sees a write acknowledged to
  * another worker; conditional puts make concurrent writers serialize on `version`.
  */
-import { paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
 import type { Range } from '../domain/ranges.ts';
 import { toDocumentClient } from './aws-clients.ts';
-import { isConditionFailed, RESERVED_KEY_MARK, validateDatasetId, wrapDynamoDbError, type DynamoDbStoreOptions } from './dynamodb-table.ts';
-import type { CoverageIndex, ObjectRef, PeriodRecord } from './types.ts';
+import { BOUNDS_SK, isConditionFailed, RESERVED_KEY_MARK, validateDatasetId, wrapDynamoDbError, type DynamoDbStoreOptions } from './dynamodb-table.ts';
+import type { CoverageIndex, DatasetBounds, EdgeCandle, ObjectRef, PeriodRecord } from './types.ts';
 
 /** Options of {@link createDynamoDbCoverageIndex}; `pageSize` (Query/Scan `Limit`) only makes tests cover pagination. */
 export interface DynamoDbCoverageIndexOptions extends DynamoDbStoreOptions {
@@ -36,7 +36,9 @@ interface RecordItem {
  *   when a page exceeds 1 MB), records in period order.
  * - `put`: PutItem conditional on `attribute_not_exists(pk)` for version 1, else on
  *   `version = record.version - 1`; a false condition → ConflictError.
- * - `scan`: a Scan of every period record (lease and stats items skipped), page by page.
+ * - `scan`: a Scan of every period record (lease, bounds and stats items skipped), page by page.
+ * - `readBounds`/`putBounds`: the dataset's bounds item (sort key `#bounds`: `first` and `last`
+ *   as M `{ openMs: N|NULL, checkedAtMs: N }`, `version`), GetItem and a conditional PutItem.
  * Throws InvalidInputError for a bad datasetId/period/version, StoreError (naming the table and
  * the dataset) for any other DynamoDB failure.
  */
@@ -90,6 +92,42 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
       }
     },
 
+    async readBounds(datasetId) {
+      validateDatasetId(datasetId);
+      try {
+        const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { pk: datasetId, sk: BOUNDS_SK }, ConsistentRead: true }));
+        return Item ? boundsFromItem(Item, tableName) : undefined;
+      } catch (cause) {
+        throw wrapDynamoDbError(cause, what, `read the bounds of ${datasetId}`, tableName, { datasetId });
+      }
+    },
+
+    async putBounds(bounds) {
+      validateDatasetId(bounds.datasetId);
+      if (!Number.isInteger(bounds.version) || bounds.version < 1) {
+        throw new InvalidInputError(`${what}: version must be an integer ≥ 1, got ${String(bounds.version)}`, { version: bounds.version });
+      }
+      const first = bounds.version === 1;
+      try {
+        await client.send(new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: bounds.datasetId, sk: BOUNDS_SK, version: bounds.version,
+            ...(bounds.first ? { first: { ...bounds.first } } : {}), ...(bounds.last ? { last: { ...bounds.last } } : {}),
+          },
+          ConditionExpression: first ? 'attribute_not_exists(pk)' : '#version = :previous',
+          ...(first ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':previous': bounds.version - 1 } }),
+        }));
+      } catch (cause) {
+        if (isConditionFailed(cause)) {
+          throw new ConflictError(`${what}: the bounds of ${bounds.datasetId} are not at version ${bounds.version - 1} in table ${tableName}; re-read and retry`, {
+            datasetId: bounds.datasetId, version: bounds.version, tableName,
+          });
+        }
+        throw wrapDynamoDbError(cause, what, `put the bounds of ${bounds.datasetId} v${bounds.version}`, tableName, { datasetId: bounds.datasetId });
+      }
+    },
+
     async *scan() {
       const pages = paginateScan(paging, {
         TableName: tableName,
@@ -106,6 +144,20 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
       }
     },
   };
+}
+
+/** Decodes the bounds item; StoreError naming it when it is not one. */
+function boundsFromItem(item: Record<string, unknown>, tableName: string): DatasetBounds {
+  const edge = (value: unknown): EdgeCandle | undefined => {
+    if (value === undefined) return undefined;
+    const { openMs, checkedAtMs } = value as { openMs?: unknown; checkedAtMs?: unknown };
+    if ((openMs !== null && typeof openMs !== 'number') || typeof checkedAtMs !== 'number') return undefined;
+    return { openMs, checkedAtMs };
+  };
+  if (typeof item.pk !== 'string' || !Number.isInteger(item.version)) {
+    throw new StoreError(`dynamodb coverage index: item ${String(item.pk)} ${BOUNDS_SK} in table ${tableName} is not a bounds record`, { details: { tableName, pk: item.pk } });
+  }
+  return { datasetId: item.pk, version: item.version as number, first: edge(item.first), last: edge(item.last) };
 }
 
 function toItem(record: PeriodRecord): RecordItem {

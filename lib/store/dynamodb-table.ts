@@ -7,10 +7,11 @@
  * |-----------------|---------------|-----------------|----------------------------------------------|
  * | period record   | datasetId     | period key      | granularity, covered, parts, canonical?, version |
  * | lease           | datasetId     | `#lease#{key}`  | owner, expiresAtMs                           |
+ * | dataset bounds  | datasetId     | `#bounds`       | first?, last? (`{ openMs, checkedAtMs }`), version |
  * | dataset stats   | `#stats`      | datasetId       | one number per CacheCounters field           |
  *
  * Period keys start with a digit (`2024`, `2024-01`, `2024-01-15`) and `#` sorts before every
- * digit, so a `BETWEEN` query over periods never meets a lease; dataset ids never start with `#`,
+ * digit, so a `BETWEEN` query over periods never meets a lease or the bounds; dataset ids never start with `#`,
  * so no dataset shares the `#stats` partition.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -28,6 +29,8 @@ export interface DynamoDbStoreOptions {
 export const RESERVED_KEY_MARK = '#';
 /** Sort-key prefix of lease items. */
 export const LEASE_SK_PREFIX = '#lease#';
+/** Sort key of a dataset's bounds item (its first and last candle). */
+export const BOUNDS_SK = '#bounds';
 /** Partition key of the statistics items. */
 export const STATS_PK = '#stats';
 

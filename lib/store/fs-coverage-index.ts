@@ -12,11 +12,15 @@ import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.t
 import { hasErrorCode, TEMP_MARKER, validateKey } from './fs-object-store.ts';
 import { withFileLock } from './fs-lock.ts';
 import { isJsonRecordName, JSON_SUFFIX, readJsonFile, walkJsonFiles, wrapStoreError, writeJsonAtomic } from './fs-json.ts';
-import type { CoverageIndex, PeriodRecord } from './types.ts';
+import type { CoverageIndex, DatasetBounds, PeriodRecord } from './types.ts';
 
 export { LOCK_STALE_MS } from './fs-lock.ts';
 
 const INDEX_FOLDER = '_index';
+/** Names starting with this are dataset-level records, never periods (as `#` sort keys in DynamoDB). */
+const RESERVED_MARK = '#';
+/** The dataset bounds record's name: `{rootDir}/_index/{datasetId}/#bounds.json`. */
+const BOUNDS_NAME = '#bounds';
 
 /**
  * A CoverageIndex rooted at `rootDir` (may be the same folder as the object store: records live
@@ -28,6 +32,8 @@ const INDEX_FOLDER = '_index';
  *   lock cannot be taken in time.
  * - `scan` walks every folder under `_index/` and yields each record (dataset by dataset, in
  *   path order); a record file that vanishes mid-walk is skipped; StoreError on I/O failure.
+ * - `readBounds`/`putBounds`: the dataset's `#bounds.json` beside its period records (never
+ *   returned by `query` or `scan`), versioned like them.
  */
 export function createFsCoverageIndex(rootDir: string): CoverageIndex {
   const root = path.resolve(rootDir, INDEX_FOLDER);
@@ -40,7 +46,7 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
       const folder = folderOf(datasetId);
       try {
         const periods = (await listNames(folder))
-          .filter(isJsonRecordName)
+          .filter((name) => isJsonRecordName(name) && !name.startsWith(RESERVED_MARK))
           .map((name) => name.slice(0, -JSON_SUFFIX.length))
           .filter((period) => period >= fromPeriod && period <= toPeriod)
           .sort();
@@ -56,18 +62,30 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
       const file = fileOf(record.datasetId, record.period);
       const what = `${record.datasetId} ${record.period}`;
       try {
-        await withFileLock(file, async () => {
-          const storedVersion = (await readRecord(file))?.version ?? 0;
-          if (storedVersion !== record.version - 1) {
-            throw new ConflictError(
-              `coverage index: ${what} is at version ${storedVersion}, the write expected ${record.version - 1}; re-read and retry`,
-              { datasetId: record.datasetId, period: record.period, storedVersion, version: record.version },
-            );
-          }
-          await writeJsonAtomic(file, record);
-        });
+        await putVersioned(file, record, what, async () => (await readRecord(file))?.version ?? 0, { period: record.period });
       } catch (cause) {
         throw wrap(cause, `put ${what} v${record.version}`, { datasetId: record.datasetId, period: record.period });
+      }
+    },
+
+    async readBounds(datasetId) {
+      validateKey(datasetId);
+      try {
+        return await readBoundsFile(fileOf(datasetId, BOUNDS_NAME));
+      } catch (cause) {
+        throw wrap(cause, `read the bounds of ${datasetId}`, { datasetId });
+      }
+    },
+
+    async putBounds(bounds) {
+      validateKey(bounds.datasetId);
+      validateVersion(bounds.version);
+      const file = fileOf(bounds.datasetId, BOUNDS_NAME);
+      const what = `${bounds.datasetId} ${BOUNDS_NAME}`;
+      try {
+        await putVersioned(file, bounds, what, async () => (await readBoundsFile(file))?.version ?? 0, {});
+      } catch (cause) {
+        throw wrap(cause, `put ${what} v${bounds.version}`, { datasetId: bounds.datasetId });
       }
     },
 
@@ -78,7 +96,7 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
       } catch (cause) {
         throw wrap(cause, 'scan', {});
       }
-      for (const file of files) {
+      for (const file of files.filter((f) => !path.basename(f).startsWith(RESERVED_MARK))) {
         let record: PeriodRecord | undefined;
         try {
           record = await readRecord(file);
@@ -89,6 +107,34 @@ export function createFsCoverageIndex(rootDir: string): CoverageIndex {
       }
     },
   };
+}
+
+/**
+ * Writes `value` to `file` under the file's lock when the stored version (read by `storedVersion`)
+ * is `value.version - 1`; else ConflictError.
+ */
+async function putVersioned(
+  file: string, value: { datasetId: string; version: number }, what: string, storedVersion: () => Promise<number>, details: Record<string, unknown>,
+): Promise<void> {
+  await withFileLock(file, async () => {
+    const stored = await storedVersion();
+    if (stored !== value.version - 1) {
+      throw new ConflictError(
+        `coverage index: ${what} is at version ${stored}, the write expected ${value.version - 1}; re-read and retry`,
+        { datasetId: value.datasetId, ...details, storedVersion: stored, version: value.version },
+      );
+    }
+    await writeJsonAtomic(file, value);
+  });
+}
+
+async function readBoundsFile(file: string): Promise<DatasetBounds | undefined> {
+  const bounds = (await readJsonFile(file)) as DatasetBounds | undefined;
+  if (bounds === undefined) return undefined;
+  if (!Number.isInteger(bounds.version) || typeof bounds.datasetId !== 'string') {
+    throw new StoreError(`coverage index: ${file} is not a dataset bounds record`, { details: { file } });
+  }
+  return bounds;
 }
 
 async function listNames(folder: string): Promise<string[]> {
@@ -115,8 +161,15 @@ function validateRecord(record: PeriodRecord): void {
   if (record.period.includes('/') || record.period.includes(TEMP_MARKER)) {
     throw new InvalidInputError(`coverage index: period ${JSON.stringify(record.period)} must be one path segment`, { period: record.period });
   }
-  if (!Number.isInteger(record.version) || record.version < 1) {
-    throw new InvalidInputError(`coverage index: version must be an integer ≥ 1, got ${String(record.version)}`, { version: record.version });
+  if (record.period.startsWith(RESERVED_MARK)) {
+    throw new InvalidInputError(`coverage index: period ${JSON.stringify(record.period)} must not start with '#'`, { period: record.period });
+  }
+  validateVersion(record.version);
+}
+
+function validateVersion(version: number): void {
+  if (!Number.isInteger(version) || version < 1) {
+    throw new InvalidInputError(`coverage index: version must be an integer ≥ 1, got ${String(version)}`, { version });
   }
 }
 

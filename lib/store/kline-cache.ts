@@ -49,8 +49,10 @@ export interface KlineCache {
    * `answered` are the ranges the upstream answered; every row must lie inside them, else
    * DataValidationError (nothing written). Per period: a new part object (the period's rows as
    * views on the columns, encoded by encodeKlineColumns), then a conditional index update adding
-   * the part and `answered ∩ period` to the coverage. A period answered with no rows gets
-   * coverage and no object.
+   * the part and `answered ∩ period` to the coverage. A period answered whole (a Vision file
+   * covering its cache period) that holds no object yet gets its canonical object directly
+   * instead, with no part and no later compaction. A period answered with no rows gets coverage
+   * and no object.
    */
   appendColumns(dataset: Dataset, columns: KlineColumns, answered: readonly Range[], sources: readonly UpstreamName[]): Promise<void>;
   /**
@@ -97,6 +99,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
   ): Promise<void> => {
     const id = datasetId(dataset);
+    if (columns.length > 0 && coversRange(covered, period.range) && (await writeWholePeriod(dataset, period, columns, covered, sources))) return;
     const ref = columns.length > 0 ? await writePart(partKey(dataset, period, newPartId()), columns, sources) : undefined;
     try {
       await writer.update(id, period.key, (current) => {
@@ -117,6 +120,37 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
       }
       throw error;
     }
+  };
+
+  /**
+   * Rows answering a whole period (a Vision file whose period is the cache period) into a period
+   * holding no object yet go straight to the canonical object (issue 9: no part, no compaction
+   * rewrite): data first, created only if no object is at the key (If-None-Match), then the
+   * record, inside this process's queue for it. Returns false, having written nothing the index
+   * points at, when the period holds objects, a file sits at the key, or another writer got
+   * there first; the caller then appends a part as usual.
+   */
+  const writeWholePeriod = async (
+    dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
+  ): Promise<boolean> => {
+    const id = datasetId(dataset);
+    return writer.exclusive(id, period.key, async () => {
+      const current = await writer.read(id, period.key);
+      if (current && (current.canonical || current.parts.length > 0)) return false;
+      const key = canonicalKey(dataset, period);
+      const body = encodeKlineColumns(columns);
+      try {
+        await store.put(key, body, { ifNoneMatch: true });
+        await options.index.put({
+          datasetId: id, period: period.key, granularity: period.granularity, covered: unionRanges(current?.covered ?? [], covered),
+          parts: [], canonical: describe(key, columns, body, sources), version: (current?.version ?? 0) + 1,
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof ConflictError) return false;
+        throw error;
+      }
+    });
   };
 
   /**

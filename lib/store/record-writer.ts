@@ -46,7 +46,7 @@ export interface RecordWriter {
 }
 
 /** Builds the writer; its queues are per writer, so build one per process (per cache). */
-export function createRecordWriter(index: CoverageIndex): RecordWriter {
+export function createRecordWriter(index: Pick<CoverageIndex, 'query' | 'put'>): RecordWriter {
   const queues = new Map<string, Promise<unknown>>();
   const read = async (datasetId: string, period: string): Promise<PeriodRecord | undefined> => (await index.query(datasetId, period, period))[0];
 

@@ -81,6 +81,31 @@ export interface PeriodRecord {
   readonly version: number;
 }
 
+/**
+ * One end of a dataset's history as a REST lookup saw it: the open_time of the first (or latest)
+ * candle Binance returned, or `null` when it returned none, and when the lookup ran (UTC epoch ms
+ * of the request's clock).
+ */
+export interface EdgeCandle {
+  readonly openMs: number | null;
+  readonly checkedAtMs: number;
+}
+
+/**
+ * Where a dataset's candles start and end (issue 8, "Listing dates"): one record per dataset,
+ * beside its period records (DynamoDB sort key `#bounds`; `#bounds.json` locally), so period
+ * queries never see it. `first`: REST `startTime=0&limit=1` (no candle opens before it). `last`:
+ * REST `endTime=now&limit=1` (no candle opened after it until `checkedAtMs`; for a listed
+ * dataset that is the unfinished candle, for a delisted one its last candle).
+ * `version`: 1 for the first stored record, +1 on every write (conditional updates).
+ */
+export interface DatasetBounds {
+  readonly datasetId: string;
+  readonly first?: EdgeCandle | undefined;
+  readonly last?: EdgeCandle | undefined;
+  readonly version: number;
+}
+
 /** The coverage index. */
 export interface CoverageIndex {
   /**
@@ -95,6 +120,13 @@ export interface CoverageIndex {
   put(record: PeriodRecord): Promise<void>;
   /** Every record of every dataset (for `klines validate`, `repair` and `stats`), in no set order. */
   scan(): AsyncIterable<PeriodRecord>;
+  /** The dataset's bounds record, or `undefined` when none was stored. StoreError on failure. */
+  readBounds(datasetId: string): Promise<DatasetBounds | undefined>;
+  /**
+   * Stores `bounds` only if the stored version is `bounds.version - 1` (0 = none yet); throws
+   * ConflictError when another writer got there first.
+   */
+  putBounds(bounds: DatasetBounds): Promise<void>;
 }
 
 /**

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const columns = parseVisionCsvColumns(readFileSync(job.csvFile, 'utf8'), job.csvFile);
   const realIndex = createFsCoverageIndex(job.rootDir);
   const index: CoverageIndex = job.killBeforeIndexPut
-    ? { query: realIndex.query, scan: realIndex.scan, put: async () => { process.kill(process.pid, 'SIGKILL'); } }
+    ? { ...realIndex, put: async () => { process.kill(process.pid, 'SIGKILL'); } }
     : realIndex;
   const cache = createKlineCache({ store: createFsObjectStore(job.rootDir), index });
 

@@ -30,6 +30,8 @@ const store: ObjectStore = {
 const index: CoverageIndex = {
   query: (...args) => handles.index.query(...args),
   scan: () => handles.index.scan(),
+  readBounds: (...args) => handles.index.readBounds(...args),
+  putBounds: (...args) => handles.index.putBounds(...args),
   async put(record: PeriodRecord) {
     await handles.index.put(record);
     if (step === 'after-coverage-put' && record.parts.length > 0) die();

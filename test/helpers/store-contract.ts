@@ -184,6 +184,21 @@ export function describeCoverageIndexContract(name: string, create: CreateCovera
       expect(sortRecords(await collect(index.scan()))).toEqual([january, february, march]);
     });
 
+    it('keeps one bounds record per dataset, versioned, out of period queries and scans', async () => {
+      expect(await index.readBounds(id)).toBeUndefined();
+      const listed = { datasetId: id, first: { openMs: Date.UTC(2017, 7, 17, 4), checkedAtMs: Date.UTC(2020, 11, 15) }, version: 1 };
+      await index.putBounds(listed);
+      await expect(index.putBounds({ ...listed, first: { openMs: null, checkedAtMs: 1 } })).rejects.toBeInstanceOf(ConflictError);
+      expect(await index.readBounds(id)).toEqual({ ...listed, last: undefined });
+      const delisted = { ...listed, last: { openMs: Date.UTC(2022, 7, 25, 23), checkedAtMs: Date.UTC(2022, 10, 1) }, version: 2 };
+      await index.putBounds(delisted);
+      expect(await index.readBounds(id)).toEqual(delisted);
+      expect(await index.readBounds('binance/spot/klines/ETHUSDT/1h')).toBeUndefined();
+      await index.put(sampleRecord());
+      expect((await index.query(id, '0000', '9999')).map((r) => r.period)).toEqual(['2024-01']);
+      expect((await collect(index.scan())).map((r) => r.period)).toEqual(['2024-01']);
+    });
+
     it('scans nothing from an empty index', async () => {
       expect(await collect(index.scan())).toEqual([]);
     });

@@ -19,7 +19,10 @@ const run = promisify(execFile);
 const WORKER = resolve(import.meta.dirname, '../helpers/crash-worker.ts');
 const NOW = '2020-12-15T10:30:00Z';
 const START = '2020-10-01T00:00:00Z';
-const END = '2020-11-30T23:00:00Z'; // two whole closed months: fetched, appended, then compacted
+// Two whole closed months: October's monthly file goes straight to its canonical object; November's
+// is short (injected below), so it and its REST completion become parts that are then compacted.
+// Every step a worker is killed at happens on one of the two paths.
+const END = '2020-11-30T23:00:00Z';
 const t = (iso: string): number => Date.parse(iso);
 
 let fake: FakeBinance;
@@ -58,6 +61,7 @@ describe.each([
     const backend = await prepare();
     try {
       const env = baseEnv(backend);
+      fake.inject('BTCUSDT-1h-2020-11.zip', { kind: 'truncate-rows', rows: 100 });
       expect(await crashAt(step, env)).toEqual({ signal: 'SIGKILL', code: null });
 
       const config = loadConfig(env);

@@ -60,14 +60,36 @@ describe('kline cache (fs)', () => {
     const records = await cache.readCoverage(dataset, DEC.range);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ datasetId: datasetId(dataset), period: '2020-12', granularity: 'monthly', covered: [DEC.range], version: 1 });
-    expect(records[0]!.parts).toHaveLength(1);
-    expect(records[0]!.parts[0]).toMatchObject({ rows: 740, sources: ['vision'] });
+    // A whole period goes straight to its canonical object (issue 9): no part.
+    expect(records[0]!.parts).toHaveLength(0);
+    expect(records[0]!.canonical).toMatchObject({ key: canonicalKey(dataset, DEC), rows: 740, sources: ['vision'] });
     expect(await cache.readRows(dataset, records, DEC.range)).toEqual(decRows);
     const week: Range = { startMs: Date.UTC(2020, 11, 20), endMs: Date.UTC(2020, 11, 27) };
     const weekRows = await cache.readRows(dataset, records, week);
     expect(weekRows).toEqual(inRange(decRows, week));
     // Real outage holes (SOURCES.md): 2020-12-21 15:00–17:00 and 2020-12-25 02:00 are absent.
     expect(weekRows).toHaveLength(7 * 24 - 4);
+  });
+
+  it('writes a whole period straight to its canonical object, which compaction then leaves alone', async () => {
+    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
+    const canonical = await store.get(canonicalKey(dataset, DEC));
+    expect(await store.list('binance/')).toEqual([canonicalKey(dataset, DEC)]);
+    await cache.compact(dataset, [DEC], DEC.range.endMs);
+    const [record] = await cache.readCoverage(dataset, DEC.range);
+    expect(record).toMatchObject({ version: 1, parts: [], covered: [DEC.range] });
+    expect(await store.get(canonicalKey(dataset, DEC))).toEqual(canonical);
+    expect(await decodeKlines(canonical!)).toEqual(decRows);
+  });
+
+  it('appends a whole period as a part when the period already holds an object', async () => {
+    const firstWeek: Range = { startMs: DEC.range.startMs, endMs: DEC.range.startMs + 7 * DAY };
+    await appendRows(cache, dataset, inRange(decRows, firstWeek), [firstWeek], ['rest']);
+    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
+    const [record] = await cache.readCoverage(dataset, DEC.range);
+    expect(record!.canonical).toBeUndefined();
+    expect(record!.parts.map((p) => p.rows)).toEqual([inRange(decRows, firstWeek).length, 740]);
+    expect(await cache.readRows(dataset, [record!], DEC.range)).toEqual(decRows);
   });
 
   it('splits an append across periods: one record and one part per period', async () => {
@@ -178,7 +200,7 @@ describe('kline cache (fs)', () => {
   it('fails with StoreError naming the key when an object is gone and the index still names it', async () => {
     await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
     const records = await cache.readCoverage(dataset, DEC.range);
-    const key = records[0]!.parts[0]!.key;
+    const key = records[0]!.canonical!.key;
     await store.delete(key);
     const error = await cache.readRows(dataset, records, DEC.range).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
@@ -199,13 +221,26 @@ describe('kline cache (fs)', () => {
   });
 
   it('claims no coverage when a process is killed after writing the object, before the index update', async () => {
-    const [result] = await runWorkers([{ ...job('killed', [DEC.range]), killBeforeIndexPut: true }]);
+    // All of December but its last hour: a part (a whole period would go to the canonical key).
+    const most: Range = { startMs: DEC.range.startMs, endMs: DEC.range.endMs - 3_600_000 };
+    const [result] = await runWorkers([{ ...job('killed', [most]), killBeforeIndexPut: true }]);
     expect(result!.signal).toBe('SIGKILL');
     expect(await partKeys()).toHaveLength(1);
     expect(await cache.readCoverage(dataset, DEC.range)).toEqual([]);
-    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
+    await appendRows(cache, dataset, inRange(decRows, most), [most], ['vision']);
     const records = await cache.readCoverage(dataset, DEC.range);
     expect(records[0]!.parts).toHaveLength(1);
+    expect(await cache.readRows(dataset, records, most)).toEqual(inRange(decRows, most));
+  });
+
+  it('claims no coverage when a process is killed after writing a whole period\'s canonical object', async () => {
+    const [result] = await runWorkers([{ ...job('killed', [DEC.range]), killBeforeIndexPut: true }]);
+    expect(result!.signal).toBe('SIGKILL');
+    expect(await store.list('binance/')).toEqual([canonicalKey(dataset, DEC)]);
+    expect(await cache.readCoverage(dataset, DEC.range)).toEqual([]);
+    await appendRows(cache, dataset, decRows, [DEC.range], ['vision']);
+    const records = await cache.readCoverage(dataset, DEC.range);
+    expect(records[0]!.canonical?.rows).toBe(740);
     expect(await cache.readRows(dataset, records, DEC.range)).toEqual(decRows);
   });
 

@@ -166,6 +166,9 @@ describe('file formats', () => {
     expect(answer.rows).toHaveLength(rows);
     expect(withoutSource(answer.rows)).toEqual(expectedKlines(market, symbol, interval, t(start), t(end)));
     expect(count('vision-zip')).toBe(2);
-    expect(count('rest')).toBe(0);
+    // The recorded universe holds two days of these datasets, so their monthly file is missing
+    // (404): that makes the dataset's first and latest candles worth one REST lookup each (issue
+    // 8, listing dates; stored for later requests). No REST page of candles is asked for.
+    expect(fake.requests.filter((r) => r.kind === 'rest').map((r) => r.query.limit)).toEqual(['1', '1']);
   });
 });

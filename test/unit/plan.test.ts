@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Dataset } from '../../lib/domain/kline.ts';
-import { normalizeRanges, subtractRanges, unionRanges, type Range } from '../../lib/domain/ranges.ts';
+import { normalizeRanges, splitByMonth, subtractRanges, unionRanges, utcMonthStart, type Range } from '../../lib/domain/ranges.ts';
 import { completionFetch, fallbackFetches, planFetches, type Fetch } from '../../lib/service/plan.ts';
 
 const t = (iso: string): number => Date.parse(iso);
@@ -31,14 +31,22 @@ describe('planFetches', () => {
       ],
     },
     {
-      name: 'partial-day edges go to REST, the whole days between to Vision',
+      name: 'a gap over several days of a published month fetches the whole monthly file, partial-day edges included',
       range: r('2024-01-10T12:00Z', '2024-01-12T06:00Z'),
       covered: [],
-      expected: [
-        'vision-daily 2024-01-11T00:00:00.000Z..2024-01-12T00:00:00.000Z',
-        'rest 2024-01-10T12:00:00.000Z..2024-01-11T00:00:00.000Z',
-        'rest 2024-01-12T00:00:00.000Z..2024-01-12T06:00:00.000Z',
-      ],
+      expected: ['vision-monthly 2024-01-01T00:00:00.000Z..2024-02-01T00:00:00.000Z'],
+    },
+    {
+      name: 'one day of a 1m month: the whole daily file (2 MiB of monthly file costs more than a day file and its credit)',
+      range: r('2024-01-10T12:00Z', '2024-01-10T12:05Z'),
+      covered: [],
+      expected: ['vision-daily 2024-01-10T00:00:00.000Z..2024-01-11T00:00:00.000Z'],
+    },
+    {
+      name: 'the last minutes of a day whose file is not out yet go to REST',
+      range: r('2024-03-19T23:55Z', '2024-03-20T00:00Z'),
+      covered: [],
+      expected: ['rest 2024-03-19T23:55:00.000Z..2024-03-20T00:00:00.000Z'],
     },
     {
       name: 'a covered range is never fetched again, even when it held no rows',
@@ -74,19 +82,62 @@ describe('planFetches', () => {
     const rest = planFetches({ dataset: spot1m, range, covered: [], nowMs: now, source: 'rest' });
     expect(rest.fetches.map(describeFetch)).toEqual(['rest 2024-01-10T12:00:00.000Z..2024-01-12T06:00:00.000Z']);
     const vision = planFetches({ dataset: spot1m, range, covered: [], nowMs: now, source: 'vision' });
-    expect(vision.fetches.map((f) => f.kind)).toEqual(['vision-daily', 'vision-daily', 'vision-daily']);
+    expect(vision.fetches.map((f) => f.kind)).toEqual(['vision-monthly']);
+    const recent = planFetches({ dataset: spot1m, range: r('2024-03-19T23:00Z', '2024-03-20T01:00Z'), covered: [], nowMs: now, source: 'vision' });
+    expect(recent.fetches.map(describeFetch)).toEqual([
+      'vision-daily 2024-03-19T00:00:00.000Z..2024-03-20T00:00:00.000Z',
+      'vision-daily 2024-03-20T00:00:00.000Z..2024-03-20T10:30:00.000Z',
+    ]);
   });
 
-  it('intervals without daily files use monthly files or REST', () => {
+  it('intervals without daily files use the whole monthly files when published, else REST', () => {
     const weekly: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1w' };
     // Weekly candles open on Mondays: 2023-11-15 rounds down to Monday 11-13, and the candle of
-    // Monday 2024-01-29 runs to 02-05, so the plan reaches 02-05.
+    // Monday 2024-01-29 runs to 02-05, so the plan reaches into February.
     const plan = planFetches({ dataset: weekly, range: r('2023-11-15', '2024-02-01'), covered: [], nowMs: now, source: 'auto' });
     expect(plan.fetches.map(describeFetch)).toEqual([
+      'vision-monthly 2023-11-01T00:00:00.000Z..2023-12-01T00:00:00.000Z',
       'vision-monthly 2023-12-01T00:00:00.000Z..2024-01-01T00:00:00.000Z',
       'vision-monthly 2024-01-01T00:00:00.000Z..2024-02-01T00:00:00.000Z',
-      'rest 2023-11-13T00:00:00.000Z..2023-12-01T00:00:00.000Z',
-      'rest 2024-02-01T00:00:00.000Z..2024-02-05T00:00:00.000Z',
+      'vision-monthly 2024-02-01T00:00:00.000Z..2024-03-01T00:00:00.000Z',
+    ]);
+    const recent = planFetches({ dataset: weekly, range: r('2024-03-04', '2024-03-18'), covered: [], nowMs: now, source: 'auto' });
+    expect(recent.fetches.map(describeFetch)).toEqual(['rest 2024-03-04T00:00:00.000Z..2024-03-18T00:00:00.000Z']);
+  });
+
+  it('1h: any gap in a published month is that whole monthly file, whoever asks first (2019-03-15..20 is one file)', () => {
+    const spot1h: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1h' };
+    const later = t('2020-12-15T10:30Z');
+    const plan = planFetches({ dataset: spot1h, range: r('2019-03-15', '2019-03-20T01:00Z'), covered: [], nowMs: later, source: 'auto' });
+    expect(plan.fetches.map(describeFetch)).toEqual(['vision-monthly 2019-03-01T00:00:00.000Z..2019-04-01T00:00:00.000Z']);
+    expect(plan.fetches[0]).toMatchObject({ need: [r('2019-03-15', '2019-03-20T01:00Z')] });
+    const arbRange = fc.tuple(fc.integer({ min: 0, max: 8759 }), fc.integer({ min: 1, max: 2000 }))
+      .map(([hour, hours]) => ({ startMs: t('2019-01-01') + hour * 3_600_000, endMs: Math.min(t('2020-01-01'), t('2019-01-01') + (hour + hours) * 3_600_000) }));
+    fc.assert(fc.property(arbRange, fc.array(arbRange, { maxLength: 4 }), (range, covered) => {
+      const result = planFetches({ dataset: spot1h, range, covered, nowMs: later, source: 'auto' });
+      const months = new Set(result.gaps.flatMap((gap) => splitByMonth(gap).map((piece) => utcMonthStart(piece.startMs))));
+      expect(result.fetches.every((f) => f.kind === 'vision-monthly')).toBe(true);
+      expect(result.fetches.map((f) => f.range.startMs).sort()).toEqual([...months].sort());
+    }));
+  });
+
+  it('1s: a few minutes of a published day come from REST, a few hours from the whole daily file', () => {
+    const spot1s: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1s' };
+    const minutes = planFetches({ dataset: spot1s, range: r('2024-03-01T10:00Z', '2024-03-01T10:10Z'), covered: [], nowMs: now, source: 'auto' });
+    expect(minutes.fetches.map(describeFetch)).toEqual(['rest 2024-03-01T10:00:00.000Z..2024-03-01T10:10:00.000Z']);
+    const hours = planFetches({ dataset: spot1s, range: r('2024-03-01T10:00Z', '2024-03-01T12:00Z'), covered: [], nowMs: now, source: 'auto' });
+    expect(hours.fetches.map(describeFetch)).toEqual(['vision-daily 2024-03-01T00:00:00.000Z..2024-03-02T00:00:00.000Z']);
+  });
+
+  it('never fetches what is known to be empty (before the first candle)', () => {
+    const spot1h: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1h' };
+    const plan = planFetches({
+      dataset: spot1h, range: r('2014-01-01', '2017-09-01T01:00Z'), covered: [], nowMs: t('2020-12-15T10:30Z'), source: 'auto',
+      knownEmpty: [{ startMs: 0, endMs: t('2017-08-17T04:00Z') }],
+    });
+    expect(plan.fetches.map(describeFetch)).toEqual([
+      'vision-monthly 2017-08-01T00:00:00.000Z..2017-09-01T00:00:00.000Z',
+      'vision-monthly 2017-09-01T00:00:00.000Z..2017-10-01T00:00:00.000Z',
     ]);
   });
 
@@ -100,10 +151,15 @@ describe('planFetches', () => {
       const pieces = plan.fetches.map((f) => f.range);
       const total = pieces.reduce((sum, p) => sum + (p.endMs - p.startMs), 0);
       const union = normalizeRanges(pieces);
-      expect(union.reduce((sum, p) => sum + (p.endMs - p.startMs), 0)).toBe(total); // pairwise disjoint
-      expect(union).toEqual(normalizeRanges(plan.gaps as Range[]));
-      expect(subtractRanges(union, subtractRanges([plan.requested], covered))).toEqual([]);
-      expect(unionRanges(plan.cached as Range[], union)).toEqual(normalizeRanges([plan.requested]));
+      expect(union.reduce((sum, p) => sum + (p.endMs - p.startMs), 0)).toBe(total); // pairwise disjoint: no candle twice
+      const filled = normalizeRanges(plan.fetches.flatMap((f) => (f.kind === 'rest' ? [f.range] : [...f.need])));
+      expect(filled).toEqual(normalizeRanges(plan.gaps as Range[])); // every gap filled, by one fetch
+      for (const f of plan.fetches) {
+        if (f.kind === 'rest') expect(subtractRanges([f.range], plan.gaps)).toEqual([]); // REST asks for gaps only
+        else expect(subtractRanges(f.need, [f.range])).toEqual([]);
+      }
+      expect(subtractRanges(plan.gaps, subtractRanges([plan.requested], covered))).toEqual([]);
+      expect(unionRanges(plan.cached as Range[], plan.gaps)).toEqual(normalizeRanges([plan.requested]));
     }));
   });
 });
@@ -111,14 +167,25 @@ describe('planFetches', () => {
 describe('fallbackFetches', () => {
   const now = t('2024-03-20T10:30:15Z');
   it('a monthly 404 falls back to the daily files of that month only', () => {
-    const fallback = fallbackFetches({ kind: 'vision-monthly', range: r('2024-02-01', '2024-03-01'), fileStartMs: t('2024-02-01') }, '1m', now, 'auto');
+    const february = r('2024-02-01', '2024-03-01');
+    const fallback = fallbackFetches({ kind: 'vision-monthly', range: february, fileStartMs: t('2024-02-01'), need: [february] }, spot1m, now, 'auto');
     expect(fallback).toHaveLength(29);
     expect(fallback.every((f) => f.kind === 'vision-daily')).toBe(true);
   });
-  it('a daily 404 falls back to REST for that day, or to nothing when Vision is forced', () => {
-    const daily: Fetch = { kind: 'vision-daily', range: r('2024-03-10', '2024-03-11'), fileStartMs: t('2024-03-10') };
-    expect(fallbackFetches(daily, '1m', now, 'auto').map(describeFetch)).toEqual(['rest 2024-03-10T00:00:00.000Z..2024-03-11T00:00:00.000Z']);
-    expect(fallbackFetches(daily, '1m', now, 'vision')).toEqual([]);
+  it('a monthly 404 replaces only what the request needed: the days of its need', () => {
+    const february = r('2024-02-01', '2024-03-01');
+    const need = [r('2024-02-10T05:00Z', '2024-02-11T03:00Z')];
+    const fallback = fallbackFetches({ kind: 'vision-monthly', range: february, fileStartMs: t('2024-02-01'), need }, spot1m, now, 'auto');
+    expect(fallback.map(describeFetch)).toEqual([
+      'vision-daily 2024-02-10T00:00:00.000Z..2024-02-11T00:00:00.000Z',
+      'vision-daily 2024-02-11T00:00:00.000Z..2024-02-12T00:00:00.000Z',
+    ]);
+  });
+  it('a daily 404 falls back to REST for its need, or to nothing when Vision is forced', () => {
+    const day = r('2024-03-10', '2024-03-11');
+    const daily: Fetch = { kind: 'vision-daily', range: day, fileStartMs: t('2024-03-10'), need: [day] };
+    expect(fallbackFetches(daily, spot1m, now, 'auto').map(describeFetch)).toEqual(['rest 2024-03-10T00:00:00.000Z..2024-03-11T00:00:00.000Z']);
+    expect(fallbackFetches(daily, spot1m, now, 'vision')).toEqual([]);
   });
 });
 

@@ -23,7 +23,7 @@ describe('conflictBackoffMs', () => {
 });
 
 /** An in-memory index with the contract's conditional put, counting conflicts. */
-function memoryIndex(): CoverageIndex & { conflicts: number } {
+function memoryIndex(): Pick<CoverageIndex, 'query' | 'put' | 'scan'> & { conflicts: number } {
   const records = new Map<string, PeriodRecord>();
   const index = {
     conflicts: 0,

@@ -10,7 +10,8 @@
 // versions the tests ran against (the nodejs24.x runtime ships whatever SDK AWS last pinned,
 // and no @aws-sdk/lib-dynamodb guarantee across updates), esbuild drops the unused commands, and
 // one minified file loads faster at cold start than resolving hundreds of runtime modules.
-// Exits 1 when a bundle is over BUDGET_BYTES (1 MB unzipped, issue 4) or a handler is missing.
+// Exits 1 when a bundle is over BUDGET_BYTES (1.1 MB unzipped; 1 MB in issue 4, raised when the
+// SQS client for the deadline hand-off and the new handlers came in) or a handler is missing.
 import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 import { existsSync } from 'node:fs';
@@ -20,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The handlers (functions/<name>.ts, each exporting `handler`); names are fixed by serverless.yml. */
 const FUNCTION_NAMES = ['http-get-klines', 'http-get-coverage', 'http-get-datasets', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
-/** Unzipped size budget of one function's code (index.mjs), in bytes: 1 MB. */
-const BUDGET_BYTES = 1_000_000;
+/** Unzipped size budget of one function's code (index.mjs), in bytes: 1.1 MB. */
+const BUDGET_BYTES = 1_100_000;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = path.join(REPO_ROOT, 'dist', 'functions');

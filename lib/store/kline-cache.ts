@@ -125,22 +125,25 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   /**
    * Rows answering a whole period (a Vision file whose period is the cache period) into a period
    * holding no object yet go straight to the canonical object (issue 9: no part, no compaction
-   * rewrite): data first, created only if no object is at the key (If-None-Match), then the
-   * record, inside this process's queue for it. Returns false, having written nothing the index
-   * points at, when the period holds objects, a file sits at the key, or another writer got
-   * there first; the caller then appends a part as usual.
+   * rewrite): data first, written only over what was at the key when it was looked at
+   * (If-None-Match, or If-Match on a leftover the record does not name), then the record, inside
+   * this process's queue for it. Returns false, having written nothing the index points at, when
+   * the period holds objects or another writer got there first; the caller then appends a part.
    */
   const writeWholePeriod = async (
     dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
   ): Promise<boolean> => {
     const id = datasetId(dataset);
     return writer.exclusive(id, period.key, async () => {
+      const key = canonicalKey(dataset, period);
+      // Tag first, record second (as writeCanonical): a file the record does not name is a
+      // crashed writer's leftover, replaced only if it is still that version.
+      const existing = await store.getTagged(key);
       const current = await writer.read(id, period.key);
       if (current && (current.canonical || current.parts.length > 0)) return false;
-      const key = canonicalKey(dataset, period);
       const body = encodeKlineColumns(columns);
       try {
-        await store.put(key, body, { ifNoneMatch: true });
+        await store.put(key, body, existing ? { ifMatch: existing.tag } : { ifNoneMatch: true });
         await options.index.put({
           datasetId: id, period: period.key, granularity: period.granularity, covered: unionRanges(current?.covered ?? [], covered),
           parts: [], canonical: describe(key, columns, body, sources), version: (current?.version ?? 0) + 1,

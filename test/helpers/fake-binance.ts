@@ -63,6 +63,8 @@ export interface FakeBinance {
   setNow(ms: number): void;
   /** The next `times` (default 1) requests whose path contains `pathIncludes` get `fault`. */
   inject(pathIncludes: string, fault: Fault, times?: number): void;
+  /** Drops every injected fault not used up yet. */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -159,6 +161,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     url, visionUrl: url, spotApiUrl: url, umApiUrl: url, cmApiUrl: url, requests,
     clearRequests: () => void requests.splice(0),
     setNow: (ms) => void (clock.nowMs = ms),
+    clearFaults: () => { injections = []; },
     inject: (pathIncludes, fault, times = 1) => {
       injections.push({ pathIncludes, fault, remaining: times, remainingSidecars: fault.kind === 'truncate-rows' ? times : 0 });
     },

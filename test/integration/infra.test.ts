@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BUDGET_BYTES = 1_000_000;
+const BUDGET_BYTES = 1_100_000;
 /** serverless.yml function key → handler file name (functions/<name>.ts, dist/functions/<name>.zip). */
 const FUNCTIONS = {
   HttpGetKlines: 'http-get-klines', HttpGetCoverage: 'http-get-coverage', HttpGetDatasets: 'http-get-datasets', CronRefresh: 'cron-refresh',
@@ -108,7 +108,7 @@ describe('npm run package (offline)', () => {
     expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
   });
 
-  it('ships each function as its own prebuilt zip, an ESM bundle within the 1 MB budget that exports handler', async () => {
+  it('ships each function as its own prebuilt zip, an ESM bundle within the 1.1 MB budget that exports handler', async () => {
     const functions = resourcesOf('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(FUNCTIONS).map((key) => `${key}LambdaFunction`).sort());
     for (const [key, name] of Object.entries(FUNCTIONS)) {

@@ -121,7 +121,12 @@ describe.each([
   });
 
   it('answers exactly when deleting superseded parts fails; the parts are orphans, the failures counted', async () => {
-    const { handles, config } = await freshCache();
+    const { handles, config, service } = await freshCache();
+    // A few hours of each month from REST first: the months' Vision files then land beside those
+    // parts (not straight in the canonical key), so compaction has parts to supersede.
+    for (const month of ['2020-10', '2020-11']) {
+      await service.getKlines({ dataset, range: { startMs: t(`${month}-10`), endMs: t(`${month}-10T06:00:00Z`) }, source: 'rest' });
+    }
     const failingDeletes = { ...handles, store: { ...handles.store, delete: async (key: string) => { throw new StoreError(`InternalError: could not delete ${key}`); } } };
     const lines = stderrLines();
     const answer = await createServiceFromConfig(config, failingDeletes).getKlines({ dataset, range: RANGE });

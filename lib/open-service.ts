@@ -18,7 +18,7 @@ import { createFsLeaseStore } from './store/fs-lease-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
 import { createFsStatsStore } from './store/fs-stats-store.ts';
 import { countingCacheEvents } from './store/counting-cache-events.ts';
-import { createKlineCache } from './store/kline-cache.ts';
+import { createKlineCache, type KlineCache } from './store/kline-cache.ts';
 
 /** True when the configuration keeps everything on local files (no AWS client needed). */
 export function isLocalConfig(config: Config): boolean {
@@ -31,11 +31,27 @@ export function createFsCacheHandles(config: Config): CacheHandles {
   return { store: createFsObjectStore(root), index: createFsCoverageIndex(root), leases: createFsLeaseStore(root), stats: createFsStatsStore(root) };
 }
 
+const caches = new WeakMap<CacheHandles, KlineCache>();
+
+/**
+ * The one kline cache on `handles`: the service and the streamer of a process share it, so its
+ * per-record write queue (record-writer.ts) sees every write of the process and the process never
+ * conflicts with itself (issue 8, item 4).
+ */
+function cacheOn(handles: CacheHandles): KlineCache {
+  let cache = caches.get(handles);
+  if (!cache) {
+    cache = createKlineCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) });
+    caches.set(handles, cache);
+  }
+  return cache;
+}
+
 /** Builds the service on `handles`. The clock is `config.nowMs` when set (KLINES_NOW), else the system clock. */
 export function buildService(config: Config, handles: CacheHandles): KlinesService {
   const http = createLazyHttpClient();
   return createKlinesService({
-    cache: createKlineCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) }),
+    cache: cacheOn(handles),
     leases: handles.leases,
     stats: handles.stats,
     vision: createVisionClient({ baseUrl: config.visionUrl, http }),
@@ -50,7 +66,7 @@ export function buildService(config: Config, handles: CacheHandles): KlinesServi
 /** Streams answers (stream-klines.ts) through `service` on the same handles. */
 export function buildStreamer(config: Config, handles: CacheHandles, service: KlinesService): (request: KlinesRequest) => KlinesStream {
   const deps = {
-    service, cache: createKlineCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) }), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now(),
+    service, cache: cacheOn(handles), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now(),
   };
   return (request) => streamKlines(deps, request);
 }

@@ -209,11 +209,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
       const from = lowerBoundColumns(merged.columns, range.startMs);
       const to = lowerBoundColumns(merged.columns, Math.min(range.endMs, firstPlan.closedEndMs));
       const answer = { columns: sliceColumns(merged.columns, from, to), sources: merged.sources.subarray(from, to) };
-      for (const code of answer.sources) {
-        if (code === 0) stats.rowsFromCache++;
-        else if (code === 1) stats.rowsFromVision++;
-        else stats.rowsFromRest++;
-      }
+      countSources(stats, answer.sources);
       // An answer that starts after the requested start may be a listing: say where the data starts.
       const startsLate = answer.columns.length === 0 || answer.columns.open_time[0]! > firstPlan.requested.startMs;
       const known = startsLate ? await bounds.read() : bounds.current();
@@ -320,4 +316,13 @@ function gapError(dataset: Dataset, failures: readonly FetchFailure[]): Upstream
     `${dataset.symbol} ${dataset.interval} (${dataset.market}): could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`,
     { cause: first, code, details: { ranges, failures: failures.length } },
   );
+}
+
+/** Adds each row's source (codes of kline-columns.ts: 0 cache, 1 vision, else rest) to the row counts of `stats`. */
+export function countSources(stats: KlinesStats, sources: Uint8Array): void {
+  for (const code of sources) {
+    if (code === 0) stats.rowsFromCache++;
+    else if (code === 1) stats.rowsFromVision++;
+    else stats.rowsFromRest++;
+  }
 }

@@ -21,7 +21,7 @@ import { formatRange, intersectRanges, normalizeRanges, type Range } from '../do
 import { createUpstreamStats } from '../sources/types.ts';
 import { CorruptPeriodError, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore } from '../store/types.ts';
-import type { KlinesRequest, KlinesService, KlinesStats } from './klines-service.ts';
+import { countSources, type KlinesRequest, type KlinesService, type KlinesStats } from './klines-service.ts';
 import { planFetches } from './plan.ts';
 
 /** Most candles one request of a cold stream covers (a 31-day month of 1m). */
@@ -160,14 +160,6 @@ function addStats(total: KlinesStats, part: KlinesStats): void {
   total.visionFallbacks += part.visionFallbacks;
   total.leaseWaits += part.leaseWaits;
   if (part.usedWeight1m !== undefined) total.usedWeight1m = part.usedWeight1m;
-}
-
-function countSources(stats: KlinesStats, sources: Uint8Array): void {
-  for (const code of sources) {
-    if (code === 0) stats.rowsFromCache++;
-    else if (code === 1) stats.rowsFromVision++;
-    else stats.rowsFromRest++;
-  }
 }
 
 /** One add to the cache statistics for the whole stream; a failure to record them is ignored. */

@@ -21,6 +21,7 @@ export interface GetOptions {
   format: OutputFormat;
   out?: string;
   source: string;
+  dataType?: string;
   withSource: boolean;
   stats: boolean;
 }
@@ -29,7 +30,7 @@ export interface GetOptions {
 export async function runGet(symbol: string, interval: string, options: GetOptions): Promise<number> {
   const config = loadConfig();
   const nowMs = config.nowMs ?? Date.now();
-  const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source }, nowMs);
+  const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source, dataType: options.dataType }, nowMs);
   if (options.format === 'parquet' && !options.out) throw new InvalidInputError('--format parquet writes binary: give --out FILE');
   if (options.format === 'parquet' && options.withSource) throw new InvalidInputError('--with-source works with csv and json, not parquet');
   if (options.out) await checkOutFolder(options.out);

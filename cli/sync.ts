@@ -8,6 +8,7 @@
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
+import { dataTypeOf } from '../lib/domain/kline.ts';
 import type { Range } from '../lib/domain/ranges.ts';
 import { resolveSyncQuery, runSync, type PublicSyncQuery, type SyncProgress, type SyncResult } from '../lib/service/sync.ts';
 import { formatTable } from './table.ts';
@@ -47,7 +48,7 @@ function startBar(total: number): { update: (progress: SyncProgress) => void; st
 function toJson(result: SyncResult): Record<string, unknown> {
   const { dataset, range } = result.query;
   return {
-    datasetId: result.datasetId, market: dataset.market, dataType: 'klines', symbol: dataset.symbol, interval: dataset.interval,
+    datasetId: result.datasetId, market: dataset.market, dataType: dataTypeOf(dataset), symbol: dataset.symbol, interval: dataset.interval,
     startMs: range.startMs, endMs: range.endMs, rowsAdded: result.rowsAdded, visionFiles: result.visionFiles,
     restRequests: result.restRequests, restWeight: result.restWeight,
     ...(result.error === undefined ? {} : { error: { code: result.errorCode, message: result.error } }),
@@ -56,12 +57,18 @@ function toJson(result: SyncResult): Record<string, unknown> {
 
 function formatSummary(results: readonly SyncResult[]): string {
   const rows = results.map((r) => [
-    `${r.query.dataset.market} ${r.query.dataset.symbol} ${r.query.dataset.interval}`, describeRange(r.query.range),
+    describeDataset(r.query.dataset), describeRange(r.query.range),
     r.rowsAdded, r.visionFiles, r.restRequests, r.restWeight, r.error ?? '',
   ]);
   const failed = results.filter((r) => r.error !== undefined).length;
   const total = ['total', '', sumOf(results, 'rowsAdded'), sumOf(results, 'visionFiles'), sumOf(results, 'restRequests'), sumOf(results, 'restWeight'), failed > 0 ? `${failed} failed` : ''];
   return formatTable(['dataset', 'open_time range', 'rows added', 'files', 'REST requests', 'REST weight', 'error'], [...rows, total]);
+}
+
+/** `um BTCUSDT 1h`, with the data type when it is not klines: `um BTCUSDT 1h markPriceKlines`. */
+function describeDataset(dataset: SyncResult['query']['dataset']): string {
+  const dataType = dataTypeOf(dataset);
+  return `${dataset.market} ${dataset.symbol} ${dataset.interval}${dataType === 'klines' ? '' : ` ${dataType}`}`;
 }
 
 /** `2022-08-24T00:00Z … 2022-09-06T23:59Z`: the first and the last open_time asked (bounds inclusive, as the user gave them). */

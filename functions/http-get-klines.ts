@@ -1,5 +1,6 @@
 /**
- * `GET /klines?market&symbol&interval&start|days&end&format=json|csv|parquet&source&with_source`
+ * `GET /klines?market&symbol&interval&start|days&end&format=json|csv|parquet&source&with_source&data_type`
+ * (`data_type`: klines (default), or on um/cm markPriceKlines, indexPriceKlines, premiumIndexKlines)
  * (`days=N`: the last N days up to `end`, default the last closed candle)
  * behind API Gateway (HTTP API, payload v2). Thin: validate the query, call the library, shape
  * the answer.
@@ -38,6 +39,7 @@ const QuerySchema = z.object({
   end: z.string().optional(),
   days: z.string().optional(),
   source: z.string().optional(),
+  data_type: z.string().optional(),
   format: z.enum(['json', 'csv', 'parquet'], { error: 'format must be json or csv (inline when small, else by URL) or parquet (always by URL)' }).default('json'),
   with_source: z.enum(['true', 'false'], { error: 'with_source must be true or false' }).default('false'),
 });
@@ -54,7 +56,7 @@ async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promi
       throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
     }
     const query = parsed.data;
-    const resolved = resolveQuery(query, runtime.nowMs());
+    const resolved = resolveQuery({ ...query, dataType: query.data_type }, runtime.nowMs());
     const notice = resolved.notices.length > 0 ? { 'x-klines-notice': resolved.notices.join('; ') } : undefined;
     const outcome = await fillWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return acceptedResponse(outcome.accepted, notice);

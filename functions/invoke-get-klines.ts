@@ -41,7 +41,8 @@ const PayloadSchema = z.object({
   end: time.optional(),
   days: z.number().int().transform(String).optional(),
   source: z.enum(['auto', 'vision', 'rest'], { error: 'source must be auto, vision or rest' }).optional(),
-}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start|days,end?,source?}' : undefined) }).strict();
+  dataType: z.string().optional(),
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start|days,end?,source?,dataType?}' : undefined) }).strict();
 const ListDatasetsSchema = z.object({
   action: z.literal('list-datasets'),
   market: market.optional(),

@@ -4,13 +4,15 @@
  * UTC epoch ms, only when the watchlist gives `since`).
  * A fill handed over by a request that reached its deadline (issue 11) carries a range instead:
  * `{"market":"spot","symbol":"BTCUSDT","interval":"1m","startMs":…,"endMs":…}` (half-open, UTC epoch ms).
+ * A series other than klines adds `"dataType":"markPriceKlines"` (data-types.ts).
  */
 import * as z from 'zod';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { parseInterval } from '../../lib/domain/intervals.ts';
 import { parseMarket } from '../../lib/domain/markets.ts';
 import { parseSymbol } from '../../lib/domain/symbols.ts';
-import type { Dataset } from '../../lib/domain/kline.ts';
+import { parseKlineDataType } from '../../lib/domain/data-types.ts';
+import { datasetOf, type Dataset } from '../../lib/domain/kline.ts';
 import type { Range } from '../../lib/domain/ranges.ts';
 import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
 
@@ -21,6 +23,7 @@ const MessageSchema = z.object({
   sinceMs: z.number().int().nonnegative().optional(),
   startMs: z.number().int().nonnegative().optional(),
   endMs: z.number().int().positive().optional(),
+  dataType: z.string().optional(),
 });
 
 /** A queued piece of work: a dataset refresh, or the fill of a range a request could not finish. */
@@ -30,14 +33,19 @@ export type QueueWork =
 
 /** The message body of an entry. */
 export function encodeRefreshMessage(entry: WatchlistEntry): string {
-  const { market, symbol, interval } = entry.dataset;
-  return JSON.stringify(entry.sinceMs === undefined ? { market, symbol, interval } : { market, symbol, interval, sinceMs: entry.sinceMs });
+  const fields = datasetFields(entry.dataset);
+  return JSON.stringify(entry.sinceMs === undefined ? fields : { ...fields, sinceMs: entry.sinceMs });
 }
 
 /** The message body of a fill of `range` (half-open, UTC epoch ms). */
 export function encodeFillMessage(dataset: Dataset, range: Range): string {
-  const { market, symbol, interval } = dataset;
-  return JSON.stringify({ market, symbol, interval, startMs: range.startMs, endMs: range.endMs });
+  return JSON.stringify({ ...datasetFields(dataset), startMs: range.startMs, endMs: range.endMs });
+}
+
+/** market, symbol, interval, and `dataType` only when it is not klines (so klines messages keep their earlier shape). */
+function datasetFields(dataset: Dataset): Record<string, string> {
+  const { market, symbol, interval, dataType } = dataset;
+  return dataType === undefined || dataType === 'klines' ? { market, symbol, interval } : { market, symbol, interval, dataType };
 }
 
 /** Parses a message body of either kind; throws InvalidInputError saying what is wrong. */
@@ -62,5 +70,6 @@ export function decodeRefreshMessage(body: string): WatchlistEntry {
   const parsed = MessageSchema.safeParse(json);
   if (!parsed.success) throw new InvalidInputError(`refresh message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const market = parseMarket(parsed.data.market);
-  return { dataset: { market, symbol: parseSymbol(parsed.data.symbol), interval: parseInterval(parsed.data.interval, market) }, sinceMs: parsed.data.sinceMs };
+  const dataset = datasetOf(market, parseSymbol(parsed.data.symbol), parseInterval(parsed.data.interval, market), parseKlineDataType(parsed.data.dataType, market));
+  return { dataset, sinceMs: parsed.data.sinceMs };
 }

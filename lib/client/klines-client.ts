@@ -40,6 +40,8 @@ export interface InvokeKlinesPayload {
   /** The last N days (N × 24 h) up to `end` (default the last closed candle), in place of `start`. */
   readonly days?: number;
   readonly source?: 'auto' | 'vision' | 'rest';
+  /** The series (Vision's names); all but klines on um and cm only. Default klines. */
+  readonly dataType?: 'klines' | 'markPriceKlines' | 'indexPriceKlines' | 'premiumIndexKlines';
 }
 
 /** Figures of the answered request (counts; `elapsedMs` in ms). */
@@ -101,7 +103,7 @@ export interface InvokeListDatasetsPayload {
   readonly market?: 'spot' | 'um' | 'cm';
   readonly symbol?: string;
   readonly interval?: string;
-  readonly dataType?: 'klines';
+  readonly dataType?: 'klines' | 'markPriceKlines' | 'indexPriceKlines' | 'premiumIndexKlines' | 'fundingRate';
 }
 
 /** The listing: the same summaries as `klines ls --json` and `GET /datasets` (lib/service/datasets.ts). */

@@ -5,8 +5,9 @@
  * lib/store/kline-cache.ts). Pure.
  */
 import { InvalidInputError } from '../domain/errors.ts';
+import { DATA_TYPES, parseKlineDataType } from '../domain/data-types.ts';
 import { parseInterval } from '../domain/intervals.ts';
-import { datasetId, type Dataset } from '../domain/kline.ts';
+import { datasetId, datasetOf, type Dataset } from '../domain/kline.ts';
 import { parseMarket } from '../domain/markets.ts';
 import { datasetFolder, granularityFor, periodOf, type Granularity, type Period } from '../domain/periods.ts';
 
@@ -14,16 +15,18 @@ import { datasetFolder, granularityFor, periodOf, type Granularity, type Period 
 export const CACHE_PREFIX = 'binance/';
 
 /**
- * The dataset of an id `binance/{market}/klines/{SYMBOL}/{interval}` (kline.ts, datasetId).
- * Throws InvalidInputError naming the id when it has another shape, market or interval.
+ * The dataset of an id `binance/{market}/{dataType}/{SYMBOL}/{interval}` (kline.ts, datasetId),
+ * `dataType` one of the kline-shaped series (data-types.ts). Throws InvalidInputError naming the
+ * id when it has another shape, market, data type or interval.
  */
 export function parseDatasetId(id: string): Dataset {
   const parts = id.split('/');
   const [exchange, market, kind, symbol, interval] = parts;
-  if (parts.length !== 5 || exchange !== 'binance' || kind !== 'klines' || !market || !symbol || !interval) {
-    throw new InvalidInputError(`dataset id ${JSON.stringify(id)} is not of the form binance/{market}/klines/{SYMBOL}/{interval}`, { datasetId: id });
+  if (parts.length !== 5 || exchange !== 'binance' || !(DATA_TYPES as readonly string[]).includes(kind ?? '') || !market || !symbol || !interval) {
+    throw new InvalidInputError(`dataset id ${JSON.stringify(id)} is not of the form binance/{market}/{dataType}/{SYMBOL}/{interval}`, { datasetId: id });
   }
-  return { market: parseMarket(market), symbol, interval: parseInterval(interval, parseMarket(market)) };
+  const parsedMarket = parseMarket(market);
+  return datasetOf(parsedMarket, symbol, parseInterval(interval, parsedMarket), parseKlineDataType(kind, parsedMarket));
 }
 
 /** Folder of a dataset's objects, with a trailing slash: `binance/spot/klines/monthly/BTCUSDT/1m/`. */
@@ -58,16 +61,16 @@ export interface CacheObjectKey {
 }
 
 /**
- * Parses `binance/{market}/klines/{granularity}/{SYMBOL}/{interval}/{period}.parquet` or
+ * Parses `binance/{market}/{dataType}/{granularity}/{SYMBOL}/{interval}/{period}.parquet` or
  * `.../{period}.parts/{partId}.parquet`; undefined for any other key.
  */
 export function parseCacheObjectKey(key: string): CacheObjectKey | undefined {
-  const match = /^binance\/([^/]+)\/klines\/(daily|monthly|yearly)\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.parquet|\.parts\/([^/]+)\.parquet)$/.exec(key);
+  const match = /^binance\/([^/]+)\/(\w+)\/(daily|monthly|yearly)\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.parquet|\.parts\/([^/]+)\.parquet)$/.exec(key);
   if (!match) return undefined;
-  const [, market, granularity, symbol, interval, period, partId] = match;
+  const [, market, kind, granularity, symbol, interval, period, partId] = match;
   let dataset: Dataset;
   try {
-    dataset = parseDatasetId(`binance/${market}/klines/${symbol}/${interval}`);
+    dataset = parseDatasetId(`binance/${market}/${kind}/${symbol}/${interval}`);
   } catch {
     return undefined;
   }

@@ -5,7 +5,8 @@
  * on S3: rows, bytes and sources come from the records' object refs, first and last open_time
  * from the refs' `firstOpenMs`/`lastOpenMs`.
  */
-import { InvalidInputError } from '../domain/errors.ts';
+import { parseDataType, type DataType } from '../domain/data-types.ts';
+import { dataTypeOf } from '../domain/kline.ts';
 import { INTERVAL_MS, INTERVALS, parseInterval, type Interval } from '../domain/intervals.ts';
 import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
@@ -13,8 +14,8 @@ import { normalizeRanges, subtractRanges, type Range } from '../domain/ranges.ts
 import type { CoverageIndex, ObjectRef, PeriodRecord } from '../store/types.ts';
 import { parseDatasetId } from './cache-layout.ts';
 
-/** The series a dataset holds; only `klines` is cached today (Vision's own name for it). */
-export type DataType = 'klines';
+/** The series a dataset holds, by Vision's own names (data-types.ts). */
+export type { DataType } from '../domain/data-types.ts';
 
 /** What a dataset id (`binance/um/klines/BTCUSDT/1h`) names. */
 export interface DatasetName {
@@ -67,31 +68,33 @@ export interface PublicDatasetFilter {
   readonly dataType?: string | undefined;
 }
 
-/** Validates a public filter. Throws InvalidInputError naming the bad field (a data type other than `klines` is not cached yet). */
+/**
+ * Validates a public filter. Throws InvalidInputError naming the bad field (an unknown data type,
+ * or a futures-only one with market spot; data-types.ts).
+ */
 export function parseDatasetFilter(filter: PublicDatasetFilter): DatasetFilter {
   const market = filter.market === undefined ? undefined : parseMarket(filter.market);
-  if (filter.dataType !== undefined && filter.dataType !== 'klines') {
-    throw new InvalidInputError(`data type: "${filter.dataType}" is not cached yet; use klines`, { dataType: filter.dataType });
-  }
+  const dataType = filter.dataType === undefined || filter.dataType === '' ? undefined : parseDataType(filter.dataType, market ?? 'um');
   return {
     market,
     symbol: filter.symbol === undefined ? undefined : parseSymbol(filter.symbol),
     interval: filter.interval === undefined ? undefined : parseInterval(filter.interval, market ?? 'spot'),
-    dataType: filter.dataType === undefined ? undefined : 'klines',
+    dataType,
   };
 }
 
 /** What a dataset id names (cache-layout.ts, parseDatasetId); undefined for an id of another shape, which a listing skips. */
 function nameOf(id: string): DatasetName | undefined {
   try {
-    return { ...parseDatasetId(id), dataType: 'klines' };
+    const dataset = parseDatasetId(id);
+    return { market: dataset.market, dataType: dataTypeOf(dataset), symbol: dataset.symbol, interval: dataset.interval };
   } catch {
     return undefined;
   }
 }
 
 /**
- * Every cached dataset matching `filter`, sorted by market, symbol and interval, from one scan of
+ * Every cached dataset matching `filter`, sorted by market, symbol, data type and interval, from one scan of
  * the coverage index. Throws StoreError when the index cannot be read.
  */
 export async function listDatasets(index: CoverageIndex, filter: DatasetFilter = {}): Promise<DatasetSummary[]> {
@@ -103,7 +106,7 @@ export async function listDatasets(index: CoverageIndex, filter: DatasetFilter =
     entry.records.push(record);
     byDataset.set(record.datasetId, entry);
   }
-  const order = (s: DatasetSummary): string => `${s.market}/${s.symbol}/${String(INTERVALS.indexOf(s.interval)).padStart(2, '0')}`;
+  const order = (s: DatasetSummary): string => `${s.market}/${s.symbol}/${s.dataType}/${String(INTERVALS.indexOf(s.interval)).padStart(2, '0')}`;
   return [...byDataset.entries()]
     .map(([id, { name, records }]) => summarize(id, name, records))
     .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));

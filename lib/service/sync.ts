@@ -30,6 +30,8 @@ export interface PublicSyncQuery {
   readonly days?: string | undefined;
   /** `auto` (default), `vision` or `rest`, as for one request. */
   readonly source?: string | undefined;
+  /** A kline-shaped series (data-types.ts), default `klines`; the same for every dataset of the sync. */
+  readonly dataType?: string | undefined;
 }
 
 /** Resolves a symbol pattern to symbols (symbols.ts, SymbolDirectory.resolve). */
@@ -53,7 +55,7 @@ export async function resolveSyncQuery(query: PublicSyncQuery, nowMs: number, re
   const intervals = splitList(query.intervals);
   if (intervals.length === 0) throw new InvalidInputError('intervals: give at least one, e.g. 1m,1h', {});
   const queries = [...new Set(symbols)].flatMap((symbol) => [...new Set(intervals)].map((interval) =>
-    resolveQuery({ market, symbol, interval, start: query.start, end: query.end, days: query.days, source: query.source }, nowMs)));
+    resolveQuery({ market, symbol, interval, start: query.start, end: query.end, days: query.days, source: query.source, dataType: query.dataType }, nowMs)));
   return queries;
 }
 

@@ -10,7 +10,8 @@ import * as z from 'zod';
 import type { Config } from '../config.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { parseInterval, type Interval } from '../domain/intervals.ts';
-import { datasetId, type Dataset } from '../domain/kline.ts';
+import { parseKlineDataType, type KlineDataType } from '../domain/data-types.ts';
+import { datasetId, datasetOf, type Dataset } from '../domain/kline.ts';
 import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import { parseTime } from '../domain/time.ts';
@@ -33,6 +34,7 @@ const EntrySchema = z.object({
   interval: z.string().optional(),
   intervals: z.array(z.string()).min(1).optional(),
   since: z.union([z.string(), z.number().int().nonnegative()]).optional(),
+  data_type: z.string().optional(),
 }).strict()
   .refine((e) => [e.symbol, e.symbols, e.symbols_regex].filter((v) => v !== undefined).length === 1, { error: 'give one of symbol, symbols or symbols_regex, e.g. "symbol": "BTCUSDT"' })
   .refine((e) => [e.interval, e.intervals].filter((v) => v !== undefined).length === 1, { error: 'give one of interval or intervals, e.g. "interval": "1h"' });
@@ -46,6 +48,8 @@ interface WatchlistRule {
   readonly pattern?: string | undefined;
   readonly intervals: readonly Interval[];
   readonly sinceMs?: number | undefined;
+  /** A kline-shaped series (data-types.ts); klines when the entry gives no `data_type`. */
+  readonly dataType: KlineDataType;
 }
 
 /**
@@ -95,6 +99,7 @@ function parseRules(text: string, origin: string): WatchlistRule[] {
       pattern: raw.symbols_regex === undefined ? undefined : (compilePattern(raw.symbols_regex), raw.symbols_regex),
       intervals: (raw.intervals ?? [raw.interval!]).map((interval) => parseInterval(interval, market)),
       sinceMs: raw.since === undefined ? undefined : parseTime(String(raw.since), 'since'),
+      dataType: parseKlineDataType(raw.data_type, market),
     };
   }));
 }
@@ -105,7 +110,7 @@ function expandRules(rules: readonly WatchlistRule[], origin: string, resolved: 
   for (const rule of rules) {
     for (const symbol of rule.symbols ?? resolved.get(rule.index) ?? []) {
       for (const interval of rule.intervals) {
-        const dataset: Dataset = { market: rule.market, symbol, interval };
+        const dataset: Dataset = datasetOf(rule.market, symbol, interval, rule.dataType);
         const id = datasetId(dataset);
         if (seen.has(id)) {
           if (rule.pattern !== undefined) continue;

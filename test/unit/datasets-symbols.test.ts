@@ -61,9 +61,11 @@ describe('summarize (the listing of one dataset)', () => {
     expect(gridSlots({ startMs: t(from), endMs: t(to) }, interval)).toBe(slots);
   });
 
-  it('validates a filter: a data type other than klines is not cached yet', () => {
+  it('validates a filter: a known data type, futures-only ones not on spot', () => {
     expect(parseDatasetFilter({ market: 'UM', symbol: 'btcusdt' })).toEqual({ market: 'um', symbol: 'BTCUSDT', interval: undefined, dataType: undefined });
-    expect(thrown(() => parseDatasetFilter({ dataType: 'markPriceKlines' }))).toBeInstanceOf(InvalidInputError);
+    expect(parseDatasetFilter({ dataType: 'markPriceKlines' }).dataType).toBe('markPriceKlines');
+    expect(thrown(() => parseDatasetFilter({ market: 'spot', dataType: 'markPriceKlines' }))).toBeInstanceOf(InvalidInputError);
+    expect(thrown(() => parseDatasetFilter({ dataType: 'trades' }))).toBeInstanceOf(InvalidInputError);
   });
 });
 

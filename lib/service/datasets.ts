@@ -17,12 +17,13 @@ import { parseDatasetId } from './cache-layout.ts';
 /** The series a dataset holds, by Vision's own names (data-types.ts). */
 export type { DataType } from '../domain/data-types.ts';
 
-/** What a dataset id (`binance/um/klines/BTCUSDT/1h`) names. */
+/** What a dataset id (`binance/um/klines/BTCUSDT/1h`, `binance/um/fundingRate/BTCUSDT`) names. */
 export interface DatasetName {
   readonly market: Market;
   readonly dataType: DataType;
   readonly symbol: string;
-  readonly interval: Interval;
+  /** Absent for fundingRate, whose events have no interval (funding-rate.ts). */
+  readonly interval?: Interval | undefined;
 }
 
 /** A period whose covered ranges hold fewer candles than the interval's grid: Binance answered them with no rows. */
@@ -85,6 +86,8 @@ export function parseDatasetFilter(filter: PublicDatasetFilter): DatasetFilter {
 
 /** What a dataset id names (cache-layout.ts, parseDatasetId); undefined for an id of another shape, which a listing skips. */
 function nameOf(id: string): DatasetName | undefined {
+  const funding = /^binance\/(um|cm)\/fundingRate\/([A-Z0-9_]+)$/.exec(id);
+  if (funding) return { market: funding[1] as Market, dataType: 'fundingRate', symbol: funding[2]! };
   try {
     const dataset = parseDatasetId(id);
     return { market: dataset.market, dataType: dataTypeOf(dataset), symbol: dataset.symbol, interval: dataset.interval };
@@ -106,7 +109,7 @@ export async function listDatasets(index: CoverageIndex, filter: DatasetFilter =
     entry.records.push(record);
     byDataset.set(record.datasetId, entry);
   }
-  const order = (s: DatasetSummary): string => `${s.market}/${s.symbol}/${s.dataType}/${String(INTERVALS.indexOf(s.interval)).padStart(2, '0')}`;
+  const order = (s: DatasetSummary): string => `${s.market}/${s.symbol}/${s.dataType}/${String(s.interval === undefined ? 0 : INTERVALS.indexOf(s.interval)).padStart(2, '0')}`;
   return [...byDataset.entries()]
     .map(([id, { name, records }]) => summarize(id, name, records))
     .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
@@ -138,7 +141,7 @@ export function summarize(id: string, name: DatasetName, records: readonly Perio
     covered,
     neverFetched: subtractRanges(span, covered),
     emptyUpstream: records.flatMap((record) => {
-      const candles = missingCandles(record, name.interval);
+      const candles = name.interval === undefined ? 0 : missingCandles(record, name.interval);
       return candles > 0 ? [{ period: record.period, candles }] : [];
     }).sort((a, b) => (a.period < b.period ? -1 : 1)),
   };

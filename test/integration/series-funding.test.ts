@@ -15,6 +15,7 @@ import { fundingRowsFromColumns, type FundingDataset, type FundingRow } from '..
 import { createCacheHandles } from '../../lib/create-service.ts';
 import { buildFundingService } from '../../lib/open-service.ts';
 import { createFundingSources } from '../../lib/sources/funding-sources.ts';
+import { validateCache } from '../../lib/service/integrity.ts';
 import { createUpstreamStats } from '../../lib/sources/types.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
 import { realDataDir } from '../helpers/real-data.ts';
@@ -125,5 +126,19 @@ describe('funding rate', () => {
     expect(record!.parts).toEqual([]);
     expect(record!.canonical?.key).toBe('binance/um/fundingRate/monthly/BTCUSDT/2024-02.parquet');
     expect(record!.canonical?.rows).toBe(87);
+  });
+
+  it('passes klines validate: no problem, no orphan; a damaged month is reported by key', async () => {
+    await service().getFundingRates({ dataset: BTC, range: { startMs: t('2024-01-01'), endMs: t(NOW) + 1 } });
+    const handles = createCacheHandles(loadConfig({ KLINES_CACHE_DIR: cacheDir }));
+    const clean = await validateCache(handles);
+    expect(clean.problems).toEqual([]);
+    expect(clean.orphans).toEqual([]);
+    expect(clean.records).toBe(2);
+    const key = 'binance/um/fundingRate/monthly/BTCUSDT/2024-01.parquet';
+    const body = (await handles.store.get(key))!;
+    await handles.store.put(key, body.subarray(0, body.length - 1));
+    const damaged = await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' });
+    expect(damaged.problems.map((p) => [p.key, p.kind])).toEqual([[key, 'checksum']]);
   });
 });

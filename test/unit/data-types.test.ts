@@ -36,6 +36,11 @@ describe('ids and keys', () => {
     expect(parseDatasetId('binance/um/klines/BTCUSDT/1h')).toEqual(klines);
     expect(parseCacheObjectKey('binance/cm/premiumIndexKlines/monthly/BTCUSD_PERP/1h/2024-01.parquet'))
       .toEqual({ datasetId: 'binance/cm/premiumIndexKlines/BTCUSD_PERP/1h', period: '2024-01', kind: 'canonical' });
+    expect(parseCacheObjectKey('binance/um/fundingRate/monthly/BTCUSDT/2024-01.parquet'))
+      .toEqual({ datasetId: 'binance/um/fundingRate/BTCUSDT', period: '2024-01', kind: 'canonical' });
+    expect(parseCacheObjectKey('binance/um/fundingRate/monthly/BTCUSDT/2024-01.parts/0001705312800123-9f2c4e1a7b3d.parquet'))
+      .toEqual({ datasetId: 'binance/um/fundingRate/BTCUSDT', period: '2024-01', kind: 'part', createdAtMs: 1705312800123 });
+    expect(parseCacheObjectKey('binance/spot/fundingRate/monthly/BTCUSDT/2024-01.parquet')).toBeUndefined();
     expect(() => parseDatasetId('binance/um/trades/BTCUSDT/1h')).toThrow(InvalidInputError);
     expect(() => parseDatasetId('binance/spot/markPriceKlines/BTCUSDT/1h')).toThrow(/um and cm only/);
   });

@@ -88,4 +88,20 @@ describe('klines get --data-type', () => {
     expect(withInterval.stderr).toContain('a fundingRate dataset has none');
     expect(fake.requests).toEqual([]);
   });
+
+  it('sync fills mark-price klines and funding rates of a symbol, and a rerun of each makes 0 upstream requests', async () => {
+    const mark = ['sync', '--market', 'um', '--symbols', 'BTCUSDT', '--intervals', '1h', '--data-type', 'markPriceKlines', '--start', '2024-01-01', '--end', '2024-02-04T11:00:00Z', '--json'];
+    const funding = ['sync', '--market', 'um', '--symbols', 'BTCUSDT', '--data-type', 'fundingRate', '--start', '2023-12-01', '--json'];
+    const first = JSON.parse((await klines(mark)).stdout) as { datasetId: string; dataType: string; rowsAdded: number; visionFiles: number }[];
+    expect(first.map((r) => [r.datasetId, r.dataType, r.rowsAdded, r.visionFiles])).toEqual([['binance/um/markPriceKlines/BTCUSDT/1h', 'markPriceKlines', 828, 3]]);
+    const events = JSON.parse((await klines(funding)).stdout) as { datasetId: string; dataType: string; rowsAdded: number; visionFiles: number; restRequests: number; interval?: string }[];
+    expect(events.map((r) => [r.datasetId, r.dataType, r.rowsAdded, r.visionFiles, r.restRequests, r.interval])).toEqual([['binance/um/fundingRate/BTCUSDT', 'fundingRate', 197, 2, 1, undefined]]);
+    fake.clearRequests();
+    expect((await klines(mark)).code).toBe(0);
+    expect((await klines(funding)).code).toBe(0);
+    expect(fake.requests).toEqual([]);
+    const noInterval = await klines(['sync', '--market', 'um', '--symbols', 'BTCUSDT', '--start', '2024-01-01']);
+    expect(noInterval.code).toBe(2);
+    expect(noInterval.stderr).toContain('intervals: give at least one');
+  });
 });

@@ -61,42 +61,27 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
       const plan = planFundingFetches({ range, covered: normalizeRanges(records.flatMap((r) => r.covered)), nowMs, source });
       const cached = await Promise.all(plan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
       const fresh: FundingColumns[] = [];
+      const answered: Range[] = [];
       const failures: { range: Range; error: unknown }[] = [];
 
       const run = async (fetch: FundingFetch): Promise<void> => {
         try {
-          const got = await limit(() => execute(fetch));
+          const got = await limit(() => executeFetch(fetch, { sources: deps.sources, dataset, nowMs, source, stats }));
           if (Array.isArray(got)) return void (await Promise.all(got.map(run)));
           await deps.cache.append(dataset, got.columns, [got.answered], [got.origin]);
           fresh.push(got.columns);
+          answered.push(got.answered);
         } catch (error) {
           if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
           for (const piece of fetch.kind === 'rest' ? [fetch.range] : fetch.need) failures.push({ range: piece, error });
         }
       };
-      /** Rows and the range they answer, or the REST fetches replacing a missing or failed file. */
-      const execute = async (fetch: FundingFetch): Promise<{ columns: FundingColumns; answered: Range; origin: 'vision' | 'rest' } | FundingFetch[]> => {
-        if (fetch.kind === 'rest') {
-          const columns = await deps.sources.fetchRange(dataset, fetch.range, nowMs, stats);
-          return { columns, answered: { startMs: fetch.range.startMs, endMs: Math.min(fetch.range.endMs, nowMs + 1) }, origin: 'rest' };
-        }
-        let file: FundingColumns | undefined;
-        try {
-          file = await deps.sources.fetchMonth(dataset, fetch.monthStartMs, stats);
-        } catch (error) {
-          if (source === 'vision') throw error;
-          return fetch.need.map((piece) => ({ kind: 'rest', range: piece }));
-        }
-        if (file === undefined) {
-          if (source === 'vision') throw new UpstreamError(`Vision: no fundingRate file for ${formatRange(fetch.range)} (404, not published)`, { details: { range: fetch.range } });
-          return fetch.need.map((piece) => ({ kind: 'rest', range: piece }));
-        }
-        return { columns: file, answered: fetch.range, origin: 'vision' };
-      };
-
       await Promise.all(plan.fetches.map(run));
       if (failures.length > 0) throw gapError(dataset, failures);
-      await deps.cache.compact(dataset, periodsInRange(plan.requested, 'monthly'), nowMs);
+      // Only months this request appended to, or that held parts when read: a warm read compacts nothing.
+      const withParts = new Set(records.filter((r) => r.parts.length > 0).map((r) => r.period));
+      const touched = new Set(answered.flatMap((r) => periodsInRange(r, 'monthly').map((p) => p.key)));
+      await deps.cache.compact(dataset, periodsInRange(plan.requested, 'monthly').filter((p) => withParts.has(p.key) || touched.has(p.key)), nowMs);
       const fromCache = mergeFunding(cached);
       stats.rowsFromCache = fundingInRange(fromCache, plan.requested.startMs, plan.requested.endMs).length;
       const columns = fundingInRange(mergeFunding([...cached, ...fresh]), plan.requested.startMs, plan.requested.endMs);
@@ -104,6 +89,39 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
       return { columns, plan, stats };
     },
   };
+}
+
+/** What one fetch needs. */
+interface FetchContext {
+  readonly sources: FundingSources;
+  readonly dataset: FundingDataset;
+  readonly nowMs: number;
+  readonly source: SourceMode;
+  readonly stats: FundingStats;
+}
+
+/**
+ * One fetch: its rows and the range they answer (REST: up to now; a Vision file: its month), or
+ * the REST fetches replacing a file that is missing (404) or failed (not with `source: 'vision'`).
+ */
+async function executeFetch(fetch: FundingFetch, context: FetchContext): Promise<{ columns: FundingColumns; answered: Range; origin: 'vision' | 'rest' } | FundingFetch[]> {
+  const { sources, dataset, nowMs, source, stats } = context;
+  if (fetch.kind === 'rest') {
+    const columns = await sources.fetchRange(dataset, fetch.range, nowMs, stats);
+    return { columns, answered: { startMs: fetch.range.startMs, endMs: Math.min(fetch.range.endMs, nowMs + 1) }, origin: 'rest' };
+  }
+  let file: FundingColumns | undefined;
+  try {
+    file = await sources.fetchMonth(dataset, fetch.monthStartMs, stats);
+  } catch (error) {
+    if (source === 'vision') throw error;
+    return fetch.need.map((piece) => ({ kind: 'rest', range: piece }));
+  }
+  if (file === undefined) {
+    if (source === 'vision') throw new UpstreamError(`Vision: no fundingRate file for ${formatRange(fetch.range)} (404, not published)`, { details: { range: fetch.range } });
+    return fetch.need.map((piece) => ({ kind: 'rest', range: piece }));
+  }
+  return { columns: file, answered: fetch.range, origin: 'vision' };
 }
 
 function gapError(dataset: FundingDataset, failures: readonly { range: Range; error: unknown }[]): UpstreamError {

@@ -116,4 +116,13 @@ describe('index-price and premium-index klines', () => {
     expect(withoutSource(answer.rows)).toEqual(expected);
     expect(describeData()).toEqual(['BTCUSDT-1h-2024-02-01.zip', 'BTCUSDT-1h-2024-02-02.zip']);
   });
+
+  it('on cm ask /dapi/v1/indexPriceKlines with the pair of the symbol (BTCUSD_PERP → BTCUSD)', async () => {
+    const dataset = datasetOf('cm', 'BTCUSD_PERP', '1h', 'indexPriceKlines');
+    // The fake holds no cm series, so Binance's "Invalid symbol." comes back; the request is what is checked.
+    await expect(service().getKlines({ dataset, range: { startMs: t('2024-02-03'), endMs: t('2024-02-04') }, source: 'rest' })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
+    const rest = fake.requests.filter((r) => r.kind === 'rest');
+    expect(rest.length).toBeGreaterThan(0);
+    expect(rest.every((r) => r.path === '/dapi/v1/indexPriceKlines' && r.query.pair === 'BTCUSD' && r.query.symbol === undefined)).toBe(true);
+  });
 });

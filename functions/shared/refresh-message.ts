@@ -4,14 +4,15 @@
  * UTC epoch ms, only when the watchlist gives `since`).
  * A fill handed over by a request that reached its deadline (issue 11) carries a range instead:
  * `{"market":"spot","symbol":"BTCUSDT","interval":"1m","startMs":…,"endMs":…}` (half-open, UTC epoch ms).
- * A series other than klines adds `"dataType":"markPriceKlines"` (data-types.ts).
+ * A series other than klines adds `"dataType":"markPriceKlines"` (data-types.ts); a funding-rate
+ * refresh is `{"market":"um","symbol":"BTCUSDT","dataType":"fundingRate"}`, with no interval.
  */
 import * as z from 'zod';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { parseInterval } from '../../lib/domain/intervals.ts';
 import { parseMarket } from '../../lib/domain/markets.ts';
 import { parseSymbol } from '../../lib/domain/symbols.ts';
-import { parseKlineDataType } from '../../lib/domain/data-types.ts';
+import { parseDataType } from '../../lib/domain/data-types.ts';
 import { datasetOf, type Dataset } from '../../lib/domain/kline.ts';
 import type { Range } from '../../lib/domain/ranges.ts';
 import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
@@ -19,7 +20,7 @@ import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
 const MessageSchema = z.object({
   market: z.string(),
   symbol: z.string(),
-  interval: z.string(),
+  interval: z.string().optional(),
   sinceMs: z.number().int().nonnegative().optional(),
   startMs: z.number().int().nonnegative().optional(),
   endMs: z.number().int().positive().optional(),
@@ -33,7 +34,7 @@ export type QueueWork =
 
 /** The message body of an entry. */
 export function encodeRefreshMessage(entry: WatchlistEntry): string {
-  const fields = datasetFields(entry.dataset);
+  const fields = 'funding' in entry ? { market: entry.funding.market, symbol: entry.funding.symbol, dataType: 'fundingRate' } : datasetFields(entry.dataset);
   return JSON.stringify(entry.sinceMs === undefined ? fields : { ...fields, sinceMs: entry.sinceMs });
 }
 
@@ -56,6 +57,7 @@ export function decodeQueueMessage(body: string): QueueWork {
   if (startMs === undefined || endMs === undefined || !(endMs > startMs)) {
     throw new InvalidInputError(`fill message: startMs and endMs must both be given, with endMs after startMs: ${body.slice(0, 200)}`);
   }
+  if ('funding' in entry) throw new InvalidInputError(`fill message: a fundingRate fill is never handed over (its requests have no deadline hand-off): ${body.slice(0, 200)}`);
   return { kind: 'fill', dataset: entry.dataset, range: { startMs, endMs } };
 }
 
@@ -70,6 +72,12 @@ export function decodeRefreshMessage(body: string): WatchlistEntry {
   const parsed = MessageSchema.safeParse(json);
   if (!parsed.success) throw new InvalidInputError(`refresh message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const market = parseMarket(parsed.data.market);
-  const dataset = datasetOf(market, parseSymbol(parsed.data.symbol), parseInterval(parsed.data.interval, market), parseKlineDataType(parsed.data.dataType, market));
-  return { dataset, sinceMs: parsed.data.sinceMs };
+  const { interval, sinceMs } = parsed.data;
+  const dataType = parseDataType(parsed.data.dataType, market);
+  if (dataType === 'fundingRate') {
+    if (interval !== undefined) throw new InvalidInputError(`refresh message: a fundingRate dataset has no interval: ${body.slice(0, 200)}`);
+    return { funding: { market: market as 'um' | 'cm', symbol: parseSymbol(parsed.data.symbol) }, sinceMs };
+  }
+  if (interval === undefined) throw new InvalidInputError(`refresh message: interval: required for ${dataType}: ${body.slice(0, 200)}`);
+  return { dataset: datasetOf(market, parseSymbol(parsed.data.symbol), parseInterval(interval, market), dataType), sinceMs };
 }

@@ -73,4 +73,34 @@ describe('data_type on the handlers', () => {
     expect(result.rows).toEqual(events.map((e) => ({ calc_time: e.fundingTime, funding_interval_hours: null, last_funding_rate: Number(e.fundingRate), mark_price: Number(e.markPrice) })));
     expect(fake.requests).toEqual([]);
   });
+
+  it('the scheduled refresh keeps a fundingRate and a markPriceKlines watchlist entry fresh; a rerun asks nothing; the worker takes a funding message', async () => {
+    const fresh = await prepareFsBackend();
+    const watchlist = JSON.stringify([
+      { market: 'um', symbol: 'BTCUSDT', data_type: 'fundingRate', since: '2024-01-01' },
+      { market: 'um', symbols: ['BTCUSDT'], intervals: ['1h'], data_type: 'markPriceKlines', since: '2024-02-01' },
+    ]);
+    const saved = backend;
+    backend = { ...fresh, env: { ...fresh.env, KLINES_WATCHLIST: watchlist, POWERTOOLS_METRICS_DISABLED: 'true' } };
+    try {
+      fake.clearRequests();
+      const cron = await coldStart(() => import('../../functions/cron-refresh.ts'));
+      const first = await cron({ time: NOW, resources: [] }, lambdaContext('klines-cron-refresh')) as { results: { datasetId: string; rowsAppended: number; upToDate: boolean }[] };
+      expect(first.results.map((r) => [r.datasetId, r.rowsAppended, r.upToDate])).toEqual([
+        ['binance/um/fundingRate/BTCUSDT', 93 + 11, false],
+        ['binance/um/markPriceKlines/BTCUSDT/1h', 3 * 24 + 12, false],
+      ]);
+      fake.clearRequests();
+      const rerun = await cron({ time: NOW, resources: [] }, lambdaContext('klines-cron-refresh')) as { results: { upToDate: boolean }[] };
+      expect(rerun.results.every((r) => r.upToDate)).toBe(true);
+      expect(fake.requests).toEqual([]);
+      const worker = await coldStart(() => import('../../functions/sqs-refresh-dataset.ts'));
+      const body = JSON.stringify({ market: 'um', symbol: 'BTCUSDT', dataType: 'fundingRate' });
+      expect(await worker({ Records: [{ messageId: 'm1', body }] }, lambdaContext('klines-sqs-refresh'))).toEqual({ batchItemFailures: [] });
+      expect(fake.requests).toEqual([]);
+    } finally {
+      backend = saved;
+      await fresh.cleanup();
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { parseDatasetFilter } from '../../lib/service/datasets.ts';
 import { resolveQuery } from '../../lib/service/request.ts';
 import { parseVisionCsvColumns } from '../../lib/sources/vision-csv.ts';
 import { visionFileUrl } from '../../lib/sources/vision-url.ts';
-import { decodeQueueMessage, encodeFillMessage } from '../../functions/shared/refresh-message.ts';
+import { decodeQueueMessage, encodeFillMessage, encodeRefreshMessage } from '../../functions/shared/refresh-message.ts';
 import { thrown } from '../helpers/thrown.ts';
 import { realDataDir } from '../helpers/real-data.ts';
 
@@ -62,6 +62,11 @@ describe('ids and keys', () => {
     expect(JSON.parse(encodeFillMessage(datasetOf('um', 'BTCUSDT', '1h'), range))).not.toHaveProperty('dataType');
     const mark = datasetOf('um', 'BTCUSDT', '1h', 'markPriceKlines');
     expect(decodeQueueMessage(encodeFillMessage(mark, range))).toEqual({ kind: 'fill', dataset: mark, range });
+    const funding = { funding: { market: 'um' as const, symbol: 'BTCUSDT' }, sinceMs: range.startMs };
+    expect(JSON.parse(encodeRefreshMessage(funding))).toEqual({ market: 'um', symbol: 'BTCUSDT', dataType: 'fundingRate', sinceMs: range.startMs });
+    expect(decodeQueueMessage(encodeRefreshMessage(funding))).toEqual({ kind: 'refresh', entry: funding });
+    expect(() => decodeQueueMessage('{"market":"um","symbol":"BTCUSDT","interval":"8h","dataType":"fundingRate"}')).toThrow(/no interval/);
+    expect(() => decodeQueueMessage('{"market":"um","symbol":"BTCUSDT","dataType":"markPriceKlines"}')).toThrow(/interval: required/);
   });
 });
 

@@ -133,7 +133,7 @@ describe('watchlist patterns', () => {
 
   it('expands symbols x intervals, resolving a pattern; a plain parse refuses a pattern', async () => {
     const entries = await parseWatchlistWithPatterns(doc, 'test', async (market, pattern) => (market === 'um' && pattern === '.*USDT' ? ['BTCUSDT', 'ETHUSDT'] : []));
-    expect(entries.map((e) => `${e.dataset.symbol} ${e.dataset.interval} ${e.sinceMs ?? '-'}`)).toEqual([
+    expect(entries.map((e) => ('dataset' in e ? `${e.dataset.symbol} ${e.dataset.interval} ${e.sinceMs ?? '-'}` : 'funding'))).toEqual([
       'BTCUSDT 1h -', 'BTCUSDT 1d -', 'ETHUSDT 1h -', 'ETHUSDT 1d -', `ETHUSDT 4h ${t('2024-01-01')}`,
     ]);
     expect(thrown(() => parseWatchlist(doc, 'test'))?.message).toContain('[0] symbols_regex needs');

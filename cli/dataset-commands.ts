@@ -8,6 +8,8 @@ import type { SymbolsOptions } from './symbols.ts';
 import type { SyncCommandOptions } from './sync.ts';
 
 const MARKETS = ['spot', 'um', 'cm'];
+/** Vision's names of the kline-shaped series (lib/domain/data-types.ts; all but klines on um and cm only). */
+export const KLINE_DATA_TYPES = ['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'];
 
 /** Adds `sync`, `ls` and `symbols`; `setExitCode` receives each command's exit code. */
 export function addDatasetCommands(program: Command, setExitCode: (code: number) => void): void {
@@ -16,12 +18,12 @@ export function addDatasetCommands(program: Command, setExitCode: (code: number)
     .addOption(new Option('--market <market>', 'market').choices(MARKETS).default('spot'))
     .option('--symbols <list>', 'comma-separated symbols, e.g. BTCUSDT,ETHUSDT')
     .option('--symbols-regex <regex>', "symbols matching a regular expression (whole name), from exchangeInfo, TRADING only, e.g. '.*USDT$'")
-    .requiredOption('--intervals <list>', 'comma-separated intervals, e.g. 1m,1h')
+    .option('--intervals <list>', 'comma-separated intervals, e.g. 1m,1h (none with --data-type fundingRate)')
     .option('--start <time>', 'first open_time, ISO-8601 or epoch ms (or --days)')
     .option('--days <n>', 'the last N days up to --end (default: the last closed candle), in place of --start')
     .option('--end <time>', 'last open_time, inclusive (default: the last closed candle)')
     .addOption(new Option('--source <source>', 'upstreams allowed for the gaps').choices(['auto', 'vision', 'rest']).default('auto'))
-    .addOption(new Option('--data-type <type>', 'series to fill (only klines is cached yet)').choices(['klines']).default('klines'))
+    .addOption(new Option('--data-type <type>', 'series to fill (all but klines on um and cm only)').choices([...KLINE_DATA_TYPES, 'fundingRate']).default('klines'))
     .option('--json', 'print the summary as JSON', false)
     .action(async (options: SyncCommandOptions) => setExitCode(await (await import('./sync.ts')).runSyncCommand(options))); // loaded when run: `klines --help` stays light
   program.command('ls')
@@ -29,7 +31,7 @@ export function addDatasetCommands(program: Command, setExitCode: (code: number)
     .addOption(new Option('--market <market>', 'only this market').choices(MARKETS))
     .option('--symbol <symbol>', 'only this symbol')
     .option('--interval <interval>', 'only this interval')
-    .addOption(new Option('--data-type <type>', 'only this series (only klines is cached yet)').choices(['klines']))
+    .addOption(new Option('--data-type <type>', 'only this series').choices([...KLINE_DATA_TYPES, 'fundingRate']))
     .option('--json', 'print as JSON', false)
     .action(async (options: LsOptions) => setExitCode(await (await import('./ls.ts')).runLs(options)));
   program.command('symbols')

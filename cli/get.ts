@@ -21,15 +21,17 @@ export interface GetOptions {
   format: OutputFormat;
   out?: string;
   source: string;
+  dataType?: string;
   withSource: boolean;
   stats: boolean;
 }
 
 /** Runs `klines get`; returns the exit code. Throws KlinesError for the caller to report. */
-export async function runGet(symbol: string, interval: string, options: GetOptions): Promise<number> {
+export async function runGet(symbol: string, interval: string | undefined, options: GetOptions): Promise<number> {
+  if (interval === undefined) throw new InvalidInputError('interval: required for candles, e.g. klines get BTCUSDT 1h (only --data-type fundingRate takes none)');
   const config = loadConfig();
   const nowMs = config.nowMs ?? Date.now();
-  const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source }, nowMs);
+  const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source, dataType: options.dataType }, nowMs);
   if (options.format === 'parquet' && !options.out) throw new InvalidInputError('--format parquet writes binary: give --out FILE');
   if (options.format === 'parquet' && options.withSource) throw new InvalidInputError('--with-source works with csv and json, not parquet');
   if (options.out) await checkOutFolder(options.out);

@@ -28,7 +28,7 @@ export async function runLs(options: LsOptions): Promise<number> {
 function formatDatasets(datasets: readonly DatasetSummary[]): string {
   if (datasets.length === 0) return 'the cache holds no dataset yet\n';
   const rows = datasets.map((d) => [
-    d.market, d.dataType, d.symbol, d.interval, d.first ?? '-', d.last ?? '-', d.rows, d.sizeBytes, d.sources.join(',') || '-',
+    d.market, d.dataType, d.symbol, d.interval ?? '-', d.first ?? '-', d.last ?? '-', d.rows, d.sizeBytes, d.sources.join(',') || '-',
     d.neverFetched.length === 0 ? '-' : d.neverFetched.map(formatRange).join(' '),
     d.emptyUpstream.reduce((sum, p) => sum + p.candles, 0),
   ]);

@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('get')
     .description('print the closed klines of one dataset over a range (bounds inclusive on open_time)')
     .argument('<symbol>', 'Binance symbol, e.g. BTCUSDT or BTCUSD_PERP')
-    .argument('<interval>', 'kline interval: 1s (spot only) 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M')
+    .argument('[interval]', 'kline interval: 1s (spot only) 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M (none for fundingRate)')
     .addOption(new Option('--market <market>', 'market').choices(['spot', 'um', 'cm']).default('spot'))
     .option('--start <time>', 'first open_time, ISO-8601 (2024-01-15, 2024-01-15T10:00:00Z) or epoch ms (or --days)')
     .option('--days <n>', 'the last N days up to --end (default: the last closed candle), in place of --start')
@@ -35,11 +35,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'parquet']).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .addOption(new Option('--source <source>', 'upstreams allowed for the gaps').choices(['auto', 'vision', 'rest']).default('auto'))
+    .addOption(new Option('--data-type <type>', 'series: klines, or on um/cm markPriceKlines indexPriceKlines premiumIndexKlines fundingRate').choices(['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines', 'fundingRate']).default('klines'))
     .option('--with-source', 'add a source column: cache, vision or rest', false)
     .addOption(new Option('--time-format <format>', 'open_time/close_time in csv and json: epoch ms or ISO-8601 UTC').choices(['ms', 'iso']).default('ms'))
     .option('--stats', 'print one JSON line of figures on stderr', false)
-    .action(async (symbol: string, interval: string, options: GetOptions) => {
+    .action(async (symbol: string, interval: string | undefined, options: GetOptions) => {
       // Loaded only when run, so `klines --help` does not load the service, its sources or the AWS SDK.
+      if (options.dataType === 'fundingRate') {
+        exitCode = await (await import('./get-funding.ts')).runGetFunding(symbol, interval, options);
+        return;
+      }
       const { runGet } = await import('./get.ts');
       exitCode = await runGet(symbol, interval, options);
     });

@@ -10,6 +10,8 @@ import { loadConfig } from '../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
 import type { Range } from '../lib/domain/ranges.ts';
 import { resolveSyncQuery, runSync, type PublicSyncQuery, type SyncProgress, type SyncResult } from '../lib/service/sync.ts';
+import type { Market } from '../lib/domain/markets.ts';
+import { buildFundingService } from '../lib/open-service.ts';
 import { formatTable } from './table.ts';
 
 /** Options of `klines sync` as commander parses them. */
@@ -23,10 +25,18 @@ export async function runSyncCommand(options: SyncCommandOptions): Promise<numbe
   const nowMs = config.nowMs ?? Date.now();
   const handles = createCacheHandles(config);
   const directory = createSymbolDirectoryFromConfig(config, handles.store);
-  const queries = await resolveSyncQuery(options, nowMs, (market, pattern) => directory.resolve(market, pattern));
-  const service = createServiceFromConfig(config, handles);
-  const bar = process.stderr.isTTY ? startBar(queries.length) : undefined;
-  const results = await runSync(service, queries, { onProgress: bar?.update }).finally(() => bar?.stop());
+  const resolveSymbols = (market: Market, pattern: string) => directory.resolve(market, pattern);
+  let results: SyncResult[];
+  if (options.dataType === 'fundingRate') {
+    const { resolveFundingSyncQuery, runFundingSync } = await import('../lib/service/funding-sync.ts');
+    const queries = await resolveFundingSyncQuery(options, nowMs, resolveSymbols);
+    const bar = process.stderr.isTTY ? startBar(queries.length) : undefined;
+    results = await runFundingSync(buildFundingService(config, handles), queries, { onProgress: bar?.update }).finally(() => bar?.stop());
+  } else {
+    const queries = await resolveSyncQuery(options, nowMs, resolveSymbols);
+    const bar = process.stderr.isTTY ? startBar(queries.length) : undefined;
+    results = await runSync(createServiceFromConfig(config, handles), queries, { onProgress: bar?.update }).finally(() => bar?.stop());
+  }
   process.stdout.write(options.json ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : formatSummary(results));
   return results.some((result) => result.error !== undefined) ? 1 : 0;
 }
@@ -47,7 +57,7 @@ function startBar(total: number): { update: (progress: SyncProgress) => void; st
 function toJson(result: SyncResult): Record<string, unknown> {
   const { dataset, range } = result.query;
   return {
-    datasetId: result.datasetId, market: dataset.market, dataType: 'klines', symbol: dataset.symbol, interval: dataset.interval,
+    datasetId: result.datasetId, market: dataset.market, dataType: result.dataType, symbol: dataset.symbol, ...('interval' in dataset ? { interval: dataset.interval } : {}),
     startMs: range.startMs, endMs: range.endMs, rowsAdded: result.rowsAdded, visionFiles: result.visionFiles,
     restRequests: result.restRequests, restWeight: result.restWeight,
     ...(result.error === undefined ? {} : { error: { code: result.errorCode, message: result.error } }),
@@ -56,12 +66,19 @@ function toJson(result: SyncResult): Record<string, unknown> {
 
 function formatSummary(results: readonly SyncResult[]): string {
   const rows = results.map((r) => [
-    `${r.query.dataset.market} ${r.query.dataset.symbol} ${r.query.dataset.interval}`, describeRange(r.query.range),
+    describeDataset(r), describeRange(r.query.range),
     r.rowsAdded, r.visionFiles, r.restRequests, r.restWeight, r.error ?? '',
   ]);
   const failed = results.filter((r) => r.error !== undefined).length;
   const total = ['total', '', sumOf(results, 'rowsAdded'), sumOf(results, 'visionFiles'), sumOf(results, 'restRequests'), sumOf(results, 'restWeight'), failed > 0 ? `${failed} failed` : ''];
   return formatTable(['dataset', 'open_time range', 'rows added', 'files', 'REST requests', 'REST weight', 'error'], [...rows, total]);
+}
+
+/** `um BTCUSDT 1h`, with the data type when it is not klines: `um BTCUSDT 1h markPriceKlines`, `um BTCUSDT fundingRate`. */
+function describeDataset(result: SyncResult): string {
+  const { dataset } = result.query;
+  const interval = 'interval' in dataset ? ` ${dataset.interval}` : '';
+  return `${dataset.market} ${dataset.symbol}${interval}${result.dataType === 'klines' ? '' : ` ${result.dataType}`}`;
 }
 
 /** `2022-08-24T00:00Z … 2022-09-06T23:59Z`: the first and the last open_time asked (bounds inclusive, as the user gave them). */

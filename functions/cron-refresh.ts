@@ -14,10 +14,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
-import { datasetId } from '../lib/domain/kline.ts';
 import { observe } from '../lib/observability.ts';
 import type { RefreshResult } from '../lib/service/refresh.ts';
-import { loadWatchlist, type WatchlistEntry } from '../lib/service/watchlist.ts';
+import { loadWatchlist, watchEntryId, type WatchlistEntry } from '../lib/service/watchlist.ts';
 import { encodeRefreshMessage } from './shared/refresh-message.ts';
 import { runRefresh } from './shared/refresh-runner.ts';
 import { createRuntime } from './shared/runtime.ts';
@@ -53,7 +52,7 @@ async function cronRefresh(event: ScheduledEvent, context: Context): Promise<Cro
     try {
       results.push(await runRefresh(runtime, entry, abortBeforeTimeout(context)));
     } catch {
-      failed.push(datasetId(entry.dataset)); // logged by runRefresh; the other datasets still run
+      failed.push(watchEntryId(entry)); // logged by runRefresh; the other datasets still run
     }
   }
   if (failed.length > 0) throw new Error(`cron-refresh: ${failed.length} of ${entries.length} datasets failed: ${failed.join(', ')}`);
@@ -71,7 +70,7 @@ async function fanOut(client: SQSClient, url: string, entries: readonly Watchlis
       const failedIds = new Set((answer.Failed ?? []).map((f) => f.Id));
       const failedEntries = batch.filter((entry) => failedIds.has(entry.Id));
       if (failedEntries.length > 0 && attempt >= 2) {
-        const reasons = (answer.Failed ?? []).map((f) => `${entries[Number(f.Id)] ? datasetId(entries[Number(f.Id)]!.dataset) : f.Id}: ${f.Code} ${f.Message ?? ''}`.trim());
+        const reasons = (answer.Failed ?? []).map((f) => `${entries[Number(f.Id)] ? watchEntryId(entries[Number(f.Id)]!) : f.Id}: ${f.Code} ${f.Message ?? ''}`.trim());
         throw new Error(`cron-refresh: SQS refused ${failedEntries.length} messages after a retry: ${reasons.join('; ')}`);
       }
       batch = failedEntries;

@@ -1,5 +1,7 @@
 /**
- * `GET /klines?market&symbol&interval&start|days&end&format=json|csv|parquet&source&with_source`
+ * `GET /klines?market&symbol&interval&start|days&end&format=json|csv|parquet&source&with_source&data_type`
+ * (`data_type`: klines (default), or on um/cm markPriceKlines, indexPriceKlines, premiumIndexKlines,
+ * or fundingRate without `interval`: its events, shared/funding-answer.ts)
  * (`days=N`: the last N days up to `end`, default the last closed candle)
  * behind API Gateway (HTTP API, payload v2). Thin: validate the query, call the library, shape
  * the answer.
@@ -27,17 +29,19 @@ import { resolveQuery } from '../lib/service/request.ts';
 import { API_GATEWAY_TIMEOUT_MS, startDeadline } from './middleware/deadline.ts';
 import { httpErrors } from './middleware/http-errors.ts';
 import { fillWithinDeadline, type AcceptedFill } from './shared/fill-within-deadline.ts';
+import { answerFunding, fundingHttpResponse } from './shared/funding-answer.ts';
 import { shapeHttpAnswer } from './shared/http-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 
 const QuerySchema = z.object({
   market: z.string().optional(),
   symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
-  interval: z.string({ error: 'interval is required, e.g. 1m' }),
+  interval: z.string().optional(),
   start: z.string().optional(),
   end: z.string().optional(),
   days: z.string().optional(),
   source: z.string().optional(),
+  data_type: z.string().optional(),
   format: z.enum(['json', 'csv', 'parquet'], { error: 'format must be json or csv (inline when small, else by URL) or parquet (always by URL)' }).default('json'),
   with_source: z.enum(['true', 'false'], { error: 'with_source must be true or false' }).default('false'),
 });
@@ -54,7 +58,9 @@ async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promi
       throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
     }
     const query = parsed.data;
-    const resolved = resolveQuery(query, runtime.nowMs());
+    if (query.data_type === 'fundingRate') return await fundingHttpResponse(runtime, await answerFunding(runtime, query), query.format);
+    if (query.interval === undefined) throw new InvalidInputError('query: interval is required, e.g. 1m (only data_type=fundingRate takes none)');
+    const resolved = resolveQuery({ ...query, interval: query.interval, dataType: query.data_type }, runtime.nowMs());
     const notice = resolved.notices.length > 0 ? { 'x-klines-notice': resolved.notices.join('; ') } : undefined;
     const outcome = await fillWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return acceptedResponse(outcome.accepted, notice);

@@ -17,7 +17,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import type { InvokeKlinesResult, InvokeKlinesStats, InvokeListDatasetsResult } from '../lib/client/klines-client.ts';
+import type { InvokeFundingResult, InvokeKlinesResult, InvokeKlinesStats, InvokeListDatasetsResult } from '../lib/client/klines-client.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import type { Kline, SourcedKline } from '../lib/domain/kline.ts';
 import { observe, recordKlinesRequest } from '../lib/observability.ts';
@@ -28,6 +28,7 @@ import { resolveQuery } from '../lib/service/request.ts';
 import { startDeadline } from './middleware/deadline.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
 import { fillWithinDeadline } from './shared/fill-within-deadline.ts';
+import { answerFunding, fundingInvokeResult } from './shared/funding-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 
 const time = z.union([z.string(), z.number().int().nonnegative()], { error: 'must be ISO-8601 or epoch ms' }).transform(String);
@@ -36,12 +37,13 @@ const PayloadSchema = z.object({
   action: z.literal('get-klines').optional(),
   market: market.optional(),
   symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
-  interval: z.string({ error: 'interval is required, e.g. 1h' }),
+  interval: z.string().optional(),
   start: time.optional(),
   end: time.optional(),
   days: z.number().int().transform(String).optional(),
   source: z.enum(['auto', 'vision', 'rest'], { error: 'source must be auto, vision or rest' }).optional(),
-}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start|days,end?,source?}' : undefined) }).strict();
+  dataType: z.string().optional(),
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start|days,end?,source?,dataType?}' : undefined) }).strict();
 const ListDatasetsSchema = z.object({
   action: z.literal('list-datasets'),
   market: market.optional(),
@@ -52,7 +54,7 @@ const ListDatasetsSchema = z.object({
 
 const runtime = createRuntime();
 
-async function invokeGetKlines(payload: unknown, context: Context): Promise<InvokeKlinesResult | InvokeListDatasetsResult> {
+async function invokeGetKlines(payload: unknown, context: Context): Promise<InvokeKlinesResult | InvokeFundingResult | InvokeListDatasetsResult> {
   if ((payload as { action?: unknown } | null)?.action === 'list-datasets') {
     const filter = parseOrThrow(ListDatasetsSchema, payload);
     return { ok: true, datasets: await listDatasets(runtime.handles.index, parseDatasetFilter(filter)) };
@@ -61,7 +63,9 @@ async function invokeGetKlines(payload: unknown, context: Context): Promise<Invo
   const deadline = startDeadline(context, { marginMs: runtime.config.answerMarginMs });
   try {
     const { action: _action, ...query } = parseOrThrow(PayloadSchema, payload);
-    const outcome = await fillWithinDeadline(runtime, resolveQuery(query, runtime.nowMs()), deadline);
+    if (query.dataType === 'fundingRate') return fundingInvokeResult(runtime, await answerFunding(runtime, query));
+    if (query.interval === undefined) throw new InvalidInputError('payload: interval is required, e.g. 1h (only dataType fundingRate takes none)');
+    const outcome = await fillWithinDeadline(runtime, resolveQuery({ ...query, interval: query.interval }, runtime.nowMs()), deadline);
     if (outcome.kind === 'accepted') return { ok: true, accepted: true, ...outcome.accepted };
     const { answer } = outcome;
     const stats = publicStats(answer.stats);
@@ -103,7 +107,7 @@ function stripSource(row: SourcedKline): Kline {
 }
 
 /** Middy middleware: errors become `{ ok: false, error }` (explained ones in full, others as INTERNAL). */
-function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult | InvokeListDatasetsResult, Error, Context> {
+function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult | InvokeFundingResult | InvokeListDatasetsResult, Error, Context> {
   return {
     onError: async (request) => {
       const explained = explainError(request.error);
@@ -116,4 +120,4 @@ function errorsAsData(): middy.MiddlewareObj<unknown, InvokeKlinesResult | Invok
 }
 
 /** The Lambda handler. */
-export const handler = middy<unknown, InvokeKlinesResult | InvokeListDatasetsResult, Error, Context>().use(observe(runtime.obs)).use(errorsAsData()).handler(invokeGetKlines);
+export const handler = middy<unknown, InvokeKlinesResult | InvokeFundingResult | InvokeListDatasetsResult, Error, Context>().use(observe(runtime.obs)).use(errorsAsData()).handler(invokeGetKlines);

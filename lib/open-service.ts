@@ -8,12 +8,15 @@
  */
 import type { Config } from './config.ts';
 import type { CacheHandles } from './create-service.ts';
+import { createFundingService, type FundingService } from './service/funding-service.ts';
 import { createKlinesService, type KlinesRequest, type KlinesService } from './service/klines-service.ts';
 import { streamKlines, type KlinesStream } from './service/stream-klines.ts';
+import { createFundingSources } from './sources/funding-sources.ts';
 import { createLazyHttpClient } from './sources/lazy-http-client.ts';
 import { createRestClient } from './sources/rest-client.ts';
 import { createVisionClient } from './sources/vision-client.ts';
 import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
+import { createFundingCache } from './store/funding-cache.ts';
 import { createFsLeaseStore } from './store/fs-lease-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
 import { createFsStatsStore } from './store/fs-stats-store.ts';
@@ -69,4 +72,17 @@ export function buildStreamer(config: Config, handles: CacheHandles, service: Kl
     service, cache: cacheOn(handles), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now(),
   };
   return (request) => streamKlines(deps, request);
+}
+
+/**
+ * The funding-rate service on `handles` (issue 10, item 5): the same store and index as the
+ * klines, its own monthly partitions under `binance/{market}/fundingRate/`.
+ */
+export function buildFundingService(config: Config, handles: CacheHandles): FundingService {
+  const http = createLazyHttpClient();
+  return createFundingService({
+    cache: createFundingCache({ store: handles.store, index: handles.index }),
+    sources: createFundingSources({ visionUrl: config.visionUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
+    nowMs: () => config.nowMs ?? Date.now(),
+  });
 }

@@ -4,9 +4,9 @@
  *
  * - `<!-- readme-check: skip: REASON -->` on the line before a block: not run (REASON is required);
  * - `<!-- readme-check: expect TEXT -->` right after a block: its output must contain TEXT;
- * - `<!-- readme-check: parquet-rows DIR N -->` right after a `sql` block: run in DuckDB with its
+ * - `<!-- readme-check: parquet-rows DIR N [KEY] -->` right after a `sql` block: run in DuckDB with its
  *   Parquet globs taken relative to DIR, it must return N rows, and the globs must hold N rows
- *   with N distinct open_time values.
+ *   with N distinct KEY values (default open_time; calc_time for funding events).
  *
  * `sh` blocks run unless skipped; a `sql` block needs `parquet-rows` or a skip reason.
  */
@@ -18,7 +18,7 @@ export interface ReadmeBlock {
   readonly code: string;
   readonly skip?: string;
   readonly expect: readonly string[];
-  readonly parquetRows?: { readonly dir: string; readonly rows: number };
+  readonly parquetRows?: { readonly dir: string; readonly rows: number; readonly key?: string };
 }
 
 const DIRECTIVE = /^<!--\s*readme-check:\s*(.*?)\s*-->$/;
@@ -34,7 +34,10 @@ export function parseReadmeBlocks(markdown: string): ReadmeBlock[] {
     const directive = DIRECTIVE.exec(text);
     if (directive) {
       const last = blocks.at(-1);
-      if (last && lastClosedAt === i - 1) applyDirective(last, directive[1]!, i + 1);
+      if (last && lastClosedAt === i - 1) {
+        applyDirective(last, directive[1]!, i + 1);
+        lastClosedAt = i; // several directives may follow a block, one a line
+      }
       else pending.push(`${i + 1}\t${directive[1]}`);
       continue;
     }
@@ -58,14 +61,14 @@ export function parseReadmeBlocks(markdown: string): ReadmeBlock[] {
   return blocks;
 }
 
-function applyDirective(block: { expect: string[]; skip?: string; parquetRows?: { dir: string; rows: number } }, body: string, line: number): void {
+function applyDirective(block: { expect: string[]; skip?: string; parquetRows?: { dir: string; rows: number; key?: string } }, body: string, line: number): void {
   const skip = /^skip:\s*(\S.*)$/.exec(body);
   const expect = /^expect\s+(\S.*)$/.exec(body);
-  const rows = /^parquet-rows\s+(\S+)\s+(\d+)$/.exec(body);
+  const rows = /^parquet-rows\s+(\S+)\s+(\d+)(?:\s+([a-z_]+))?$/.exec(body);
   if (skip) block.skip = skip[1]!;
   else if (expect) block.expect.push(expect[1]!);
-  else if (rows) block.parquetRows = { dir: rows[1]!, rows: Number(rows[2]) };
-  else throw new Error(`README.md:${line}: unknown readme-check directive "${body}"; use skip: REASON, expect TEXT or parquet-rows DIR N`);
+  else if (rows) block.parquetRows = rows[3] === undefined ? { dir: rows[1]!, rows: Number(rows[2]) } : { dir: rows[1]!, rows: Number(rows[2]), key: rows[3] };
+  else throw new Error(`README.md:${line}: unknown readme-check directive "${body}"; use skip: REASON, expect TEXT or parquet-rows DIR N [KEY]`);
 }
 
 /** The quoted Parquet paths or globs a SQL block reads (`'…parquet'`). */

@@ -19,9 +19,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { killGroup, stopProcessGroup } from './background.ts';
-import { parquetGlobs, parseReadmeBlocks, type ReadmeBlock } from './readme-blocks.ts';
+import { parseReadmeBlocks, type ReadmeBlock } from './readme-blocks.ts';
+import { checkParquetRows } from './readme-sql.ts';
 
 const BLOCK_TIMEOUT_MS = 300_000;
 const INSTALL_TIMEOUT_MS = 600_000;
@@ -60,30 +60,6 @@ async function runBlock(block: ReadmeBlock, dir: string, envFile: string): Promi
   clearTimeout(timer);
   killGroup(child.pid!, 'SIGKILL'); // anything the block left running in its own group
   return { code, output, timedOut };
-}
-
-/**
- * Runs a SQL block in DuckDB (`@duckdb/node-api`, a dev dependency) with its Parquet globs taken
- * under `dir`/DIR of its parquet-rows directive: the query must return N rows, and its globs alone
- * must hold N rows with N distinct open_time values (each row once). Returns what is wrong, if anything.
- */
-async function checkParquetRows(block: ReadmeBlock, dir: string): Promise<string | undefined> {
-  const { dir: folder, rows } = block.parquetRows!;
-  const root = join(dir, folder);
-  const globs = parquetGlobs(block.code);
-  const sql = globs.reduce((text, glob) => text.replaceAll(`'${glob}'`, `'${join(root, glob)}'`), block.code).trim().replace(/;$/, '');
-  const sources = globs.map((glob) => `'${join(root, glob)}'`).join(', ');
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    const answered = Number((await connection.runAndReadAll(`SELECT count(*) AS n FROM (${sql})`)).getRowObjectsJS()[0]!.n);
-    const raw = (await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT open_time) AS d FROM read_parquet([${sources}])`)).getRowObjectsJS()[0]!;
-    if (answered === rows && Number(raw.n) === rows && Number(raw.d) === rows) return undefined;
-    return `DuckDB answered ${answered} rows; the globs hold ${Number(raw.n)} rows with ${Number(raw.d)} distinct open_time values; expected ${rows} each`;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
 }
 
 /** Stops what the blocks left in the background (scripts/background.ts pid files), at most 10 s each. */

@@ -4,23 +4,27 @@
  * UTC epoch ms, only when the watchlist gives `since`).
  * A fill handed over by a request that reached its deadline (issue 11) carries a range instead:
  * `{"market":"spot","symbol":"BTCUSDT","interval":"1m","startMs":…,"endMs":…}` (half-open, UTC epoch ms).
+ * A series other than klines adds `"dataType":"markPriceKlines"` (data-types.ts); a funding-rate
+ * refresh is `{"market":"um","symbol":"BTCUSDT","dataType":"fundingRate"}`, with no interval.
  */
 import * as z from 'zod';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { parseInterval } from '../../lib/domain/intervals.ts';
 import { parseMarket } from '../../lib/domain/markets.ts';
 import { parseSymbol } from '../../lib/domain/symbols.ts';
-import type { Dataset } from '../../lib/domain/kline.ts';
+import { parseDataType } from '../../lib/domain/data-types.ts';
+import { datasetOf, type Dataset } from '../../lib/domain/kline.ts';
 import type { Range } from '../../lib/domain/ranges.ts';
 import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
 
 const MessageSchema = z.object({
   market: z.string(),
   symbol: z.string(),
-  interval: z.string(),
+  interval: z.string().optional(),
   sinceMs: z.number().int().nonnegative().optional(),
   startMs: z.number().int().nonnegative().optional(),
   endMs: z.number().int().positive().optional(),
+  dataType: z.string().optional(),
 });
 
 /** A queued piece of work: a dataset refresh, or the fill of a range a request could not finish. */
@@ -30,14 +34,19 @@ export type QueueWork =
 
 /** The message body of an entry. */
 export function encodeRefreshMessage(entry: WatchlistEntry): string {
-  const { market, symbol, interval } = entry.dataset;
-  return JSON.stringify(entry.sinceMs === undefined ? { market, symbol, interval } : { market, symbol, interval, sinceMs: entry.sinceMs });
+  const fields = 'funding' in entry ? { market: entry.funding.market, symbol: entry.funding.symbol, dataType: 'fundingRate' } : datasetFields(entry.dataset);
+  return JSON.stringify(entry.sinceMs === undefined ? fields : { ...fields, sinceMs: entry.sinceMs });
 }
 
 /** The message body of a fill of `range` (half-open, UTC epoch ms). */
 export function encodeFillMessage(dataset: Dataset, range: Range): string {
-  const { market, symbol, interval } = dataset;
-  return JSON.stringify({ market, symbol, interval, startMs: range.startMs, endMs: range.endMs });
+  return JSON.stringify({ ...datasetFields(dataset), startMs: range.startMs, endMs: range.endMs });
+}
+
+/** market, symbol, interval, and `dataType` only when it is not klines (so klines messages keep their earlier shape). */
+function datasetFields(dataset: Dataset): Record<string, string> {
+  const { market, symbol, interval, dataType } = dataset;
+  return dataType === undefined || dataType === 'klines' ? { market, symbol, interval } : { market, symbol, interval, dataType };
 }
 
 /** Parses a message body of either kind; throws InvalidInputError saying what is wrong. */
@@ -48,6 +57,7 @@ export function decodeQueueMessage(body: string): QueueWork {
   if (startMs === undefined || endMs === undefined || !(endMs > startMs)) {
     throw new InvalidInputError(`fill message: startMs and endMs must both be given, with endMs after startMs: ${body.slice(0, 200)}`);
   }
+  if ('funding' in entry) throw new InvalidInputError(`fill message: a fundingRate fill is never handed over (its requests have no deadline hand-off): ${body.slice(0, 200)}`);
   return { kind: 'fill', dataset: entry.dataset, range: { startMs, endMs } };
 }
 
@@ -62,5 +72,12 @@ export function decodeRefreshMessage(body: string): WatchlistEntry {
   const parsed = MessageSchema.safeParse(json);
   if (!parsed.success) throw new InvalidInputError(`refresh message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const market = parseMarket(parsed.data.market);
-  return { dataset: { market, symbol: parseSymbol(parsed.data.symbol), interval: parseInterval(parsed.data.interval, market) }, sinceMs: parsed.data.sinceMs };
+  const { interval, sinceMs } = parsed.data;
+  const dataType = parseDataType(parsed.data.dataType, market);
+  if (dataType === 'fundingRate') {
+    if (interval !== undefined) throw new InvalidInputError(`refresh message: a fundingRate dataset has no interval: ${body.slice(0, 200)}`);
+    return { funding: { market: market as 'um' | 'cm', symbol: parseSymbol(parsed.data.symbol) }, sinceMs };
+  }
+  if (interval === undefined) throw new InvalidInputError(`refresh message: interval: required for ${dataType}: ${body.slice(0, 200)}`);
+  return { dataset: datasetOf(market, parseSymbol(parsed.data.symbol), parseInterval(interval, market), dataType), sinceMs };
 }

@@ -9,16 +9,17 @@ import { datasetId } from '../../lib/domain/kline.ts';
 import type { Dataset } from '../../lib/domain/kline.ts';
 import { formatRange, type Range } from '../../lib/domain/ranges.ts';
 import { fillRange, refreshDataset, type FillResult, type RefreshResult } from '../../lib/service/refresh.ts';
-import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
+import { refreshFunding } from '../../lib/service/funding-refresh.ts';
+import { watchEntryId, type WatchlistEntry } from '../../lib/service/watchlist.ts';
 import type { Runtime } from './runtime.ts';
 
 /** Refreshes one dataset; rethrows (after logging and counting) what the refresh throws. */
 export async function runRefresh(runtime: Runtime, entry: WatchlistEntry, signal?: AbortSignal): Promise<RefreshResult> {
   const { obs } = runtime;
   try {
-    const result = await refreshDataset(entry, {
-      service: runtime.service, index: runtime.handles.index, nowMs: runtime.nowMs, defaultSinceMs: runtime.config.refreshSinceMs, signal,
-    });
+    const result = 'funding' in entry
+      ? await refreshFunding(entry, { funding: runtime.funding, index: runtime.handles.index, nowMs: runtime.nowMs, defaultSinceMs: runtime.config.refreshSinceMs })
+      : await refreshDataset(entry, { service: runtime.service, index: runtime.handles.index, nowMs: runtime.nowMs, defaultSinceMs: runtime.config.refreshSinceMs, signal });
     obs.metrics.addMetric('RowsAppended', MetricUnit.Count, result.rowsAppended);
     obs.metrics.addMetric('UpstreamRequests', MetricUnit.Count, result.visionFiles + result.restRequests);
     obs.metrics.addMetric('UpstreamWeight', MetricUnit.Count, result.restWeight);
@@ -27,7 +28,7 @@ export async function runRefresh(runtime: Runtime, entry: WatchlistEntry, signal
   } catch (error) {
     obs.metrics.addMetric('RefreshFailures', MetricUnit.Count, 1);
     obs.logger.error('dataset refresh failed', {
-      datasetId: datasetId(entry.dataset), code: error instanceof KlinesError ? error.code : 'INTERNAL', reason: error instanceof Error ? error.message : String(error),
+      datasetId: watchEntryId(entry), code: error instanceof KlinesError ? error.code : 'INTERNAL', reason: error instanceof Error ? error.message : String(error),
     });
     throw error;
   }

@@ -40,6 +40,14 @@ export interface InvokeKlinesPayload {
   /** The last N days (N × 24 h) up to `end` (default the last closed candle), in place of `start`. */
   readonly days?: number;
   readonly source?: 'auto' | 'vision' | 'rest';
+  /** The series (Vision's names); all but klines on um and cm only. Default klines. */
+  readonly dataType?: 'klines' | 'markPriceKlines' | 'indexPriceKlines' | 'premiumIndexKlines';
+}
+
+/** A funding-rate request (issue 10): a futures symbol's events, no interval. */
+export interface InvokeFundingPayload extends Omit<InvokeKlinesPayload, 'interval' | 'dataType' | 'market'> {
+  readonly market?: 'um' | 'cm';
+  readonly dataType: 'fundingRate';
 }
 
 /** Figures of the answered request (counts; `elapsedMs` in ms). */
@@ -96,12 +104,21 @@ export interface InvokeKlinesAccepted {
   readonly alreadyQueued: number;
 }
 
+/**
+ * The answer to `{ dataType: 'fundingRate', market, symbol, start|days, end? }` (no interval):
+ * the events inline (`calc_time` UTC epoch ms; a field an upstream does not publish is null), or
+ * past the inline limit a Parquet file at `uri` (funding-codec.ts columns).
+ */
+export type InvokeFundingResult =
+  | { readonly ok: true; readonly count: number; readonly rows?: { calc_time: number; funding_interval_hours: number | null; last_funding_rate: number; mark_price: number | null }[]; readonly uri?: string }
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
 /** Which cached datasets to list (issue 10); every field optional. */
 export interface InvokeListDatasetsPayload {
   readonly market?: 'spot' | 'um' | 'cm';
   readonly symbol?: string;
   readonly interval?: string;
-  readonly dataType?: 'klines';
+  readonly dataType?: 'klines' | 'markPriceKlines' | 'indexPriceKlines' | 'premiumIndexKlines' | 'fundingRate';
 }
 
 /** The listing: the same summaries as `klines ls --json` and `GET /datasets` (lib/service/datasets.ts). */
@@ -113,6 +130,8 @@ export type InvokeListDatasetsResult =
 export interface KlinesClient {
   /** Invokes the function; throws Error when the invocation itself fails (FunctionError). */
   getKlines(payload: InvokeKlinesPayload): Promise<InvokeKlinesResult>;
+  /** Funding-rate events (the same function, `dataType: 'fundingRate'`); throws Error when the invocation itself fails. */
+  getFundingRates(payload: InvokeFundingPayload): Promise<InvokeFundingResult>;
   /** Lists the cached datasets (the `list-datasets` action); throws Error when the invocation itself fails. */
   listDatasets(filter?: InvokeListDatasetsPayload): Promise<InvokeListDatasetsResult>;
   /** The rows of a successful result: inline ones, or the Parquet at its `uri` fetched and decoded. */
@@ -144,6 +163,7 @@ export function createKlinesClient(options: KlinesClientOptions): KlinesClient {
   };
   return {
     getKlines: async (payload) => (await invoke(payload)) as InvokeKlinesResult,
+    getFundingRates: async (payload) => (await invoke(payload)) as InvokeFundingResult,
     listDatasets: async (filter = {}) => (await invoke({ ...filter, action: 'list-datasets' })) as InvokeListDatasetsResult,
     async readRows(result) {
       if (result.rows) return result.rows;

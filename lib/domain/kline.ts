@@ -5,6 +5,7 @@
 import { DataValidationError } from './errors.ts';
 import type { Market } from './markets.ts';
 import type { Interval } from './intervals.ts';
+import type { KlineDataType } from './data-types.ts';
 
 /** Where a row of an answer came from (the seed docs' `_data_source`). */
 export type KlineOrigin = 'cache' | 'vision' | 'rest';
@@ -38,16 +39,35 @@ export const KLINE_COLUMNS = [
 /** Integer columns (int64 in Parquet); all others are float64. */
 export const INTEGER_COLUMNS = new Set<keyof Kline>(['open_time', 'close_time', 'trades']);
 
-/** A dataset: (exchange, market, `klines`, symbol, interval), DESIGN.md, Words. */
+/**
+ * A dataset: (exchange, market, data type, symbol, interval), DESIGN.md, Words; the data type is
+ * one of the kline-shaped series (data-types.ts), `klines` when absent.
+ */
 export interface Dataset {
   readonly market: Market;
   readonly symbol: string;
   readonly interval: Interval;
+  /** `klines` when absent (every dataset cached before issue 10 has none). */
+  readonly dataType?: KlineDataType | undefined;
 }
 
-/** Stable id of a dataset, used as the coverage index's partition key: `binance/spot/klines/BTCUSDT/1m`. */
+/** A dataset, with `dataType` left out for klines (so klines datasets compare equal to those built before issue 10). */
+export function datasetOf(market: Market, symbol: string, interval: Interval, dataType: KlineDataType = 'klines'): Dataset {
+  return dataType === 'klines' ? { market, symbol, interval } : { market, symbol, interval, dataType };
+}
+
+/** The data type of a dataset: its `dataType`, or `klines`. */
+export function dataTypeOf(dataset: Pick<Dataset, 'dataType'>): KlineDataType {
+  return dataset.dataType ?? 'klines';
+}
+
+/**
+ * Stable id of a dataset, used as the coverage index's partition key:
+ * `binance/spot/klines/BTCUSDT/1m`, `binance/um/markPriceKlines/BTCUSDT/1h`. Klines ids are those
+ * of every earlier release, so existing caches need no migration.
+ */
 export function datasetId(dataset: Dataset): string {
-  return `binance/${dataset.market}/klines/${dataset.symbol}/${dataset.interval}`;
+  return `binance/${dataset.market}/${dataTypeOf(dataset)}/${dataset.symbol}/${dataset.interval}`;
 }
 
 /**

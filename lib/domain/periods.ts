@@ -5,7 +5,7 @@
  * (at most 44,640 rows), yearly for `1d` and longer (at most 366 rows; our decision, see README).
  */
 import type { Interval } from './intervals.ts';
-import type { Dataset } from './kline.ts';
+import { dataTypeOf, type Dataset } from './kline.ts';
 import { splitByDay, splitByMonth, splitByYear, utcDayStart, utcMonthStart, utcYearStart, type Range } from './ranges.ts';
 
 export type Granularity = 'daily' | 'monthly' | 'yearly';
@@ -43,9 +43,12 @@ export function periodsInRange(range: Range, granularity: Granularity): Period[]
   return split(range).map((piece) => periodOf(piece.startMs, granularity));
 }
 
-/** Folder of a dataset's partitions, relative to the cache root: `binance/spot/klines/monthly/BTCUSDT/1m`. */
+/**
+ * Folder of a dataset's partitions, relative to the cache root: `binance/spot/klines/monthly/BTCUSDT/1m`,
+ * `binance/um/markPriceKlines/monthly/BTCUSDT/1h` (the data type is the seed's `{data_nature}` level).
+ */
 export function datasetFolder(dataset: Dataset, granularity: Granularity): string {
-  return `binance/${dataset.market}/klines/${granularity}/${dataset.symbol}/${dataset.interval}`;
+  return `binance/${dataset.market}/${dataTypeOf(dataset)}/${granularity}/${dataset.symbol}/${dataset.interval}`;
 }
 
 /** Canonical (compacted) file of a period: `binance/spot/klines/monthly/BTCUSDT/1m/2024-01.parquet`. */

@@ -5,8 +5,10 @@
  * lib/store/kline-cache.ts). Pure.
  */
 import { InvalidInputError } from '../domain/errors.ts';
+import { DATA_TYPES, parseKlineDataType } from '../domain/data-types.ts';
+import { fundingDatasetId, fundingFolder, type FundingDataset } from '../domain/funding-rate.ts';
 import { parseInterval } from '../domain/intervals.ts';
-import { datasetId, type Dataset } from '../domain/kline.ts';
+import { datasetId, datasetOf, type Dataset } from '../domain/kline.ts';
 import { parseMarket } from '../domain/markets.ts';
 import { datasetFolder, granularityFor, periodOf, type Granularity, type Period } from '../domain/periods.ts';
 
@@ -14,16 +16,33 @@ import { datasetFolder, granularityFor, periodOf, type Granularity, type Period 
 export const CACHE_PREFIX = 'binance/';
 
 /**
- * The dataset of an id `binance/{market}/klines/{SYMBOL}/{interval}` (kline.ts, datasetId).
- * Throws InvalidInputError naming the id when it has another shape, market or interval.
+ * The dataset of an id `binance/{market}/{dataType}/{SYMBOL}/{interval}` (kline.ts, datasetId),
+ * `dataType` one of the kline-shaped series (data-types.ts). Throws InvalidInputError naming the
+ * id when it has another shape, market, data type or interval.
  */
 export function parseDatasetId(id: string): Dataset {
   const parts = id.split('/');
   const [exchange, market, kind, symbol, interval] = parts;
-  if (parts.length !== 5 || exchange !== 'binance' || kind !== 'klines' || !market || !symbol || !interval) {
-    throw new InvalidInputError(`dataset id ${JSON.stringify(id)} is not of the form binance/{market}/klines/{SYMBOL}/{interval}`, { datasetId: id });
+  if (parts.length !== 5 || exchange !== 'binance' || !(DATA_TYPES as readonly string[]).includes(kind ?? '') || !market || !symbol || !interval) {
+    throw new InvalidInputError(`dataset id ${JSON.stringify(id)} is not of the form binance/{market}/{dataType}/{SYMBOL}/{interval}`, { datasetId: id });
   }
-  return { market: parseMarket(market), symbol, interval: parseInterval(interval, parseMarket(market)) };
+  const parsedMarket = parseMarket(market);
+  return datasetOf(parsedMarket, symbol, parseInterval(interval, parsedMarket), parseKlineDataType(kind, parsedMarket));
+}
+
+/** The funding-rate dataset of an id `binance/{um|cm}/fundingRate/{SYMBOL}` (funding-rate.ts); undefined for any other id. */
+export function parseFundingDatasetId(id: string): FundingDataset | undefined {
+  const match = /^binance\/(um|cm)\/fundingRate\/([A-Z0-9_]+)$/.exec(id);
+  return match ? { market: match[1] as FundingDataset['market'], symbol: match[2]! } : undefined;
+}
+
+/**
+ * Folder of a dataset id's objects, with a trailing slash, for klines-shaped and funding-rate
+ * ids alike (`binance/um/fundingRate/monthly/BTCUSDT/`). Throws as parseDatasetId for other ids.
+ */
+export function datasetIdPrefix(id: string): string {
+  const funding = parseFundingDatasetId(id);
+  return funding ? `${fundingFolder(funding)}/` : datasetPrefix(parseDatasetId(id));
 }
 
 /** Folder of a dataset's objects, with a trailing slash: `binance/spot/klines/monthly/BTCUSDT/1m/`. */
@@ -58,16 +77,24 @@ export interface CacheObjectKey {
 }
 
 /**
- * Parses `binance/{market}/klines/{granularity}/{SYMBOL}/{interval}/{period}.parquet` or
- * `.../{period}.parts/{partId}.parquet`; undefined for any other key.
+ * Parses `binance/{market}/{dataType}/{granularity}/{SYMBOL}/{interval}/{period}.parquet` or
+ * `.../{period}.parts/{partId}.parquet`, and the funding-rate keys
+ * `binance/{market}/fundingRate/monthly/{SYMBOL}/{period}.parquet` (and `.parts/`); undefined for any other key.
  */
 export function parseCacheObjectKey(key: string): CacheObjectKey | undefined {
-  const match = /^binance\/([^/]+)\/klines\/(daily|monthly|yearly)\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.parquet|\.parts\/([^/]+)\.parquet)$/.exec(key);
+  const funding = /^binance\/(um|cm)\/fundingRate\/monthly\/([A-Z0-9_]+)\/([^/]+?)(?:\.parquet|\.parts\/([^/]+)\.parquet)$/.exec(key);
+  if (funding) {
+    const [, market, symbol, period, partId] = funding;
+    if (!parsePeriodKey(period!, 'monthly')) return undefined;
+    const id = fundingDatasetId({ market: market as FundingDataset['market'], symbol: symbol! });
+    return partId === undefined ? { datasetId: id, period: period!, kind: 'canonical' } : { datasetId: id, period: period!, kind: 'part', createdAtMs: partIdTimeMs(partId) };
+  }
+  const match = /^binance\/([^/]+)\/(\w+)\/(daily|monthly|yearly)\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.parquet|\.parts\/([^/]+)\.parquet)$/.exec(key);
   if (!match) return undefined;
-  const [, market, granularity, symbol, interval, period, partId] = match;
+  const [, market, kind, granularity, symbol, interval, period, partId] = match;
   let dataset: Dataset;
   try {
-    dataset = parseDatasetId(`binance/${market}/klines/${symbol}/${interval}`);
+    dataset = parseDatasetId(`binance/${market}/${kind}/${symbol}/${interval}`);
   } catch {
     return undefined;
   }

@@ -5,7 +5,8 @@
  * on S3: rows, bytes and sources come from the records' object refs, first and last open_time
  * from the refs' `firstOpenMs`/`lastOpenMs`.
  */
-import { InvalidInputError } from '../domain/errors.ts';
+import { parseDataType, type DataType } from '../domain/data-types.ts';
+import { dataTypeOf } from '../domain/kline.ts';
 import { INTERVAL_MS, INTERVALS, parseInterval, type Interval } from '../domain/intervals.ts';
 import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
@@ -13,15 +14,16 @@ import { normalizeRanges, subtractRanges, type Range } from '../domain/ranges.ts
 import type { CoverageIndex, ObjectRef, PeriodRecord } from '../store/types.ts';
 import { parseDatasetId } from './cache-layout.ts';
 
-/** The series a dataset holds; only `klines` is cached today (Vision's own name for it). */
-export type DataType = 'klines';
+/** The series a dataset holds, by Vision's own names (data-types.ts). */
+export type { DataType } from '../domain/data-types.ts';
 
-/** What a dataset id (`binance/um/klines/BTCUSDT/1h`) names. */
+/** What a dataset id (`binance/um/klines/BTCUSDT/1h`, `binance/um/fundingRate/BTCUSDT`) names. */
 export interface DatasetName {
   readonly market: Market;
   readonly dataType: DataType;
   readonly symbol: string;
-  readonly interval: Interval;
+  /** Absent for fundingRate, whose events have no interval (funding-rate.ts). */
+  readonly interval?: Interval | undefined;
 }
 
 /** A period whose covered ranges hold fewer candles than the interval's grid: Binance answered them with no rows. */
@@ -67,31 +69,35 @@ export interface PublicDatasetFilter {
   readonly dataType?: string | undefined;
 }
 
-/** Validates a public filter. Throws InvalidInputError naming the bad field (a data type other than `klines` is not cached yet). */
+/**
+ * Validates a public filter. Throws InvalidInputError naming the bad field (an unknown data type,
+ * or a futures-only one with market spot; data-types.ts).
+ */
 export function parseDatasetFilter(filter: PublicDatasetFilter): DatasetFilter {
   const market = filter.market === undefined ? undefined : parseMarket(filter.market);
-  if (filter.dataType !== undefined && filter.dataType !== 'klines') {
-    throw new InvalidInputError(`data type: "${filter.dataType}" is not cached yet; use klines`, { dataType: filter.dataType });
-  }
+  const dataType = filter.dataType === undefined || filter.dataType === '' ? undefined : parseDataType(filter.dataType, market ?? 'um');
   return {
     market,
     symbol: filter.symbol === undefined ? undefined : parseSymbol(filter.symbol),
     interval: filter.interval === undefined ? undefined : parseInterval(filter.interval, market ?? 'spot'),
-    dataType: filter.dataType === undefined ? undefined : 'klines',
+    dataType,
   };
 }
 
 /** What a dataset id names (cache-layout.ts, parseDatasetId); undefined for an id of another shape, which a listing skips. */
 function nameOf(id: string): DatasetName | undefined {
+  const funding = /^binance\/(um|cm)\/fundingRate\/([A-Z0-9_]+)$/.exec(id);
+  if (funding) return { market: funding[1] as Market, dataType: 'fundingRate', symbol: funding[2]! };
   try {
-    return { ...parseDatasetId(id), dataType: 'klines' };
+    const dataset = parseDatasetId(id);
+    return { market: dataset.market, dataType: dataTypeOf(dataset), symbol: dataset.symbol, interval: dataset.interval };
   } catch {
     return undefined;
   }
 }
 
 /**
- * Every cached dataset matching `filter`, sorted by market, symbol and interval, from one scan of
+ * Every cached dataset matching `filter`, sorted by market, symbol, data type and interval, from one scan of
  * the coverage index. Throws StoreError when the index cannot be read.
  */
 export async function listDatasets(index: CoverageIndex, filter: DatasetFilter = {}): Promise<DatasetSummary[]> {
@@ -103,7 +109,7 @@ export async function listDatasets(index: CoverageIndex, filter: DatasetFilter =
     entry.records.push(record);
     byDataset.set(record.datasetId, entry);
   }
-  const order = (s: DatasetSummary): string => `${s.market}/${s.symbol}/${String(INTERVALS.indexOf(s.interval)).padStart(2, '0')}`;
+  const order = (s: DatasetSummary): string => `${s.market}/${s.symbol}/${s.dataType}/${String(s.interval === undefined ? 0 : INTERVALS.indexOf(s.interval)).padStart(2, '0')}`;
   return [...byDataset.entries()]
     .map(([id, { name, records }]) => summarize(id, name, records))
     .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
@@ -135,7 +141,7 @@ export function summarize(id: string, name: DatasetName, records: readonly Perio
     covered,
     neverFetched: subtractRanges(span, covered),
     emptyUpstream: records.flatMap((record) => {
-      const candles = missingCandles(record, name.interval);
+      const candles = name.interval === undefined ? 0 : missingCandles(record, name.interval);
       return candles > 0 ? [{ period: record.period, candles }] : [];
     }).sort((a, b) => (a.period < b.period ? -1 : 1)),
   };

@@ -4,14 +4,16 @@
  * presence, sha256 and size, Parquet schema, row count, order, duplicates, and that every row
  * lies inside the period and inside the covered ranges.
  */
+import { fundingCanonicalKey, fundingFolder, validateFundingColumns } from '../domain/funding-rate.ts';
 import { validateKlines, type Kline } from '../domain/kline.ts';
 import { canonicalKey, type Period } from '../domain/periods.ts';
 import { normalizeRanges, type Range } from '../domain/ranges.ts';
+import { decodeFundingColumns } from '../store/funding-codec.ts';
 import { decodeKlines } from '../store/parquet-codec.ts';
 import { sha256Hex } from '../domain/sha256.ts';
 import { crc32Of } from '../store/object-verify.ts';
 import type { ObjectRef, ObjectStore, PeriodRecord } from '../store/types.ts';
-import { datasetPrefix, parseDatasetId, parsePeriodKey } from './cache-layout.ts';
+import { datasetPrefix, parseDatasetId, parseFundingDatasetId, parsePeriodKey } from './cache-layout.ts';
 
 /** What is wrong, in a word; `problem` gives the details. */
 export type ProblemKind =
@@ -48,8 +50,9 @@ export async function checkRecord(store: ObjectStore, record: PeriodRecord): Pro
   const period = checkRecordShape(record, report);
   const refs = record.canonical ? [record.canonical, ...record.parts] : [...record.parts];
   let rows = 0;
+  const funding = parseFundingDatasetId(record.datasetId) !== undefined;
   for (const ref of refs) {
-    const result = await checkObject(store, ref, period, record.covered);
+    const result = await checkObject(store, ref, period, record.covered, funding);
     rows += result.rows;
     for (const found of result.problems) report(found.kind, found.problem, ref.key);
   }
@@ -64,9 +67,15 @@ function checkRecordShape(record: PeriodRecord, report: Report): Period | undefi
   let canonical: string | undefined;
   const period = parsePeriodKey(record.period, record.granularity);
   try {
-    const dataset = parseDatasetId(record.datasetId);
-    prefix = `${datasetPrefix(dataset)}${record.period}.parts/`;
-    if (period) canonical = canonicalKey(dataset, period);
+    const funding = parseFundingDatasetId(record.datasetId);
+    if (funding) {
+      prefix = `${fundingFolder(funding)}/${record.period}.parts/`;
+      if (period) canonical = fundingCanonicalKey(funding, period);
+    } else {
+      const dataset = parseDatasetId(record.datasetId);
+      prefix = `${datasetPrefix(dataset)}${record.period}.parts/`;
+      if (period) canonical = canonicalKey(dataset, period);
+    }
   } catch (error) {
     report('bad-record', error instanceof Error ? error.message : String(error));
   }
@@ -100,7 +109,7 @@ interface ObjectCheck {
  * verify every object and never serve one that differs (lib/store/object-verify.ts), and a
  * compaction only replaces a canonical file it verified, committing the new ref right after.
  */
-async function checkObject(store: ObjectStore, ref: ObjectRef, period: Period | undefined, covered: readonly Range[]): Promise<ObjectCheck> {
+async function checkObject(store: ObjectStore, ref: ObjectRef, period: Period | undefined, covered: readonly Range[], funding: boolean): Promise<ObjectCheck> {
   const body = await store.get(ref.key);
   if (!body) return { rows: 0, problems: [{ kind: 'missing', problem: 'object does not exist' }] };
   const sha256 = sha256Hex(body);
@@ -110,18 +119,31 @@ async function checkObject(store: ObjectStore, ref: ObjectRef, period: Period | 
     return { rows: 0, problems: [{ kind: 'checksum', problem: `object is ${body.byteLength} bytes with sha256 ${sha256} and CRC-32 ${crc32}, the index recorded ${recorded}` }] };
   }
   let rows: Kline[];
+  let fundingProblem: string | undefined;
   try {
-    rows = await decodeKlines(body);
+    if (funding) {
+      // Funding events (funding-rate.ts): checked by calc_time, which stands in for open_time below.
+      const columns = await decodeFundingColumns(body);
+      try {
+        validateFundingColumns(columns, 'row check');
+      } catch (error) {
+        fundingProblem = error instanceof Error ? error.message : String(error);
+      }
+      rows = [...columns.calc_time].map((time) => ({ open_time: time }) as Kline);
+    } else {
+      rows = await decodeKlines(body);
+    }
   } catch (error) {
-    return { rows: 0, problems: [{ kind: 'unreadable', problem: `not a kline Parquet file: ${error instanceof Error ? error.message : String(error)}` }] };
+    return { rows: 0, problems: [{ kind: 'unreadable', problem: `not a ${funding ? 'funding-rate' : 'kline'} Parquet file: ${error instanceof Error ? error.message : String(error)}` }] };
   }
-  const problems = checkRows(rows, period, covered);
+  const problems = checkRows(rows, period, covered, !funding);
+  if (fundingProblem) problems.push({ kind: 'invalid-row', problem: fundingProblem });
   if (rows.length !== ref.rows) problems.unshift({ kind: 'row-count', problem: `object holds ${rows.length} rows, the index recorded ${ref.rows}` });
   return { rows: rows.length, problems };
 }
 
 /** Order, duplicates, values (validateKlines), and rows outside the period or the covered ranges. */
-function checkRows(rows: readonly Kline[], period: Period | undefined, covered: readonly Range[]): { kind: ProblemKind; problem: string }[] {
+function checkRows(rows: readonly Kline[], period: Period | undefined, covered: readonly Range[], klineValues = true): { kind: ProblemKind; problem: string }[] {
   const problems: { kind: ProblemKind; problem: string }[] = [];
   const ranges = normalizeRanges(covered);
   let disorder = 0;
@@ -140,7 +162,7 @@ function checkRows(rows: readonly Kline[], period: Period | undefined, covered: 
   if (duplicates > 0) problems.push({ kind: 'duplicate', problem: `${duplicates} row(s) repeat the open_time of the row above them` });
   if (outsidePeriod > 0) problems.push({ kind: 'outside-period', problem: `${outsidePeriod} row(s) have an open_time outside the period` });
   if (outsideCoverage > 0) problems.push({ kind: 'outside-coverage', problem: `${outsideCoverage} row(s) have an open_time outside the covered ranges` });
-  if (disorder === 0 && duplicates === 0) {
+  if (klineValues && disorder === 0 && duplicates === 0) {
     try {
       validateKlines(rows, 'row check');
     } catch (error) {

@@ -9,10 +9,11 @@
  */
 import pLimit from 'p-limit';
 import { ConflictError } from '../domain/errors.ts';
+import { fundingCanonicalKey } from '../domain/funding-rate.ts';
 import { canonicalKey } from '../domain/periods.ts';
 import type { Range } from '../domain/ranges.ts';
 import type { CoverageIndex, ObjectStore, PeriodRecord } from '../store/types.ts';
-import { CACHE_PREFIX, datasetPrefix, parseCacheObjectKey, parseDatasetId, parsePeriodKey } from './cache-layout.ts';
+import { CACHE_PREFIX, datasetIdPrefix, parseCacheObjectKey, parseDatasetId, parseFundingDatasetId, parsePeriodKey } from './cache-layout.ts';
 import { checkRecord, type IntegrityProblem } from './integrity-check.ts';
 
 export type { IntegrityProblem, ProblemKind } from './integrity-check.ts';
@@ -67,7 +68,7 @@ export interface ValidateOptions {
  */
 export async function validateCache(handles: CacheHandles, options: ValidateOptions = {}): Promise<IntegrityReport> {
   const { store, index } = handles;
-  const prefix = options.datasetId === undefined ? CACHE_PREFIX : datasetPrefix(parseDatasetId(options.datasetId));
+  const prefix = options.datasetId === undefined ? CACHE_PREFIX : datasetIdPrefix(options.datasetId);
   // Listed before the scan: an object written after the listing is never taken for an orphan.
   const keys = await store.list(prefix);
   const records: PeriodRecord[] = [];
@@ -188,7 +189,8 @@ async function dropPeriod(
     const keys = new Set(refsOf(current).map((ref) => ref.key));
     if (periodOfRecord) {
       try {
-        keys.add(canonicalKey(parseDatasetId(datasetId), periodOfRecord));
+        const funding = parseFundingDatasetId(datasetId);
+        keys.add(funding ? fundingCanonicalKey(funding, periodOfRecord) : canonicalKey(parseDatasetId(datasetId), periodOfRecord));
       } catch {
         // A malformed dataset id has no canonical key to clear.
       }

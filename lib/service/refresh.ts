@@ -13,7 +13,7 @@ import { granularityFor, periodsInRange } from '../domain/periods.ts';
 import type { Range } from '../domain/ranges.ts';
 import type { CoverageIndex } from '../store/types.ts';
 import type { KlinesService } from './klines-service.ts';
-import type { WatchlistEntry } from './watchlist.ts';
+import type { KlinesWatchEntry } from './watchlist.ts';
 
 /** What a refresh needs; `nowMs` is the injectable clock (KLINES_NOW). */
 export interface RefreshDeps {
@@ -51,7 +51,7 @@ const DEFAULT_MAX_ROWS_PER_CALL = 200_000;
  * Refreshes one dataset. Throws what the service throws (UpstreamError naming the failed range;
  * the pieces fetched before it stay cached, so a retry continues from the new coverage end).
  */
-export async function refreshDataset(entry: WatchlistEntry, deps: RefreshDeps): Promise<RefreshResult> {
+export async function refreshDataset(entry: KlinesWatchEntry, deps: RefreshDeps): Promise<RefreshResult> {
   const { dataset } = entry;
   const nowMs = deps.nowMs();
   const sinceMs = entry.sinceMs ?? deps.defaultSinceMs ?? startOfUtcDay(nowMs - DEFAULT_REFRESH_LOOKBACK_MS);

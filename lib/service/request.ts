@@ -5,7 +5,8 @@
  */
 import { InvalidInputError } from '../domain/errors.ts';
 import { closedEndMs, DAY_MS, parseInterval } from '../domain/intervals.ts';
-import type { Dataset } from '../domain/kline.ts';
+import { parseKlineDataType } from '../domain/data-types.ts';
+import { datasetOf, type Dataset } from '../domain/kline.ts';
 import { MARKET_FIRST_MS, parseMarket } from '../domain/markets.ts';
 import { formatRange, inclusiveToRange, type Range } from '../domain/ranges.ts';
 import { parseSymbol } from '../domain/symbols.ts';
@@ -23,6 +24,8 @@ export interface PublicKlinesQuery {
   /** The last N whole days (N × 24 h) up to `end` (default: the last closed candle), in place of `start`. */
   readonly days?: string | undefined;
   readonly source?: string | undefined;
+  /** A kline-shaped series (data-types.ts); default `klines`. */
+  readonly dataType?: string | undefined;
 }
 
 /**
@@ -45,12 +48,14 @@ const SOURCES: readonly SourceMode[] = ['auto', 'vision', 'rest'];
  * A `start` before the market's first month (MARKET_FIRST_MS) is moved to it. Both moves are
  * said in `notices`. Throws InvalidInputError when a field is malformed, `start` and `days` are
  * both or neither given, `start` is in the future, `start` is after `end`, `end` is before the
- * market's first month, or no candle at or after `start` has closed yet.
+ * market's first month, no candle at or after `start` has closed yet, or `dataType` is unknown,
+ * not kline-shaped (fundingRate), or futures-only on spot (data-types.ts).
  */
 export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQuery {
   const market = parseMarket(query.market ?? 'spot');
   const symbol = parseSymbol(query.symbol);
   const interval = parseInterval(query.interval, market);
+  const dataType = parseKlineDataType(query.dataType, market);
   const source = (query.source ?? 'auto').trim().toLowerCase();
   if (!(SOURCES as readonly string[]).includes(source)) {
     throw new InvalidInputError(`source: "${query.source}" is not a source; use one of ${SOURCES.join(', ')}`, { source: query.source });
@@ -78,7 +83,7 @@ export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQ
       { start: query.start },
     );
   }
-  return { dataset: { market, symbol, interval }, range: clamped, source: source as SourceMode, notices };
+  return { dataset: datasetOf(market, symbol, interval, dataType), range: clamped, source: source as SourceMode, notices };
 }
 
 /** Most days `days` accepts (100 years). */

@@ -9,11 +9,13 @@
  */
 import pLimit from 'p-limit';
 import { InvalidInputError, KlinesError } from '../domain/errors.ts';
-import { datasetId } from '../domain/kline.ts';
+import type { DataType } from '../domain/data-types.ts';
+import { datasetId, dataTypeOf } from '../domain/kline.ts';
 import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import type { KlinesService } from './klines-service.ts';
 import { chunkByPeriods } from './refresh.ts';
+import type { ResolvedFundingQuery } from './funding-request.ts';
 import { resolveQuery, type ResolvedQuery } from './request.ts';
 
 /** The public form of a sync, strings as a user typed them. Give `symbols` or `symbolsRegex`, and `start` or `days`. */
@@ -23,13 +25,15 @@ export interface PublicSyncQuery {
   readonly symbols?: string | undefined;
   /** A regular expression matched against the whole symbol, resolved to the market's TRADING symbols. */
   readonly symbolsRegex?: string | undefined;
-  /** Comma-separated intervals: `1m,1h`. */
-  readonly intervals: string;
+  /** Comma-separated intervals: `1m,1h` (none for fundingRate). */
+  readonly intervals?: string | undefined;
   readonly start?: string | undefined;
   readonly end?: string | undefined;
   readonly days?: string | undefined;
   /** `auto` (default), `vision` or `rest`, as for one request. */
   readonly source?: string | undefined;
+  /** A kline-shaped series (data-types.ts), default `klines`; the same for every dataset of the sync. */
+  readonly dataType?: string | undefined;
 }
 
 /** Resolves a symbol pattern to symbols (symbols.ts, SymbolDirectory.resolve). */
@@ -43,6 +47,8 @@ export type ResolveSymbols = (market: Market, pattern: string) => Promise<string
  */
 export async function resolveSyncQuery(query: PublicSyncQuery, nowMs: number, resolveSymbols: ResolveSymbols): Promise<ResolvedQuery[]> {
   const market = parseMarket(query.market ?? 'spot');
+  const intervals = splitList(query.intervals ?? '');
+  if (intervals.length === 0) throw new InvalidInputError('intervals: give at least one, e.g. --intervals 1m,1h (only --data-type fundingRate takes none)', {});
   const hasList = (query.symbols ?? '').trim() !== '';
   const hasRegex = (query.symbolsRegex ?? '') !== '';
   if (hasList === hasRegex) throw new InvalidInputError('symbols: give --symbols A,B or --symbols-regex R (one of them)', {});
@@ -50,17 +56,17 @@ export async function resolveSyncQuery(query: PublicSyncQuery, nowMs: number, re
   if (symbols.length === 0) {
     throw new InvalidInputError(`symbols regex: "${query.symbolsRegex}" matches no TRADING ${market} symbol`, { symbolsRegex: query.symbolsRegex });
   }
-  const intervals = splitList(query.intervals);
-  if (intervals.length === 0) throw new InvalidInputError('intervals: give at least one, e.g. 1m,1h', {});
   const queries = [...new Set(symbols)].flatMap((symbol) => [...new Set(intervals)].map((interval) =>
-    resolveQuery({ market, symbol, interval, start: query.start, end: query.end, days: query.days, source: query.source }, nowMs)));
+    resolveQuery({ market, symbol, interval, start: query.start, end: query.end, days: query.days, source: query.source, dataType: query.dataType }, nowMs)));
   return queries;
 }
 
 /** What one dataset's sync did: counts, and `error` (a message) when it failed. */
 export interface SyncResult {
   readonly datasetId: string;
-  readonly query: ResolvedQuery;
+  readonly dataType: DataType;
+  /** A candle dataset's query, or a funding-rate one's (funding-sync.ts; its dataset has no interval). */
+  readonly query: ResolvedQuery | ResolvedFundingQuery;
   /** Rows fetched from an upstream and appended to the cache. */
   rowsAdded: number;
   visionFiles: number;
@@ -96,7 +102,9 @@ export interface SyncOptions {
  */
 export async function runSync(service: KlinesService, queries: readonly ResolvedQuery[], options: SyncOptions = {}): Promise<SyncResult[]> {
   const limit = pLimit(options.datasetConcurrency ?? 4);
-  const results: SyncResult[] = queries.map((query) => ({ datasetId: datasetId(query.dataset), query, rowsAdded: 0, visionFiles: 0, restRequests: 0, restWeight: 0 }));
+  const results: SyncResult[] = queries.map((query) => ({
+    datasetId: datasetId(query.dataset), dataType: dataTypeOf(query.dataset), query, rowsAdded: 0, visionFiles: 0, restRequests: 0, restWeight: 0,
+  }));
   let datasetsDone = 0;
   const report = (): void => options.onProgress?.({
     datasetsDone, datasetsTotal: results.length,
@@ -104,7 +112,7 @@ export async function runSync(service: KlinesService, queries: readonly Resolved
   });
   report();
   await Promise.all(results.map((result) => limit(async () => {
-    const { dataset, range, source } = result.query;
+    const { dataset, range, source } = result.query as ResolvedQuery;
     try {
       for (const chunk of chunkByPeriods(dataset, range, options.maxRowsPerCall ?? 200_000)) {
         const answer = await service.getKlines({ dataset, range: chunk, source, fillOnly: true, signal: options.signal });

@@ -5,21 +5,38 @@
  * starts). Like `klines sync` (issue 10), an entry may name many datasets: `"symbols": [...]` or
  * `"symbols_regex": ".*USDT"` (TRADING symbols from exchangeInfo) with `"intervals": [...]`.
  * It comes inline (`KLINES_WATCHLIST`) or from an S3 object (`KLINES_WATCHLIST_S3`).
+ * `"data_type"` names the series (data-types.ts, default klines); `"fundingRate"` takes no interval.
  */
 import * as z from 'zod';
 import type { Config } from '../config.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { parseInterval, type Interval } from '../domain/intervals.ts';
-import { datasetId, type Dataset } from '../domain/kline.ts';
+import { parseDataType, type DataType } from '../domain/data-types.ts';
+import { fundingDatasetId, type FundingDataset } from '../domain/funding-rate.ts';
+import { datasetId, datasetOf, type Dataset } from '../domain/kline.ts';
 import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import { parseTime } from '../domain/time.ts';
 import { compilePattern } from './symbols.ts';
 
-/** One watched dataset; `sinceMs` (UTC epoch ms) when the document gives `since`. */
-export interface WatchlistEntry {
+/** One watched candle dataset; `sinceMs` (UTC epoch ms) when the document gives `since`. */
+export interface KlinesWatchEntry {
   readonly dataset: Dataset;
   readonly sinceMs?: number | undefined;
+}
+
+/** One watched funding-rate dataset (no interval); `sinceMs` as for candles. */
+export interface FundingWatchEntry {
+  readonly funding: FundingDataset;
+  readonly sinceMs?: number | undefined;
+}
+
+/** One watched dataset of any series. */
+export type WatchlistEntry = KlinesWatchEntry | FundingWatchEntry;
+
+/** The dataset id of an entry (kline.ts datasetId, funding-rate.ts fundingDatasetId). */
+export function watchEntryId(entry: WatchlistEntry): string {
+  return 'funding' in entry ? fundingDatasetId(entry.funding) : datasetId(entry.dataset);
 }
 
 /** Resolves a symbol pattern to the market's TRADING symbols (symbols.ts, SymbolDirectory.resolve). */
@@ -33,9 +50,12 @@ const EntrySchema = z.object({
   interval: z.string().optional(),
   intervals: z.array(z.string()).min(1).optional(),
   since: z.union([z.string(), z.number().int().nonnegative()]).optional(),
+  data_type: z.string().optional(),
 }).strict()
   .refine((e) => [e.symbol, e.symbols, e.symbols_regex].filter((v) => v !== undefined).length === 1, { error: 'give one of symbol, symbols or symbols_regex, e.g. "symbol": "BTCUSDT"' })
-  .refine((e) => [e.interval, e.intervals].filter((v) => v !== undefined).length === 1, { error: 'give one of interval or intervals, e.g. "interval": "1h"' });
+  .refine((e) => [e.interval, e.intervals].filter((v) => v !== undefined).length === (e.data_type === 'fundingRate' ? 0 : 1), {
+    error: 'give one of interval or intervals, e.g. "interval": "1h" (none with "data_type": "fundingRate")',
+  });
 const WatchlistSchema = z.array(EntrySchema, { error: 'the watchlist must be a JSON array of {market,symbol|symbols|symbols_regex,interval|intervals,since?}' });
 
 /** One validated rule of the document: its symbols (a list, or a pattern still to resolve), intervals and start. */
@@ -46,6 +66,8 @@ interface WatchlistRule {
   readonly pattern?: string | undefined;
   readonly intervals: readonly Interval[];
   readonly sinceMs?: number | undefined;
+  /** The series (data-types.ts); klines when the entry gives no `data_type`. */
+  readonly dataType: DataType;
 }
 
 /**
@@ -93,8 +115,9 @@ function parseRules(text: string, origin: string): WatchlistRule[] {
       index, market,
       symbols: raw.symbols_regex === undefined ? (raw.symbols ?? [raw.symbol!]).map(parseSymbol) : undefined,
       pattern: raw.symbols_regex === undefined ? undefined : (compilePattern(raw.symbols_regex), raw.symbols_regex),
-      intervals: (raw.intervals ?? [raw.interval!]).map((interval) => parseInterval(interval, market)),
+      intervals: raw.data_type === 'fundingRate' ? [] : (raw.intervals ?? [raw.interval!]).map((interval) => parseInterval(interval, market)),
       sinceMs: raw.since === undefined ? undefined : parseTime(String(raw.since), 'since'),
+      dataType: parseDataType(raw.data_type, market),
     };
   }));
 }
@@ -104,15 +127,18 @@ function expandRules(rules: readonly WatchlistRule[], origin: string, resolved: 
   const entries: WatchlistEntry[] = [];
   for (const rule of rules) {
     for (const symbol of rule.symbols ?? resolved.get(rule.index) ?? []) {
-      for (const interval of rule.intervals) {
-        const dataset: Dataset = { market: rule.market, symbol, interval };
-        const id = datasetId(dataset);
+      const funding = rule.dataType === 'fundingRate';
+      for (const interval of funding ? [undefined] : rule.intervals) {
+        const entry: WatchlistEntry = interval === undefined || rule.dataType === 'fundingRate'
+          ? { funding: { market: rule.market as FundingDataset['market'], symbol }, sinceMs: rule.sinceMs }
+          : { dataset: datasetOf(rule.market, symbol, interval, rule.dataType), sinceMs: rule.sinceMs };
+        const id = watchEntryId(entry);
         if (seen.has(id)) {
           if (rule.pattern !== undefined) continue;
           throw new InvalidInputError(`watchlist ${origin}: [${rule.index}] ${id} is listed twice`, { origin, index: rule.index });
         }
         seen.add(id);
-        entries.push({ dataset, sinceMs: rule.sinceMs });
+        entries.push(entry);
       }
     }
   }

@@ -1,14 +1,17 @@
 /**
  * RestSource over Binance's klines endpoints (`/api/v3/klines`, `/fapi/v1/klines`,
- * `/dapi/v1/klines`). Rules from the Binance API docs and the recorded responses
+ * `/dapi/v1/klines`) and the futures' other kline-shaped series (`/fapi/v1/markPriceKlines`,
+ * `indexPriceKlines` (which takes `pair=`), `premiumIndexKlines`, and their `/dapi/v1` twins:
+ * same 12-element rows, limits and weight bands, with volume fields "0" as Binance publishes them). Rules from the Binance API docs and the recorded responses
  * (SOURCES.md, "REST behaviour seen in the recorded responses"): startTime and endTime are both
  * inclusive on open_time; a page holds at most `limit` rows; /dapi rejects windows over 200 days
  * (-4088); without an end bound the last row is the unfinished candle.
  */
 import { DataValidationError, UpstreamError } from '../domain/errors.ts';
-import type { Dataset, Kline } from '../domain/kline.ts';
+import { restInstrumentParam, restKlinesPath } from '../domain/data-types.ts';
+import { dataTypeOf, type Dataset, type Kline } from '../domain/kline.ts';
 import { columnsFromRows, validateKlineColumns } from '../domain/kline-columns.ts';
-import { CM_MAX_WINDOW_MS, REST_KLINES_PATH, REST_PAGE_LIMIT, restRequestWeight, type Market } from '../domain/markets.ts';
+import { CM_MAX_WINDOW_MS, REST_PAGE_LIMIT, restRequestWeight, type Market } from '../domain/markets.ts';
 import { formatRange, type Range } from '../domain/ranges.ts';
 import type { HttpClient, HttpResponse } from './http-client.ts';
 import { createLazyHttpClient } from './lazy-http-client.ts';
@@ -49,7 +52,7 @@ export function createRestClient(options: RestClientOptions): RestSource {
   const baseUrls: Record<Market, string> = { spot: options.spotUrl, um: options.umUrl, cm: options.cmUrl };
   return {
     async fetchRange(dataset, range, nowMs, stats, signal) {
-      const endpoint = REST_KLINES_PATH[dataset.market];
+      const endpoint = restKlinesPath(dataset.market, dataTypeOf(dataset));
       const url = `${baseUrls[dataset.market].replace(/\/+$/, '')}${endpoint}`;
       // Nothing opening at or after now can be closed, so never ask for it.
       const askedEndMs = Math.min(range.endMs, nowMs);
@@ -67,7 +70,7 @@ export function createRestClient(options: RestClientOptions): RestSource {
     },
 
     async fetchEdgeCandle(dataset, edge, nowMs, stats, signal) {
-      const endpoint = REST_KLINES_PATH[dataset.market];
+      const endpoint = restKlinesPath(dataset.market, dataTypeOf(dataset));
       const url = `${baseUrls[dataset.market].replace(/\/+$/, '')}${endpoint}`;
       const range = { startMs: 0, endMs: nowMs };
       const page = await fetchPage(http, { url, endpoint, dataset, range, stats, signal }, edge === 'first' ? 0 : undefined, nowMs, 1);
@@ -113,11 +116,12 @@ async function fetchWindow(http: HttpClient, context: PageContext, window: Range
 async function fetchPage(http: HttpClient, context: PageContext, startTime: number | undefined, endTime: number, limit: number): Promise<Kline[]> {
   const { dataset, stats } = context;
   const weight = restRequestWeight(dataset.market, limit);
+  const instrument = restInstrumentParam(dataTypeOf(dataset), dataset.symbol);
   let response: HttpResponse;
   try {
     response = await http.get(context.url, {
       signal: context.signal,
-      searchParams: { symbol: dataset.symbol, interval: dataset.interval, ...(startTime === undefined ? {} : { startTime }), endTime, limit },
+      searchParams: { [instrument.name]: instrument.value, interval: dataset.interval, ...(startTime === undefined ? {} : { startTime }), endTime, limit },
     });
   } catch (error) {
     // Failed and retried requests cost weight too.

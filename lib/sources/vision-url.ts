@@ -1,10 +1,13 @@
 /**
- * Names and URLs of Binance Vision klines files, as on data.binance.vision (DESIGN.md, Upstreams):
- * `{base}/data/{spot|futures/um|futures/cm}/{daily|monthly}/klines/{SYMBOL}/{IV}/{SYMBOL}-{IV}-{YYYY-MM-DD|YYYY-MM}.zip`
- * plus the `.CHECKSUM` sidecar, with `1M` spelled `1mo`.
+ * Names and URLs of Binance Vision kline-shaped files, as on data.binance.vision (DESIGN.md, Upstreams):
+ * `{base}/data/{spot|futures/um|futures/cm}/{daily|monthly}/{dataType}/{SYMBOL}/{IV}/{SYMBOL}-{IV}-{YYYY-MM-DD|YYYY-MM}.zip`
+ * plus the `.CHECKSUM` sidecar, with `1M` spelled `1mo`. `dataType` is `klines`, `markPriceKlines`,
+ * `indexPriceKlines` or `premiumIndexKlines` (same file names; the recorded sidecar
+ * `futures/um/daily/markPriceKlines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip.CHECKSUM`, SOURCES.md).
  */
 import { InvalidInputError } from '../domain/errors.ts';
 import { hasVisionDailyFiles, visionIntervalName } from '../domain/intervals.ts';
+import { dataTypeOf } from '../domain/kline.ts';
 import { VISION_MARKET_PATH } from '../domain/markets.ts';
 import { utcDayStart, utcMonthStart, type Range } from '../domain/ranges.ts';
 import type { VisionFileRequest } from './types.ts';
@@ -61,6 +64,6 @@ export function visionFileUrl(baseUrl: string, request: VisionFileRequest): Visi
   const fileName = visionFileName(request);
   const { market, symbol, interval } = request.dataset;
   const base = baseUrl.replace(/\/+$/, '');
-  const zipUrl = `${base}/data/${VISION_MARKET_PATH[market]}/${request.kind}/klines/${symbol}/${visionIntervalName(interval)}/${fileName}`;
+  const zipUrl = `${base}/data/${VISION_MARKET_PATH[market]}/${request.kind}/${dataTypeOf(request.dataset)}/${symbol}/${visionIntervalName(interval)}/${fileName}`;
   return { zipUrl, checksumUrl: `${zipUrl}.CHECKSUM`, fileName };
 }

@@ -1,13 +1,15 @@
 /**
  * A fake Binance on 127.0.0.1: the Vision archive (`/data/...zip` and `.CHECKSUM`), the three
  * REST klines endpoints and the three exchangeInfo endpoints on one port, serving only the real files of `test/fixtures/binance`
- * (see real-data.ts), with an injectable clock and injectable faults. Used by every test that
+ * (see real-data.ts), plus the mark/index/premium-index klines and funding rate from the
+ * synthetic files of `test/fixtures/binance/synthetic` (fake-binance-series.ts), with an injectable clock and injectable faults. Used by every test that
  * touches an upstream; `scripts/fake-binance.ts` runs it standalone for demos.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExchangeInfoHandler, EXCHANGE_INFO_MARKET_BY_PATH } from './fake-binance-exchange-info.ts';
 import { createRestHandler, REST_MARKET_BY_PATH } from './fake-binance-rest.ts';
+import { answerSeriesRest, answerSeriesVision, isSeriesVisionPath, loadSeriesUniverse, SERIES_REST_PATHS } from './fake-binance-series.ts';
 import { createVisionHandler, type ContentFault } from './fake-binance-vision.ts';
 import { loadRealUniverse } from './real-data.ts';
 
@@ -97,6 +99,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   const vision = createVisionHandler(universe);
   const rest = createRestHandler(universe);
   const exchangeInfo = createExchangeInfoHandler(universe);
+  const series = loadSeriesUniverse();
   const clock = { nowMs: options.nowMs ?? Date.now(), dailyLagMs: options.dailyLagMs ?? 8 * HOUR_MS, monthlyLagMs: options.monthlyLagMs ?? 48 * HOUR_MS };
   const requests: RecordedRequest[] = [];
   let injections: Injection[] = [];
@@ -116,9 +119,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     if (fault?.kind === 'status') {
       return { status: fault.status, headers: { 'content-type': 'text/plain', ...fault.headers }, body: fault.body ?? '' };
     }
+    if ((kind === 'vision-zip' || kind === 'vision-checksum') && isSeriesVisionPath(path)) return answerSeriesVision(series, path, clock);
     if (kind === 'vision-zip' || kind === 'vision-checksum') return vision(path, clock, fault as ContentFault | undefined);
     if (kind === 'rest' || kind === 'exchange-info') {
-      const { reply, weight } = kind === 'rest' ? rest(path, query, clock.nowMs) : exchangeInfo(path, clock.nowMs);
+      const { reply, weight } = kind === 'rest'
+        ? (SERIES_REST_PATHS[path] ? answerSeriesRest(series, path, query, clock.nowMs) : rest(path, query, clock.nowMs))
+        : exchangeInfo(path, clock.nowMs);
       usedWeight += weight;
       return { ...reply, headers: { ...reply.headers, 'x-mbx-used-weight-1m': String(usedWeight) } };
     }
@@ -176,7 +182,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
 function classify(path: string): RequestKind {
   if (path.startsWith('/data/') && path.endsWith('.zip')) return 'vision-zip';
   if (path.startsWith('/data/') && path.endsWith('.zip.CHECKSUM')) return 'vision-checksum';
-  if (REST_MARKET_BY_PATH[path]) return 'rest';
+  if (REST_MARKET_BY_PATH[path] || SERIES_REST_PATHS[path]) return 'rest';
   if (EXCHANGE_INFO_MARKET_BY_PATH[path]) return 'exchange-info';
   return 'other';
 }

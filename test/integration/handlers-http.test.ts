@@ -122,9 +122,9 @@ describe('on the local default', () => {
       firstOpenMs: first, lastOpenMs: t('2020-12-15T09:00:00Z'), last: '2020-12-15T09:00:00.000Z', sources: ['rest', 'vision'], neverFetched: [],
     });
     expect(json(await datasets(httpApiEvent('/datasets', { market: 'um' }), lambdaContext())).datasets).toEqual([]);
-    const bad = await datasets(httpApiEvent('/datasets', { data_type: 'fundingRate' }), lambdaContext());
+    const bad = await datasets(httpApiEvent('/datasets', { market: 'spot', data_type: 'fundingRate' }), lambdaContext());
     expect(bad.statusCode).toBe(400);
-    expect(json(bad).error.message).toContain('use klines');
+    expect(json(bad).error.message).toContain('um and cm only');
   });
 
   it('logs JSON with the request id and emits EMF metrics for each request', async () => {

@@ -61,9 +61,11 @@ describe('summarize (the listing of one dataset)', () => {
     expect(gridSlots({ startMs: t(from), endMs: t(to) }, interval)).toBe(slots);
   });
 
-  it('validates a filter: a data type other than klines is not cached yet', () => {
+  it('validates a filter: a known data type, futures-only ones not on spot', () => {
     expect(parseDatasetFilter({ market: 'UM', symbol: 'btcusdt' })).toEqual({ market: 'um', symbol: 'BTCUSDT', interval: undefined, dataType: undefined });
-    expect(thrown(() => parseDatasetFilter({ dataType: 'markPriceKlines' }))).toBeInstanceOf(InvalidInputError);
+    expect(parseDatasetFilter({ dataType: 'markPriceKlines' }).dataType).toBe('markPriceKlines');
+    expect(thrown(() => parseDatasetFilter({ market: 'spot', dataType: 'markPriceKlines' }))).toBeInstanceOf(InvalidInputError);
+    expect(thrown(() => parseDatasetFilter({ dataType: 'trades' }))).toBeInstanceOf(InvalidInputError);
   });
 });
 
@@ -131,7 +133,7 @@ describe('watchlist patterns', () => {
 
   it('expands symbols x intervals, resolving a pattern; a plain parse refuses a pattern', async () => {
     const entries = await parseWatchlistWithPatterns(doc, 'test', async (market, pattern) => (market === 'um' && pattern === '.*USDT' ? ['BTCUSDT', 'ETHUSDT'] : []));
-    expect(entries.map((e) => `${e.dataset.symbol} ${e.dataset.interval} ${e.sinceMs ?? '-'}`)).toEqual([
+    expect(entries.map((e) => ('dataset' in e ? `${e.dataset.symbol} ${e.dataset.interval} ${e.sinceMs ?? '-'}` : 'funding'))).toEqual([
       'BTCUSDT 1h -', 'BTCUSDT 1d -', 'ETHUSDT 1h -', 'ETHUSDT 1d -', `ETHUSDT 4h ${t('2024-01-01')}`,
     ]);
     expect(thrown(() => parseWatchlist(doc, 'test'))?.message).toContain('[0] symbols_regex needs');

@@ -24,6 +24,14 @@ describe('parseReadmeBlocks', () => {
     ]);
   });
 
+  it('takes several directives after a block, one a line, and an optional key column for parquet-rows', () => {
+    const blocks = parseReadmeBlocks([
+      `${fence}sh`, 'echo a b', fence, '<!-- readme-check: expect a -->', '<!-- readme-check: expect b -->', '',
+      `${fence}sql`, "SELECT * FROM 'f/**/*.parquet'", fence, '<!-- readme-check: parquet-rows .cache/x 7 calc_time -->',
+    ].join('\n'));
+    expect(blocks.map((b) => [b.expect, b.parquetRows])).toEqual([[['a', 'b'], undefined], [[], { dir: '.cache/x', rows: 7, key: 'calc_time' }]]);
+  });
+
   it.each([
     ['an unknown directive', ['<!-- readme-check: maybe -->', `${fence}sh`, 'true', fence], 'README.md:1: unknown readme-check directive'],
     ['a skip without a reason', ['<!-- readme-check: skip -->', `${fence}sh`, 'true', fence], 'README.md:1: unknown'],

@@ -1,0 +1,54 @@
+/**
+ * The funding-rate answer of the HTTP and invoke handlers (issue 10, item 5: `data_type=fundingRate`):
+ * resolve the query, ask the funding service, and shape the events. JSON and CSV come inline when
+ * they fit the inline limit, else (and Parquet always) as a result object by URL, like klines.
+ * No deadline hand-off: a funding fill is at most a few Vision files and REST pages.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { InvokeFundingResult } from '../../lib/client/klines-client.ts';
+import { fundingRowsFromColumns } from '../../lib/domain/funding-rate.ts';
+import { fundingCsv, fundingJson, resolveFundingQuery } from '../../lib/service/funding-request.ts';
+import type { FundingAnswer } from '../../lib/service/funding-service.ts';
+import { encodeFundingColumns } from '../../lib/store/funding-codec.ts';
+import type { Runtime } from './runtime.ts';
+
+/** The public query (strings as typed; `interval` must be absent). */
+export interface PublicFundingQuery {
+  readonly market?: string | undefined;
+  readonly symbol: string;
+  readonly interval?: string | undefined;
+  readonly start?: string | undefined;
+  readonly end?: string | undefined;
+  readonly days?: string | undefined;
+  readonly source?: string | undefined;
+}
+
+/** Answers a funding query. Throws InvalidInputError for bad input, UpstreamError / StoreError as the service does. */
+export async function answerFunding(runtime: Runtime, query: PublicFundingQuery): Promise<FundingAnswer> {
+  return runtime.funding.getFundingRates(resolveFundingQuery(query, runtime.nowMs()));
+}
+
+/** The HTTP response of a funding answer in `format`. */
+export async function fundingHttpResponse(runtime: Runtime, answer: FundingAnswer, format: 'json' | 'csv' | 'parquet'): Promise<APIGatewayProxyStructuredResultV2> {
+  const rows = answer.columns.length;
+  const headers = { 'x-klines-rows': String(rows), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache) };
+  const body = format === 'csv' ? fundingCsv(answer.columns, false) : format === 'json' ? fundingJson(answer.columns, false) : undefined;
+  if (body !== undefined && Buffer.byteLength(body) <= runtime.config.inlineLimitBytes) {
+    return { statusCode: 200, headers: { 'content-type': format === 'csv' ? 'text/csv' : 'application/json', ...headers }, body };
+  }
+  const stored = body !== undefined
+    ? await runtime.results.put(body, format, format === 'csv' ? 'text/csv' : 'application/json')
+    : await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', 'application/vnd.apache.parquet');
+  return { statusCode: 200, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows, format }) };
+}
+
+/** The invoke result of a funding answer: the events inline (NaN as null), or a Parquet `uri` past the inline limit. */
+export async function fundingInvokeResult(runtime: Runtime, answer: FundingAnswer): Promise<InvokeFundingResult> {
+  const count = answer.columns.length;
+  const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
+  const rows = fundingRowsFromColumns(answer.columns).map((row) => ({
+    calc_time: row.calc_time, funding_interval_hours: orNull(row.funding_interval_hours), last_funding_rate: row.last_funding_rate, mark_price: orNull(row.mark_price),
+  }));
+  if (Buffer.byteLength(JSON.stringify(rows)) <= runtime.config.inlineLimitBytes) return { ok: true, count, rows };
+  return { ok: true, count, uri: (await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', 'application/vnd.apache.parquet')).uri };
+}

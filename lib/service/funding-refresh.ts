@@ -1,0 +1,40 @@
+/**
+ * Keeps a watched funding-rate dataset fresh (issue 10, item 5, the scheduled refresh): ask the
+ * funding service for the events from the dataset's coverage end (one index query over the
+ * months from `since` to now; `since` for a dataset never fetched) up to now. The service fetches
+ * only what is not covered; an event is final once its time has passed, so a rerun at the same
+ * clock asks no upstream.
+ */
+import { fundingDatasetId } from '../domain/funding-rate.ts';
+import { periodsInRange } from '../domain/periods.ts';
+import type { CoverageIndex } from '../store/types.ts';
+import type { FundingService } from './funding-service.ts';
+import { DEFAULT_REFRESH_LOOKBACK_MS, type RefreshResult } from './refresh.ts';
+import type { FundingWatchEntry } from './watchlist.ts';
+
+/** What a funding refresh needs; `nowMs` is the injectable clock. */
+export interface FundingRefreshDeps {
+  readonly funding: FundingService;
+  readonly index: CoverageIndex;
+  readonly nowMs: () => number;
+  /** Start for entries without `since`; default 7 UTC days before now. */
+  readonly defaultSinceMs?: number | undefined;
+}
+
+/** Refreshes one funding dataset. Throws what the funding service throws. */
+export async function refreshFunding(entry: FundingWatchEntry, deps: FundingRefreshDeps): Promise<RefreshResult> {
+  const nowMs = deps.nowMs();
+  const sinceMs = entry.sinceMs ?? deps.defaultSinceMs ?? Math.floor((nowMs - DEFAULT_REFRESH_LOOKBACK_MS) / 86_400_000) * 86_400_000;
+  const toMs = nowMs + 1; // events at or before now are final
+  const id = fundingDatasetId(entry.funding);
+  const months = periodsInRange({ startMs: sinceMs, endMs: Math.max(toMs, sinceMs + 1) }, 'monthly');
+  const records = months.length === 0 ? [] : await deps.index.query(id, months[0]!.key, months[months.length - 1]!.key);
+  const coverageEndMs = Math.max(sinceMs, ...records.flatMap((r) => r.covered.map((range) => range.endMs)));
+  const result = { datasetId: id, fromMs: coverageEndMs, toMs, upToDate: true, calls: 0, rowsAppended: 0, visionFiles: 0, restRequests: 0, restWeight: 0 };
+  if (coverageEndMs >= toMs) return result;
+  const { stats } = await deps.funding.getFundingRates({ dataset: entry.funding, range: { startMs: coverageEndMs, endMs: toMs } });
+  return {
+    ...result, calls: 1, rowsAppended: stats.rowsFetched, visionFiles: stats.visionFiles, restRequests: stats.restRequests, restWeight: stats.restWeight,
+    upToDate: stats.visionFiles + stats.restRequests === 0,
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The funding rate (issue 10, item 5) end to end on the embedded local default against the fake
+ * Binance and its synthetic funding files (SOURCES.md, "Synthetic series"): published months
+ * from Vision, the month under way from REST (events up to now only, paged), answered exactly
+ * from the fake's files; a rerun makes no upstream request.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { fundingRowsFromColumns, type FundingDataset, type FundingRow } from '../../lib/domain/funding-rate.ts';
+import { createCacheHandles } from '../../lib/create-service.ts';
+import { buildFundingService } from '../../lib/open-service.ts';
+import { createFundingSources } from '../../lib/sources/funding-sources.ts';
+import { validateCache } from '../../lib/service/integrity.ts';
+import { createUpstreamStats } from '../../lib/sources/types.ts';
+import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { realDataDir } from '../helpers/real-data.ts';
+
+const t = (iso: string): number => Date.parse(iso);
+const NOW = '2024-02-04T12:00:00Z';
+const BTC: FundingDataset = { market: 'um', symbol: 'BTCUSDT' };
+const SYNTHETIC = join(realDataDir(), 'synthetic');
+
+let fake: FakeBinance;
+let cacheDir: string;
+
+function service() {
+  fake.setNow(t(NOW));
+  const config = loadConfig({
+    KLINES_CACHE_DIR: cacheDir, KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl,
+    BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
+  });
+  return buildFundingService(config, createCacheHandles(config));
+}
+
+/** The fixture's Vision rows of a month, read with nothing of the code under test (mark_price NaN: Vision has none). */
+function visionRows(month: string): FundingRow[] {
+  const zip = readFileSync(join(SYNTHETIC, 'vision/data/futures/um/monthly/fundingRate/BTCUSDT', `BTCUSDT-fundingRate-${month}.zip`));
+  return strFromU8(Object.values(unzipSync(zip))[0]!).split('\n').filter((line) => /^\d/.test(line)).map((line) => {
+    const [time, hours, rate] = line.split(',').map(Number);
+    return { calc_time: time!, funding_interval_hours: hours!, last_funding_rate: rate!, mark_price: Number.NaN };
+  });
+}
+
+/** The fixture's REST events in [startMs, endMs] (funding_interval_hours NaN: REST has none). */
+function restRows(startMs: number, endMs: number): FundingRow[] {
+  const events = JSON.parse(readFileSync(join(SYNTHETIC, 'rest/fapi-v1-fundingRate-BTCUSDT.json'), 'utf8')) as { fundingTime: number; fundingRate: string; markPrice: string }[];
+  return events.filter((e) => e.fundingTime >= startMs && e.fundingTime <= endMs)
+    .map((e) => ({ calc_time: e.fundingTime, funding_interval_hours: Number.NaN, last_funding_rate: Number(e.fundingRate), mark_price: Number(e.markPrice) }));
+}
+
+beforeEach(async () => {
+  fake = await startFakeBinance();
+  cacheDir = await mkdtemp(join(tmpdir(), 'klines-funding-'));
+  return async () => {
+    await fake.close();
+    await rm(cacheDir, { recursive: true, force: true });
+  };
+});
+
+describe('funding rate', () => {
+  it('is answered exactly from the fake files (Vision months, REST up to now), compacted by month, and a rerun makes 0 requests', async () => {
+    const range = { startMs: t('2023-12-01T00:00:00Z'), endMs: t('2024-03-01T00:00:00Z') };
+    const answer = await service().getFundingRates({ dataset: BTC, range });
+    const expected = [...visionRows('2023-12'), ...visionRows('2024-01'), ...restRows(t('2024-02-01'), t(NOW))];
+    expect(expected).toHaveLength(93 + 93 + 11);
+    expect(fundingRowsFromColumns(answer.columns)).toEqual(expected);
+    const data = fake.requests.filter((r) => r.status === 200 && (r.kind === 'vision-zip' || r.kind === 'rest'));
+    expect(data.map((r) => r.path.split('/').pop()).sort()).toEqual(['BTCUSDT-fundingRate-2023-12.zip', 'BTCUSDT-fundingRate-2024-01.zip', 'fundingRate']);
+    expect(data.find((r) => r.kind === 'rest')!.query).toEqual({ symbol: 'BTCUSDT', startTime: String(t('2024-02-01')), endTime: String(t(NOW)), limit: '1000' });
+    // The two months that are over are whole files; February (under way) stays parts.
+    expect((await readdir(join(cacheDir, 'binance/um/fundingRate/monthly/BTCUSDT'))).sort()).toEqual(['2023-12.parquet', '2024-01.parquet', '2024-02.parts']);
+
+    fake.clearRequests();
+    const again = await service().getFundingRates({ dataset: BTC, range });
+    expect(fake.requests).toEqual([]);
+    expect(fundingRowsFromColumns(again.columns)).toEqual(expected);
+    expect(again.stats.rowsFromCache).toBe(expected.length);
+  });
+
+  it('later asks REST only for events after what is covered', async () => {
+    await service().getFundingRates({ dataset: BTC, range: { startMs: t('2024-02-01'), endMs: t('2024-02-03') } });
+    fake.clearRequests();
+    const answer = await service().getFundingRates({ dataset: BTC, range: { startMs: t('2024-02-01'), endMs: t('2024-02-05') } });
+    expect(fundingRowsFromColumns(answer.columns)).toEqual(restRows(t('2024-02-01'), t(NOW)));
+    expect(fake.requests.map((r) => [r.path, r.query.startTime])).toEqual([['/fapi/v1/fundingRate', String(t('2024-02-03'))]]);
+  });
+
+  it('pages REST by the last fundingTime + 1 until a short page', async () => {
+    fake.setNow(t(NOW));
+    const sources = createFundingSources({ visionUrl: fake.visionUrl, umUrl: fake.umApiUrl, cmUrl: fake.cmApiUrl, pageLimit: 10 });
+    const stats = createUpstreamStats();
+    const columns = await sources.fetchRange(BTC, { startMs: t('2024-01-01'), endMs: t('2024-02-01') }, t(NOW), stats);
+    expect(fundingRowsFromColumns(columns)).toEqual(restRows(t('2024-01-01'), t('2024-02-01') - 1));
+    const pages = fake.requests.filter((r) => r.kind === 'rest');
+    expect(pages).toHaveLength(10); // 93 events: nine full pages of 10, then 3
+    // The tenth event of a page from Jan 1 00:00 (three a day) is Jan 4 00:00.
+    expect(pages[1]!.query.startTime).toBe(String(t('2024-01-04T00:00:00Z') + 1));
+    expect(stats.restRequests).toBe(10);
+  });
+
+  it('does not serve a month whose file is not published yet from Vision: REST answers it, events up to now only', async () => {
+    fake.setNow(t('2024-02-01T12:00:00Z'));
+    const config = loadConfig({ KLINES_CACHE_DIR: cacheDir, KLINES_NOW: '2024-02-01T12:00:00Z', BINANCE_VISION_URL: fake.visionUrl, BINANCE_UM_API_URL: fake.umApiUrl });
+    const answer = await buildFundingService(config, createCacheHandles(config)).getFundingRates({ dataset: BTC, range: { startMs: t('2024-01-31'), endMs: t('2024-02-02') } });
+    expect(fundingRowsFromColumns(answer.columns)).toEqual(restRows(t('2024-01-31'), t('2024-02-01T12:00:00Z')));
+    expect(fake.requests.some((r) => r.kind === 'vision-zip')).toBe(false);
+  });
+
+  it('falls back to REST when a month\'s file is missing (404) and compacts the month once it is over and whole', async () => {
+    await service().getFundingRates({ dataset: BTC, range: { startMs: t('2024-02-01'), endMs: t('2024-02-03') } });
+    const later = '2024-03-10T00:00:00Z';
+    fake.setNow(t(later));
+    fake.clearRequests();
+    const config = loadConfig({ KLINES_CACHE_DIR: cacheDir, KLINES_NOW: later, BINANCE_VISION_URL: fake.visionUrl, BINANCE_UM_API_URL: fake.umApiUrl });
+    const handles = createCacheHandles(config);
+    const answer = await buildFundingService(config, handles).getFundingRates({ dataset: BTC, range: { startMs: t('2024-02-01'), endMs: t('2024-03-01') } });
+    expect(fundingRowsFromColumns(answer.columns)).toEqual(restRows(t('2024-02-01'), t('2024-03-01') - 1));
+    expect(fake.requests.filter((r) => r.kind === 'vision-checksum').map((r) => r.status)).toEqual([404]);
+    expect(fake.requests.filter((r) => r.kind === 'rest').map((r) => r.query.startTime)).toEqual([String(t('2024-02-03'))]);
+    const [record] = await handles.index.query('binance/um/fundingRate/BTCUSDT', '2024-02', '2024-02');
+    expect(record!.parts).toEqual([]);
+    expect(record!.canonical?.key).toBe('binance/um/fundingRate/monthly/BTCUSDT/2024-02.parquet');
+    expect(record!.canonical?.rows).toBe(87);
+  });
+
+  it('passes klines validate: no problem, no orphan; a damaged month is reported by key', async () => {
+    await service().getFundingRates({ dataset: BTC, range: { startMs: t('2024-01-01'), endMs: t(NOW) + 1 } });
+    const handles = createCacheHandles(loadConfig({ KLINES_CACHE_DIR: cacheDir }));
+    const clean = await validateCache(handles);
+    expect(clean.problems).toEqual([]);
+    expect(clean.orphans).toEqual([]);
+    expect(clean.records).toBe(2);
+    const key = 'binance/um/fundingRate/monthly/BTCUSDT/2024-01.parquet';
+    const body = (await handles.store.get(key))!;
+    await handles.store.put(key, body.subarray(0, body.length - 1));
+    const damaged = await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' });
+    expect(damaged.problems.map((p) => [p.key, p.kind])).toEqual([[key, 'checksum']]);
+  });
+});

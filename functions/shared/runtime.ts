@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
 import { createObservability, type Observability } from '../../lib/observability.ts';
-import { buildStreamer } from '../../lib/open-service.ts';
+import { buildStreamer, buildStreamPreparer } from '../../lib/open-service.ts';
 import type { KlinesRequest, KlinesService } from '../../lib/service/klines-service.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
 import { createS3Client } from '../../lib/store/aws-clients.ts';
@@ -23,6 +23,8 @@ export interface Runtime {
   readonly service: KlinesService;
   /** Answers streamed period by period (stream-klines.ts) on the same service: for CSV and JSON results. */
   stream(request: KlinesRequest): KlinesStream;
+  /** Fills the request's gaps (honouring `request.signal`), then streams its answer from the cache (prepare-stream.ts): for long answers. */
+  prepareStream(request: KlinesRequest): Promise<KlinesStream>;
   readonly results: ResultsLocation;
   readonly obs: Observability;
   /** An S3 client when anything configured lives in S3 (the cache, results, the watchlist). */
@@ -48,6 +50,7 @@ export function createRuntime(config: Config = loadConfig()): Runtime {
     handles,
     service,
     stream: buildStreamer(config, handles, service),
+    prepareStream: buildStreamPreparer(config, handles, service),
     results: createResultsLocation(config, s3, nowMs),
     obs: createObservability(config),
     s3,

@@ -58,7 +58,8 @@ export interface KlinesStream extends AsyncIterable<SourcedColumns> {
 }
 
 /**
- * Streams the answer to `request` (same rows, sources and errors as `getKlines`, in chunks).
+ * Streams the answer to `request` (same rows, sources and errors as `getKlines`, in chunks),
+ * from `start` when prepare-stream.ts has already read the coverage or filled the gaps.
  * Throws InvalidInputError for an empty range (at once); UpstreamError or StoreError while
  * iterating, as `getKlines` would (rows already yielded were exact).
  */

@@ -3,7 +3,8 @@
  * bundled child (handler-rss-child.ts) answers six years of 1m in a fresh process under GNU time,
  * with its results location an S3 bucket on a local s3rver started here (so s3rver's memory is
  * not the child's): invoke cold (an empty cache: the fill, then a Parquet result), invoke warm
- * (Parquet), GET /klines warm (CSV, more than the inline limit: by URL). Returns the markdown
+ * (Parquet), GET /klines warm (CSV, more than the inline limit: by URL), and for scale the same
+ * process answering one hour (the bundle's own footprint). Returns the markdown
  * section of RESULTS-six-years.md.
  */
 import os from 'node:os';
@@ -44,8 +45,8 @@ export async function handlerRuns(input: HandlerRunsInput): Promise<string> {
     const env = {
       ...input.env, ...aws.env, KLINES_RESULTS: `s3://${bucket}/results`, POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true',
     };
-    const run = async (kind: 'invoke' | 'http', format: string): Promise<ProcessRun & { location: string }> => {
-      const timed = await timeProcess(process.execPath, [script, kind, format, input.start, input.end, String(input.rows)], env);
+    const run = async (kind: 'invoke' | 'http', format: string, range = [input.start, input.end, String(input.rows)]): Promise<ProcessRun & { location: string }> => {
+      const timed = await timeProcess(process.execPath, [script, kind, format, ...range], env);
       const report = JSON.parse(timed.stdout.trim().split('\n').at(-1) ?? '{}') as { location?: string };
       if (!report.location?.startsWith(`s3://${bucket}/`) && report.location !== aws.s3Endpoint) throw new Error(`bench: the ${kind} result did not go to S3: ${timed.stdout.slice(-500)}`);
       return { ...timed, location: report.location };
@@ -55,6 +56,8 @@ export async function handlerRuns(input: HandlerRunsInput): Promise<string> {
     input.log('invoke warm (Parquet), GET /klines warm (CSV) ...');
     const warm = await run('invoke', 'parquet');
     const http = await run('http', 'csv');
+    // The last hour of the range: 60 candles of 1m (the range ends on a candle's open_time).
+    const hour = await run('http', 'parquet', [new Date(Date.parse(input.end) - 59 * 60_000).toISOString(), input.end, '60']);
     return `${HANDLERS_START}
 ## Handlers: a six-year answer written to S3
 
@@ -68,6 +71,7 @@ cache on local files, its own (empty at the first run).
 ${line('invoke, cold (fill under the deadline, then a Parquet result streamed from the cache)', cold)}
 ${line('invoke, warm (Parquet result)', warm)}
 ${line('GET /klines, warm (CSV by presigned URL)', http)}
+${line('baseline: GET /klines, one warm hour (60 rows) as Parquet by URL', hour)}
 ${HANDLERS_END}
 `;
   } finally {

@@ -1,15 +1,19 @@
 /** `klines get`: resolves the request, asks the service, writes the answer. */
 import { createWriteStream } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { openCacheHandles } from '../lib/open-cache-handles.ts';
 import { buildService, buildStreamer } from '../lib/open-service.ts';
-import { columnsToParquet, writeCsv, writeJson, type OutputFormat, type TimeFormat } from '../lib/service/format.ts';
+import { parquetBytes, writeCsv, writeJson, type OutputFormat, type TimeFormat } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
+import type { KlinesStream } from '../lib/service/stream-klines.ts';
 
 /** Options of `klines get` as commander parses them. */
 export interface GetOptions {
@@ -51,25 +55,41 @@ export async function runGet(symbol: string, interval: string | undefined, optio
     },
   };
 
-  if (options.format === 'parquet') {
-    const answer = await service.getKlines(request).finally(() => progress?.stop());
-    await writeFile(options.out!, columnsToParquet(answer));
-    if (options.stats) process.stderr.write(`${JSON.stringify({ rows: answer.columns.length, ...answer.stats })}\n`);
-    return 0;
-  }
-  // CSV and JSON stream period by period: memory stays flat however long the range.
+  // Every format streams period by period: memory stays flat however long the range.
   const stream = buildStreamer(config, handles, service)(request);
-  const sink = options.out ? createWriteStream(options.out) : process.stdout;
-  const write = (chunk: Uint8Array): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
   try {
-    if (options.format === 'json') await writeJson(stream, options.withSource, write, options.timeFormat, '\n');
-    else await writeCsv(stream, options.withSource, write, options.timeFormat);
+    if (options.format === 'parquet') await writeWholeFile(options.out!, parquetBytes(stream));
+    else await writeText(stream, options);
   } finally {
     progress?.stop();
   }
-  if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
   if (options.stats) process.stderr.write(`${JSON.stringify({ rows: stream.rows, ...stream.stats })}\n`);
   return 0;
+}
+
+/** CSV or JSON to `--out` or stdout; a failure midway leaves what was written (README, `klines get`). */
+async function writeText(stream: KlinesStream, options: GetOptions): Promise<void> {
+  const sink = options.out ? createWriteStream(options.out) : process.stdout;
+  const write = (chunk: Uint8Array): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
+  if (options.format === 'json') await writeJson(stream, options.withSource, write, options.timeFormat, '\n');
+  else await writeCsv(stream, options.withSource, write, options.timeFormat);
+  if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * Writes `bytes` to a hidden temporary file next to `out`, renamed to `out` once complete: a
+ * failure midway removes it and leaves `out` as it was (a Parquet file cut short is not readable,
+ * and must not look like an answer).
+ */
+async function writeWholeFile(out: string, bytes: AsyncIterable<Uint8Array>): Promise<void> {
+  const temporary = join(dirname(out), `.${basename(out)}.${randomUUID()}.partial`);
+  try {
+    await pipeline(Readable.from(bytes), createWriteStream(temporary));
+    await rename(temporary, out);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** `--out` must name a file in an existing folder, checked before anything is fetched. Throws InvalidInputError. */

@@ -9,7 +9,9 @@
  *   response fits `KLINES_INLINE_LIMIT_BYTES` (default 6 MB minus 256 KiB);
  * - 200 `{ url, expiresAt, rows, format }` for larger answers and every Parquet answer: `url` is a
  *   presigned GET (15 min) of the result in the results location (a `file://` URL locally);
- *   Answers longer than `KLINES_MAX_INLINE_ROWS` rows always go by URL.
+ *   Answers longer than `KLINES_MAX_INLINE_ROWS` rows always go by URL; a range longer than that
+ *   is filled first, then its answer streams from the cache to the results location, period by
+ *   period (shared/http-answer.ts), so memory does not grow with the range.
  * - 202 Accepted with `Retry-After` when the fill cannot finish before the deadline (the Lambda's
  *   remaining time capped at API Gateway's 30 s, minus `KLINES_ANSWER_MARGIN_MS`): the body
  *   (shared/fill-within-deadline.ts) says what is covered and what remains, and the rest is
@@ -30,7 +32,7 @@ import { API_GATEWAY_TIMEOUT_MS, startDeadline } from './middleware/deadline.ts'
 import { httpErrors } from './middleware/http-errors.ts';
 import { fillWithinDeadline, type AcceptedFill } from './shared/fill-within-deadline.ts';
 import { answerFunding, fundingHttpResponse } from './shared/funding-answer.ts';
-import { shapeHttpAnswer } from './shared/http-answer.ts';
+import { answerRows, shapeHttpAnswer, streamsAnswer } from './shared/http-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 
 const QuerySchema = z.object({
@@ -62,19 +64,21 @@ async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promi
     if (query.interval === undefined) throw new InvalidInputError('query: interval is required, e.g. 1m (only data_type=fundingRate takes none)');
     const resolved = resolveQuery({ ...query, interval: query.interval, dataType: query.data_type }, runtime.nowMs());
     const notice = resolved.notices.length > 0 ? { 'x-klines-notice': resolved.notices.join('; ') } : undefined;
-    const outcome = await fillWithinDeadline(runtime, resolved, deadline);
+    const outcome = streamsAnswer(resolved, runtime.config.maxInlineRows)
+      ? await fillWithinDeadline(runtime, resolved, deadline, runtime.prepareStream)
+      : await fillWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return acceptedResponse(outcome.accepted, notice);
     const { answer } = outcome;
-    const rows = answer.columns.length;
     const { response, delivery } = await shapeHttpAnswer({
       answer,
       format: query.format,
       withSource: query.with_source === 'true',
-      // Past the row cap the answer goes by URL whatever its size (a limit of 0 bytes never fits).
-      inlineLimitBytes: rows > runtime.config.maxInlineRows ? 0 : runtime.config.inlineLimitBytes,
-      headers: { 'x-klines-rows': String(rows), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache), ...notice },
+      inlineLimitBytes: runtime.config.inlineLimitBytes,
+      // Past the row cap the answer goes by URL whatever its size.
+      maxInlineRows: runtime.config.maxInlineRows,
+      headers: { ...notice },
     }, runtime.results);
-    recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: rows, durationMs: performance.now() - startedMs, delivery });
+    recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: answerRows(answer), durationMs: performance.now() - startedMs, delivery });
     return response;
   } finally {
     deadline.dispose();

@@ -12,23 +12,23 @@
  * Deadline (issue 11): the function's own remaining time minus `KLINES_ANSWER_MARGIN_MS`. A fill
  * that cannot finish by then answers `{ ok: true, accepted: true, retryAfterSeconds, covered,
  * remaining, ... }` (not an error): the rest is queued for the refresh worker. Answers longer than
- * `KLINES_MAX_INLINE_ROWS` rows always come as a `uri`.
+ * `KLINES_MAX_INLINE_ROWS` rows always come as a `uri`; a range longer than that is filled first,
+ * then its answer streams from the cache into the Parquet result (shared/invoke-answer.ts).
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { InvokeFundingResult, InvokeKlinesResult, InvokeKlinesStats, InvokeListDatasetsResult } from '../lib/client/klines-client.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
-import type { Kline, SourcedKline } from '../lib/domain/kline.ts';
 import { observe, recordKlinesRequest } from '../lib/observability.ts';
-import type { KlinesStats } from '../lib/service/klines-service.ts';
 import { listDatasets, parseDatasetFilter } from '../lib/service/datasets.ts';
-import { columnsToParquet } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 import { startDeadline } from './middleware/deadline.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
 import { fillWithinDeadline } from './shared/fill-within-deadline.ts';
 import { answerFunding, fundingInvokeResult } from './shared/funding-answer.ts';
+import { streamsAnswer } from './shared/http-answer.ts';
+import { shapeInvokeAnswer } from './shared/invoke-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 
 const time = z.union([z.string(), z.number().int().nonnegative()], { error: 'must be ISO-8601 or epoch ms' }).transform(String);
@@ -65,22 +65,13 @@ async function invokeGetKlines(payload: unknown, context: Context): Promise<Invo
     const { action: _action, ...query } = parseOrThrow(PayloadSchema, payload);
     if (query.dataType === 'fundingRate') return fundingInvokeResult(runtime, await answerFunding(runtime, query));
     if (query.interval === undefined) throw new InvalidInputError('payload: interval is required, e.g. 1h (only dataType fundingRate takes none)');
-    const outcome = await fillWithinDeadline(runtime, resolveQuery({ ...query, interval: query.interval }, runtime.nowMs()), deadline);
+    const resolved = resolveQuery({ ...query, interval: query.interval }, runtime.nowMs());
+    const outcome = streamsAnswer(resolved, runtime.config.maxInlineRows)
+      ? await fillWithinDeadline(runtime, resolved, deadline, runtime.prepareStream)
+      : await fillWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return { ok: true, accepted: true, ...outcome.accepted };
-    const { answer } = outcome;
-    const stats = publicStats(answer.stats);
-    const count = answer.columns.length;
-    const limit = runtime.config.inlineLimitBytes;
-    // A JSON row is well over 100 bytes (11 named columns), so a long answer is neither turned into
-    // row objects nor serialized just to be measured.
-    const small = count * 100 <= limit && count <= runtime.config.maxInlineRows;
-    const inline: InvokeKlinesResult | undefined = small ? { ok: true, count, rows: answer.rows.map(stripSource), stats } : undefined;
-    const fits = inline !== undefined && Buffer.byteLength(JSON.stringify(inline)) <= limit;
-    const result: InvokeKlinesResult = fits && inline ? inline : {
-      ok: true, count, stats,
-      uri: (await runtime.results.put(columnsToParquet(answer), 'parquet', 'application/vnd.apache.parquet')).uri,
-    };
-    recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: count, durationMs: performance.now() - startedMs, delivery: fits ? 'inline' : 'url' });
+    const { result, delivery } = await shapeInvokeAnswer(outcome.answer, runtime.config, runtime.results);
+    recordKlinesRequest(runtime.obs, { stats: outcome.answer.stats, rowsServed: result.count, durationMs: performance.now() - startedMs, delivery });
     return result;
   } finally {
     deadline.dispose();
@@ -94,16 +85,6 @@ function parseOrThrow<T extends z.ZodType>(schema: T, payload: unknown): z.outpu
     throw new InvalidInputError(`payload: ${parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
   }
   return parsed.data;
-}
-
-function publicStats(stats: KlinesStats): InvokeKlinesStats {
-  const { rowsFromCache, rowsFromVision, rowsFromRest, visionFiles, restRequests, restWeight, gaps, elapsedMs } = stats;
-  return { rowsFromCache, rowsFromVision, rowsFromRest, visionFiles, restRequests, restWeight, gaps, elapsedMs };
-}
-
-function stripSource(row: SourcedKline): Kline {
-  const { source: _source, ...kline } = row;
-  return kline;
 }
 
 /** Middy middleware: errors become `{ ok: false, error }` (explained ones in full, others as INTERNAL). */

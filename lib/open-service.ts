@@ -10,7 +10,8 @@ import type { Config } from './config.ts';
 import type { CacheHandles } from './create-service.ts';
 import { createFundingService, type FundingService } from './service/funding-service.ts';
 import { createKlinesService, type KlinesRequest, type KlinesService } from './service/klines-service.ts';
-import { streamKlines, type KlinesStream } from './service/stream-klines.ts';
+import { prepareStream } from './service/prepare-stream.ts';
+import { streamKlines, type KlinesStream, type KlinesStreamDeps } from './service/stream-klines.ts';
 import { createFundingSources } from './sources/funding-sources.ts';
 import { createLazyHttpClient } from './sources/lazy-http-client.ts';
 import { createRestClient } from './sources/rest-client.ts';
@@ -66,11 +67,13 @@ export function buildService(config: Config, handles: CacheHandles): KlinesServi
   });
 }
 
+function streamDeps(config: Config, handles: CacheHandles, service: KlinesService): KlinesStreamDeps {
+  return { service, cache: cacheOn(handles), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now() };
+}
+
 /** Streams answers (stream-klines.ts) through `service` on the same handles. */
 export function buildStreamer(config: Config, handles: CacheHandles, service: KlinesService): (request: KlinesRequest) => KlinesStream {
-  const deps = {
-    service, cache: cacheOn(handles), stats: handles.stats, nowMs: () => config.nowMs ?? Date.now(),
-  };
+  const deps = streamDeps(config, handles, service);
   return (request) => streamKlines(deps, request);
 }
 
@@ -85,4 +88,10 @@ export function buildFundingService(config: Config, handles: CacheHandles): Fund
     sources: createFundingSources({ visionUrl: config.visionUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
     nowMs: () => config.nowMs ?? Date.now(),
   });
+}
+
+/** Fills the gaps, then streams the answer from the cache (prepare-stream.ts), through `service` on the same handles. */
+export function buildStreamPreparer(config: Config, handles: CacheHandles, service: KlinesService): (request: KlinesRequest) => Promise<KlinesStream> {
+  const deps = streamDeps(config, handles, service);
+  return (request) => prepareStream(deps, request);
 }

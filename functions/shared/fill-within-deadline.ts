@@ -15,7 +15,7 @@ import { INTERVAL_MS } from '../../lib/domain/intervals.ts';
 import { KlinesError } from '../../lib/domain/errors.ts';
 import { granularityFor, periodsInRange } from '../../lib/domain/periods.ts';
 import { intersectRanges, normalizeRanges, subtractRanges, totalMs, type Range } from '../../lib/domain/ranges.ts';
-import type { KlinesAnswer } from '../../lib/service/klines-service.ts';
+import type { KlinesAnswer, KlinesRequest } from '../../lib/service/klines-service.ts';
 import type { ResolvedQuery } from '../../lib/service/request.ts';
 import type { Deadline } from '../middleware/deadline.ts';
 import { handOffFill } from './fill-handoff.ts';
@@ -46,7 +46,7 @@ export interface AcceptedFill {
 }
 
 /** Either the answer, or the fill accepted and going on. */
-export type FillOutcome = { readonly kind: 'answered'; readonly answer: KlinesAnswer } | { readonly kind: 'accepted'; readonly accepted: AcceptedFill };
+export type FillOutcome<A = KlinesAnswer> = { readonly kind: 'answered'; readonly answer: A } | { readonly kind: 'accepted'; readonly accepted: AcceptedFill };
 
 // Once the fill is told to stop, it gets a quarter of the shaping margin to release its leases
 // before the answer goes out without it; the rest is for the coverage read and the handoff.
@@ -58,11 +58,16 @@ const WORKER_CANDLES_PER_SECOND = 50_000;
 
 /**
  * Runs the request within `deadline`. Resolves `answered` when the service answered in time,
- * `accepted` when the deadline came first. Rethrows any other error of the service.
+ * `accepted` when the deadline came first. Rethrows any other error of the service. `answer`
+ * builds the answer (default the whole answer, `getKlines`; a long answer is a stream prepared
+ * by `runtime.prepareStream`, whose fill is what the deadline bounds).
  */
-export async function fillWithinDeadline(runtime: Runtime, query: ResolvedQuery, deadline: Deadline): Promise<FillOutcome> {
+export async function fillWithinDeadline<A = KlinesAnswer>(
+  runtime: Runtime, query: ResolvedQuery, deadline: Deadline,
+  answer: (request: KlinesRequest) => Promise<A> = (request) => runtime.service.getKlines(request) as Promise<A>,
+): Promise<FillOutcome<A>> {
   const queueUrl = runtime.config.refreshQueueUrl;
-  const fill = runtime.service.getKlines({ ...query, signal: queueUrl ? deadline.signal : undefined });
+  const fill = answer({ ...query, signal: queueUrl ? deadline.signal : undefined });
   let answeredWithout = false;
   fill.catch((error: unknown) => {
     // Errors before the answer are the answer's; after it, only the log can say.

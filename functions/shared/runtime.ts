@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
 import { createObservability, type Observability } from '../../lib/observability.ts';
-import { buildFundingService, buildStreamer } from '../../lib/open-service.ts';
+import { buildFundingService, buildStreamer, buildStreamPreparer } from '../../lib/open-service.ts';
 import type { FundingService } from '../../lib/service/funding-service.ts';
 import type { KlinesRequest, KlinesService } from '../../lib/service/klines-service.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
@@ -26,6 +26,8 @@ export interface Runtime {
   stream(request: KlinesRequest): KlinesStream;
   /** The funding-rate service on the same handles (issue 10, item 5). */
   readonly funding: FundingService;
+  /** Fills the request's gaps (honouring `request.signal`), then streams its answer from the cache (prepare-stream.ts): for long answers. */
+  prepareStream(request: KlinesRequest): Promise<KlinesStream>;
   readonly results: ResultsLocation;
   readonly obs: Observability;
   /** An S3 client when anything configured lives in S3 (the cache, results, the watchlist). */
@@ -52,6 +54,7 @@ export function createRuntime(config: Config = loadConfig()): Runtime {
     service,
     stream: buildStreamer(config, handles, service),
     funding: buildFundingService(config, handles),
+    prepareStream: buildStreamPreparer(config, handles, service),
     results: createResultsLocation(config, s3, nowMs),
     obs: createObservability(config),
     s3,

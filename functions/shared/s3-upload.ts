@@ -37,15 +37,21 @@ export async function uploadChunks(target: S3UploadTarget, chunks: AsyncIterable
     return;
   }
   const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }));
+  // A part's promise in flight never rejects: its failure is kept here and thrown by the loop, so it
+  // is never an unhandled rejection (which ends a Lambda invocation) while the body is being read.
+  const inFlight = new Set<Promise<void>>();
+  let failed: { readonly error: unknown } | undefined;
   try {
     const etags: string[] = [];
-    const inFlight = new Set<Promise<void>>();
     const send = (body: Uint8Array, number: number): void => {
       const sent = client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: number, Body: body })).then((result) => {
         if (!result.ETag) throw new Error(`s3 upload: part ${number} of s3://${Bucket}/${Key} came back without an ETag`);
         etags[number - 1] = result.ETag;
       });
-      const tracked = sent.finally(() => inFlight.delete(tracked));
+      const tracked: Promise<void> = sent.then(() => void inFlight.delete(tracked), (error: unknown) => {
+        inFlight.delete(tracked);
+        failed ??= { error };
+      });
       inFlight.add(tracked);
     };
     send(first.value!, 1);
@@ -53,13 +59,17 @@ export async function uploadChunks(target: S3UploadTarget, chunks: AsyncIterable
     let number = 2;
     for await (const part of parts) {
       while (inFlight.size >= (target.partsAtOnce ?? 2)) await Promise.race(inFlight);
+      if (failed) throw failed.error;
       send(part, ++number);
     }
     await Promise.all(inFlight);
+    if (failed) throw failed.error;
     await client.send(new CompleteMultipartUploadCommand({
       Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
     }));
   } catch (error) {
+    // Parts still in flight land (or fail) before the abort, which would otherwise leave them stored.
+    await Promise.all(inFlight);
     await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
     throw error;
   }

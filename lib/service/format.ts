@@ -1,13 +1,14 @@
 /**
  * Output formats of an answer, written straight from its columns: CSV (header = column names,
  * times in epoch ms), JSON (an array of objects keyed by column name) and Parquet (the cache's
- * schema). Used by the CLI and the handlers.
+ * schema; streamed row group by row group). Used by the CLI and the handlers.
  * Numbers are written as JavaScript prints them (the shortest text that reads back to the same
  * float64; number-text.ts), so CSV, JSON and the published values agree. That is not always the
  * text Binance printed (Vision writes `0.01000000`, we write `0.01`): the value is the same float64.
  */
-import type { SourcedColumns } from '../domain/kline-columns.ts';
+import type { KlineColumns, SourcedColumns } from '../domain/kline-columns.ts';
 import { encodeKlineColumns } from '../store/parquet-codec.ts';
+import { klineParquetBytes } from '../store/parquet-stream.ts';
 import { AnswerTextWriter, type EmitBytes } from './answer-text.ts';
 
 /** Accepted output formats. */
@@ -40,9 +41,23 @@ export async function writeJson(chunks: ColumnChunks, withSource: boolean, write
   await writeText('json', chunks, withSource, write, timeFormat, trailer);
 }
 
-/** Parquet bytes of an answer's columns (no source column). */
+/** Parquet bytes of an answer's columns (no source column), one row group. */
 export function columnsToParquet(answer: SourcedColumns): Uint8Array {
   return encodeKlineColumns(answer.columns);
+}
+
+/**
+ * Parquet bytes of klines (no source column) as they are encoded, one row group per period (or
+ * per few short periods; parquet-stream.ts), so an answer streamed period by period is written
+ * without being whole in memory. The same schema and encodings as the cache files. Throws what
+ * iterating `chunks` throws; the bytes already yielded are then not a complete file.
+ */
+export function parquetBytes(chunks: ColumnChunks): AsyncGenerator<Uint8Array> {
+  return klineParquetBytes('columns' in chunks ? [chunks.columns] : columnsOf(chunks));
+}
+
+async function* columnsOf(chunks: AsyncIterable<SourcedColumns> | Iterable<SourcedColumns>): AsyncGenerator<KlineColumns> {
+  for await (const chunk of chunks) yield chunk.columns;
 }
 
 async function writeText(format: 'csv' | 'json', chunks: ColumnChunks, withSource: boolean, write: EmitBytes, timeFormat: TimeFormat, trailer: string): Promise<void> {

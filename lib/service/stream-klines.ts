@@ -20,9 +20,10 @@ import { granularityFor, periodsInRange } from '../domain/periods.ts';
 import { formatRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
 import { createUpstreamStats } from '../sources/types.ts';
 import { CorruptPeriodError, type KlineCache } from '../store/kline-cache.ts';
-import type { CacheStatsStore } from '../store/types.ts';
+import type { CacheStatsStore, PeriodRecord } from '../store/types.ts';
 import { countSources, type KlinesRequest, type KlinesService, type KlinesStats } from './klines-service.ts';
 import { planFetches } from './plan.ts';
+import type { SourceRuns } from './source-runs.ts';
 
 /** Most candles one request of a cold stream covers (a 31-day month of 1m). */
 const BATCH_ROWS = 44_640;
@@ -37,6 +38,18 @@ export interface KlinesStreamDeps {
   readonly readAhead?: number;
 }
 
+/**
+ * What a stream may start from (prepare-stream.ts): the coverage records already read (so a warm
+ * stream costs one index query in all), the sources of rows fetched just before the stream (its
+ * rows are then read back from the cache, and keep the source they were fetched from), and the
+ * upstream statistics of that fill.
+ */
+export interface StreamStart {
+  readonly records?: readonly PeriodRecord[];
+  readonly fetched?: SourceRuns;
+  readonly stats?: KlinesStats;
+}
+
 /** A streamed answer: iterate it once; `stats` is complete when the iteration has ended. */
 export interface KlinesStream extends AsyncIterable<SourcedColumns> {
   readonly stats: KlinesStats;
@@ -45,16 +58,18 @@ export interface KlinesStream extends AsyncIterable<SourcedColumns> {
 }
 
 /**
- * Streams the answer to `request` (same rows, sources and errors as `getKlines`, in chunks).
+ * Streams the answer to `request` (same rows, sources and errors as `getKlines`, in chunks),
+ * from `start` when prepare-stream.ts has already read the coverage or filled the gaps.
  * Throws InvalidInputError for an empty range (at once); UpstreamError or StoreError while
  * iterating, as `getKlines` would (rows already yielded were exact).
  */
-export function streamKlines(deps: KlinesStreamDeps, request: KlinesRequest): KlinesStream {
+export function streamKlines(deps: KlinesStreamDeps, request: KlinesRequest, start: StreamStart = {}): KlinesStream {
   const { range } = request;
   if (!(range.endMs > range.startMs)) throw new InvalidInputError(`range: ${formatRange(range)} is empty; end must be after start`, { ...range });
   const stats: KlinesStats = {
     ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, leaseWaits: 0, elapsedMs: 0,
   };
+  if (start.stats) addStats(stats, start.stats);
   const state = { rows: 0 };
   const stream = {
     stats,
@@ -65,7 +80,8 @@ export function streamKlines(deps: KlinesStreamDeps, request: KlinesRequest): Kl
       const startedMs = performance.now();
       let error: unknown;
       try {
-        for await (const chunk of periodChunks(deps, request, stats)) {
+        for await (const chunk of periodChunks(deps, request, stats, start.records)) {
+          start.fetched?.label(chunk);
           countSources(stats, chunk.sources);
           state.rows += chunk.columns.length;
           yield chunk;
@@ -74,7 +90,7 @@ export function streamKlines(deps: KlinesStreamDeps, request: KlinesRequest): Kl
         error = caught;
         throw caught;
       } finally {
-        stats.elapsedMs = Math.round(performance.now() - startedMs);
+        stats.elapsedMs = (start.stats?.elapsedMs ?? 0) + Math.round(performance.now() - startedMs);
         await recordStreamStats(deps.stats, datasetId(request.dataset), stats, state.rows, error);
       }
     },
@@ -82,9 +98,9 @@ export function streamKlines(deps: KlinesStreamDeps, request: KlinesRequest): Kl
   return stream;
 }
 
-async function* periodChunks(deps: KlinesStreamDeps, request: KlinesRequest, stats: KlinesStats): AsyncGenerator<SourcedColumns> {
+async function* periodChunks(deps: KlinesStreamDeps, request: KlinesRequest, stats: KlinesStats, read?: readonly PeriodRecord[]): AsyncGenerator<SourcedColumns> {
   const { dataset, range } = request;
-  const records = await deps.cache.readCoverage(dataset, range);
+  const records = read ?? await deps.cache.readCoverage(dataset, range);
   const plan = planFetches({ dataset, range, covered: normalizeRanges(records.flatMap((r) => r.covered)), nowMs: deps.nowMs(), source: request.source ?? 'auto' });
   const periods = periodsInRange(range, granularityFor(dataset.interval))
     .map((period) => intersectRanges([period.range], [range])[0]!);
@@ -133,7 +149,7 @@ export function batchPeriods(periods: readonly Range[], intervalMs: number): Ran
 }
 
 /** Runs `work` on `items` with at most `ahead` running beyond the one being yielded; yields results in order. */
-async function* inOrder<T, R>(items: readonly T[], ahead: number, work: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* inOrder<T, R>(items: readonly T[], ahead: number, work: (item: T) => Promise<R>): AsyncGenerator<R> {
   const pending: Promise<R>[] = [];
   let next = 0;
   const start = (): void => {
@@ -149,7 +165,8 @@ async function* inOrder<T, R>(items: readonly T[], ahead: number, work: (item: T
   }
 }
 
-function addStats(total: KlinesStats, part: KlinesStats): void {
+/** Adds the upstream counters of `part` to `total` (rows are counted from the chunks' sources). */
+export function addStats(total: KlinesStats, part: KlinesStats): void {
   total.visionFiles += part.visionFiles;
   total.visionBytes += part.visionBytes;
   total.visionNotFound += part.visionNotFound;
@@ -160,6 +177,8 @@ function addStats(total: KlinesStats, part: KlinesStats): void {
   total.visionFallbacks += part.visionFallbacks;
   total.leaseWaits += part.leaseWaits;
   if (part.usedWeight1m !== undefined) total.usedWeight1m = part.usedWeight1m;
+  if (part.dataStartMs !== undefined) total.dataStartMs = part.dataStartMs;
+  if (part.dataEndMs !== undefined) total.dataEndMs = part.dataEndMs;
 }
 
 /** One add to the cache statistics for the whole stream; a failure to record them is ignored. */

@@ -29,7 +29,7 @@ import { allocateColumns, columnsFromRows, type KlineColumns } from '../domain/k
 import { canDeltaEncode, encodeDeltaInt64 } from './parquet-delta.ts';
 import { fastReadableChunks, readKlineColumnsFast } from './parquet-fast-reader.ts';
 import { encodeByteStreamSplit, encodePlainDouble, encodePlainInt64, zstdCompress } from './parquet-page-codecs.ts';
-import { writeParquetFile, type ColumnChunkInput } from './parquet-writer.ts';
+import { writeParquetFile, type ColumnChunkInput, type ColumnSchema } from './parquet-writer.ts';
 
 type Column = (typeof KLINE_COLUMNS)[number];
 
@@ -55,6 +55,19 @@ export function encodeKlines(rows: readonly Kline[]): Uint8Array {
  * row for real 1m data plus ~1.5 KB of footer. Same errors as encodeKlines.
  */
 export function encodeKlineColumns(c: KlineColumns): Uint8Array {
+  return writeParquetFile(c.length === 0 ? KLINE_SCHEMA.map(emptyChunk) : encodeKlineChunks(c), c.length, CREATED_BY);
+}
+
+/** The schema of every file: KLINE_COLUMNS in order, times TIMESTAMP(MILLIS, UTC), trades INT64, the rest DOUBLE. */
+export const KLINE_SCHEMA: readonly ColumnSchema[] = KLINE_COLUMNS.map((name) => ({
+  name, type: INTEGER_COLUMNS.has(name) ? 'INT64' : 'DOUBLE', timestampMillis: TIMESTAMP_COLUMNS.has(name),
+}));
+
+/**
+ * The column chunks (one compressed page each, with min/max) of `c.length` > 0 rows, as
+ * encodeKlineColumns writes them: one row group's worth for parquet-writer.ts. Same errors.
+ */
+export function encodeKlineChunks(c: KlineColumns): ColumnChunkInput[] {
   const n = c.length;
   for (let i = 0; i < n; i++) {
     const ot = c.open_time[i]!;
@@ -64,13 +77,11 @@ export function encodeKlineColumns(c: KlineColumns): Uint8Array {
       throw new DataValidationError(`parquet-codec: row ${i} has a non-integer open_time, close_time or trades: ${ot}, ${ct}, ${tr}`, { row: i });
     }
   }
-  const chunks = KLINE_COLUMNS.map((name) => (n === 0 ? emptyChunk(name) : encodeChunk(name, c[name], n)));
-  return writeParquetFile(chunks, n, CREATED_BY);
+  return KLINE_COLUMNS.map((name) => encodeChunk(name, c[name], n));
 }
 
-function emptyChunk(name: Column): ColumnChunkInput {
-  const type = INTEGER_COLUMNS.has(name) ? 'INT64' : 'DOUBLE';
-  return { name, type, timestampMillis: TIMESTAMP_COLUMNS.has(name), encoding: 'PLAIN', codec: 'ZSTD', page: new Uint8Array(0), uncompressedSize: 0 };
+function emptyChunk(column: ColumnSchema): ColumnChunkInput {
+  return { ...column, encoding: 'PLAIN', codec: 'ZSTD', page: new Uint8Array(0), uncompressedSize: 0 };
 }
 
 /** One column's page: encoded as described at the top, ZSTD-compressed, with its min/max. */

@@ -1,10 +1,12 @@
 /**
  * A Parquet writer for one shape of file: flat, all columns required, 8-byte physical types
- * (INT64 or DOUBLE), one row group, one DataPage v1 per column whose payload the caller has
+ * (INT64 or DOUBLE), one DataPage v1 per column whose payload the caller has
  * already encoded and compressed (parquet-page-codecs.ts). Layout and field ids follow the Parquet
  * format spec (apache/parquet-format, README "File Format" and src/main/thrift/parquet.thrift).
  * Required top-level columns have max definition and repetition level 0, so a page is its header
- * followed by the (compressed) values, with no level bytes.
+ * followed by the (compressed) values, with no level bytes. A file is written whole
+ * (`writeParquetFile`: one row group) or row group by row group (`encodeRowGroup`, then
+ * `parquetFooter`), so a long answer need not be in memory at once.
  */
 import { CompactType, ThriftCompactWriter } from './thrift-compact.ts';
 
@@ -54,49 +56,91 @@ interface ChunkLayout {
   readonly uncompressedSize: number;
 }
 
+/** What the footer needs of one column chunk once its page is written (the page itself is not kept). */
+type WrittenChunk = Omit<ColumnChunkInput, 'page' | 'uncompressedSize'> & ChunkLayout;
+
+/** A row group written by `encodeRowGroup`: its bytes, and what the footer says of it. */
+export interface RowGroupBytes {
+  /** Per column, the page header and the page, in column order. */
+  readonly bytes: Uint8Array;
+  readonly layout: RowGroupLayout;
+}
+
+/** A written row group as the footer describes it. */
+export interface RowGroupLayout {
+  readonly numRows: number;
+  readonly chunks: readonly WrittenChunk[];
+}
+
+/** A leaf of the schema (the same in every row group). */
+export type ColumnSchema = Pick<ColumnChunkInput, 'name' | 'type' | 'timestampMillis'>;
+
+/** Bytes every Parquet file starts with ("PAR1"). */
+export const PARQUET_MAGIC: Uint8Array = Uint8Array.from(MAGIC);
+
 /**
- * The whole file for `numRows` rows: `PAR1`, per column one page (header + `page`), the Thrift
- * compact FileMetaData, its length (u32 LE) and `PAR1`. Zero rows write no row group (the schema
- * only; pages are ignored). `createdBy` follows the spec's "<app> version <semver>" form.
- * Throws RangeError when a page exceeds Parquet's i32 page size.
+ * The whole file for `numRows` rows: `PAR1`, one row group (per column one page: header +
+ * `page`), the Thrift compact FileMetaData, its length (u32 LE) and `PAR1`. Zero rows write no
+ * row group (the schema only; pages are ignored). `createdBy` follows the spec's
+ * "<app> version <semver>" form. Throws RangeError when a page exceeds Parquet's i32 page size.
  */
 export function writeParquetFile(columns: readonly ColumnChunkInput[], numRows: number, createdBy: string): Uint8Array {
-  const pieces: Uint8Array[] = [];
-  const chunks: ChunkLayout[] = [];
-  let offset = MAGIC.length;
-  if (numRows > 0) {
-    for (const column of columns) {
-      if (column.uncompressedSize > I32_MAX || column.page.byteLength > I32_MAX) {
-        throw new RangeError(`parquet-writer: column ${column.name} page of ${column.uncompressedSize} bytes exceeds Parquet's i32 page size`);
-      }
-      const header = pageHeader(column, numRows);
-      pieces.push(header, column.page);
-      const size = header.byteLength + column.page.byteLength;
-      chunks.push({ offset, size, uncompressedSize: header.byteLength + column.uncompressedSize });
-      offset += size;
-    }
-  }
-  const footer = fileMetaData(columns, chunks, numRows, createdBy);
-  const bytes = new Uint8Array(offset + footer.byteLength + 4 + MAGIC.length);
+  const group = numRows > 0 ? encodeRowGroup(columns, numRows, MAGIC.length) : undefined;
+  const footer = parquetFooter(columns, group ? [group.layout] : [], createdBy);
+  const body = group?.bytes ?? new Uint8Array(0);
+  const bytes = new Uint8Array(MAGIC.length + body.byteLength + footer.byteLength);
   bytes.set(MAGIC, 0);
-  let at = MAGIC.length;
-  for (const piece of pieces) {
-    bytes.set(piece, at);
-    at += piece.byteLength;
+  bytes.set(body, MAGIC.length);
+  bytes.set(footer, MAGIC.length + body.byteLength);
+  return bytes;
+}
+
+/**
+ * One row group of `numRows` (> 0) rows whose first byte will be at `offset` in the file: per
+ * column its page header and page. Files of several row groups are `PAR1`, each group's bytes
+ * (offsets following on), then `parquetFooter` of every layout. Throws RangeError when a page
+ * exceeds Parquet's i32 page size.
+ */
+export function encodeRowGroup(columns: readonly ColumnChunkInput[], numRows: number, offset: number): RowGroupBytes {
+  const pieces: Uint8Array[] = [];
+  const chunks: WrittenChunk[] = [];
+  let at = offset;
+  for (const { page, ...column } of columns) {
+    if (column.uncompressedSize > I32_MAX || page.byteLength > I32_MAX) {
+      throw new RangeError(`parquet-writer: column ${column.name} page of ${column.uncompressedSize} bytes exceeds Parquet's i32 page size`);
+    }
+    const header = pageHeader(column, page.byteLength, numRows);
+    pieces.push(header, page);
+    const size = header.byteLength + page.byteLength;
+    chunks.push({ ...column, offset: at, size, uncompressedSize: header.byteLength + column.uncompressedSize });
+    at += size;
   }
-  bytes.set(footer, at);
-  new DataView(bytes.buffer).setUint32(at + footer.byteLength, footer.byteLength, true);
-  bytes.set(MAGIC, at + footer.byteLength + 4);
+  const bytes = new Uint8Array(at - offset);
+  let written = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, written);
+    written += piece.byteLength;
+  }
+  return { bytes, layout: { numRows, chunks } };
+}
+
+/** The end of a file: Thrift compact FileMetaData of `schema` and `rowGroups`, its length (u32 LE) and `PAR1`. */
+export function parquetFooter(schema: readonly ColumnSchema[], rowGroups: readonly RowGroupLayout[], createdBy: string): Uint8Array {
+  const metadata = fileMetaData(schema, rowGroups, createdBy);
+  const bytes = new Uint8Array(metadata.byteLength + 4 + MAGIC.length);
+  bytes.set(metadata, 0);
+  new DataView(bytes.buffer).setUint32(metadata.byteLength, metadata.byteLength, true);
+  bytes.set(MAGIC, metadata.byteLength + 4);
   return bytes;
 }
 
 /** PageHeader{1 type, 2 uncompressed_page_size, 3 compressed_page_size, 5 DataPageHeader}. */
-function pageHeader(column: ColumnChunkInput, numRows: number): Uint8Array {
+function pageHeader(column: Omit<ColumnChunkInput, 'page'>, pageBytes: number, numRows: number): Uint8Array {
   const t = new ThriftCompactWriter();
   t.beginStruct();
   t.i32Field(1, PAGE_DATA);
   t.i32Field(2, column.uncompressedSize);
-  t.i32Field(3, column.page.byteLength);
+  t.i32Field(3, pageBytes);
   t.beginStructField(5);
   t.i32Field(1, numRows);
   t.i32Field(2, ENCODING[column.encoding]);
@@ -109,24 +153,24 @@ function pageHeader(column: ColumnChunkInput, numRows: number): Uint8Array {
 }
 
 /** FileMetaData{1 version, 2 schema, 3 num_rows, 4 row_groups, 6 created_by, 7 column_orders}. */
-function fileMetaData(columns: readonly ColumnChunkInput[], chunks: readonly ChunkLayout[], numRows: number, createdBy: string): Uint8Array {
+function fileMetaData(schema: readonly ColumnSchema[], rowGroups: readonly RowGroupLayout[], createdBy: string): Uint8Array {
   const t = new ThriftCompactWriter();
   t.beginStruct();
   t.i32Field(1, FORMAT_VERSION);
-  t.beginListField(2, CompactType.STRUCT, columns.length + 1);
+  t.beginListField(2, CompactType.STRUCT, schema.length + 1);
   t.beginStruct();
   t.stringField(4, 'schema');
-  t.i32Field(5, columns.length);
+  t.i32Field(5, schema.length);
   t.endStruct();
-  for (const column of columns) writeSchemaElement(t, column);
-  t.i64Field(3, numRows);
-  t.beginListField(4, CompactType.STRUCT, chunks.length > 0 ? 1 : 0);
-  if (chunks.length > 0) {
+  for (const column of schema) writeSchemaElement(t, column);
+  t.i64Field(3, rowGroups.reduce((sum, group) => sum + group.numRows, 0));
+  t.beginListField(4, CompactType.STRUCT, rowGroups.length);
+  for (const { numRows, chunks } of rowGroups) {
     const total = (key: 'size' | 'uncompressedSize'): number => chunks.reduce((sum, chunk) => sum + chunk[key], 0);
     // RowGroup{1 columns, 2 total_byte_size (uncompressed), 3 num_rows, 5 file_offset, 6 total_compressed_size}
     t.beginStruct();
-    t.beginListField(1, CompactType.STRUCT, columns.length);
-    columns.forEach((column, i) => writeColumnChunk(t, column, chunks[i]!, numRows));
+    t.beginListField(1, CompactType.STRUCT, chunks.length);
+    for (const chunk of chunks) writeColumnChunk(t, chunk, numRows);
     t.i64Field(2, total('uncompressedSize'));
     t.i64Field(3, numRows);
     t.i64Field(5, chunks[0]!.offset);
@@ -135,8 +179,8 @@ function fileMetaData(columns: readonly ColumnChunkInput[], chunks: readonly Chu
   }
   t.stringField(6, createdBy);
   // ColumnOrder TYPE_ORDER for every leaf: min/max use signed int64 and IEEE double order.
-  t.beginListField(7, CompactType.STRUCT, columns.length);
-  for (const _ of columns) {
+  t.beginListField(7, CompactType.STRUCT, schema.length);
+  for (const _ of schema) {
     t.beginStruct();
     t.beginStructField(1);
     t.endStruct();
@@ -151,7 +195,7 @@ function fileMetaData(columns: readonly ColumnChunkInput[], chunks: readonly Chu
  * carry both: LogicalType{8 TIMESTAMP: TimestampType{1 isAdjustedToUTC, 2 unit{1 MILLIS}}} and the
  * legacy TIMESTAMP_MILLIS converted type older readers look for.
  */
-function writeSchemaElement(t: ThriftCompactWriter, column: ColumnChunkInput): void {
+function writeSchemaElement(t: ThriftCompactWriter, column: ColumnSchema): void {
   t.beginStruct();
   t.i32Field(1, PHYSICAL_TYPE[column.type]);
   t.i32Field(3, REQUIRED);
@@ -172,10 +216,10 @@ function writeSchemaElement(t: ThriftCompactWriter, column: ColumnChunkInput): v
 }
 
 /** ColumnChunk{2 file_offset, 3 ColumnMetaData{1, 2, 3, 4, 5, 6, 7, 9, 12 Statistics{3, 5, 6, 7, 8}}}. */
-function writeColumnChunk(t: ThriftCompactWriter, column: ColumnChunkInput, chunk: ChunkLayout, numRows: number): void {
+function writeColumnChunk(t: ThriftCompactWriter, column: WrittenChunk, numRows: number): void {
   t.beginStruct();
   // Deprecated; like parquet-mr, the chunk's first byte (no ColumnMetaData outside the footer).
-  t.i64Field(2, chunk.offset);
+  t.i64Field(2, column.offset);
   t.beginStructField(3);
   t.i32Field(1, PHYSICAL_TYPE[column.type]);
   const encodings = column.encoding === 'PLAIN' ? [ENCODING.PLAIN, ENCODING.RLE] : [ENCODING[column.encoding], ENCODING.RLE];
@@ -185,9 +229,9 @@ function writeColumnChunk(t: ThriftCompactWriter, column: ColumnChunkInput, chun
   t.string(column.name);
   t.i32Field(4, CODEC[column.codec]);
   t.i64Field(5, numRows);
-  t.i64Field(6, chunk.uncompressedSize);
-  t.i64Field(7, chunk.size);
-  t.i64Field(9, chunk.offset);
+  t.i64Field(6, column.uncompressedSize);
+  t.i64Field(7, column.size);
+  t.i64Field(9, column.offset);
   if (column.statistics) {
     t.beginStructField(12);
     t.i64Field(3, 0); // null_count: the column is required

@@ -5,7 +5,6 @@
  * service from the bench Vision server (12 monthly files → parts → compacted canonical files),
  * then read warm a few times.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig } from '../lib/create-service.ts';
@@ -36,7 +35,17 @@ interface CountableClient {
   middlewareStack: { add(middleware: (next: Handler, context: { commandName?: string }) => Handler, options: { step: 'initialize'; name: string }): void };
 }
 
-function countRequests(client: S3Client | DynamoDBClient, counts: RequestCounts): void {
+/** A fetch that counts DynamoDB requests by action (`X-Amz-Target: DynamoDB_20120810.Query` → `Query`). */
+function countingFetch(counts: RequestCounts): typeof fetch {
+  return async (input, init) => {
+    const target = new Request(input, init).headers.get('x-amz-target') ?? 'unknown';
+    const name = target.slice(target.indexOf('.') + 1);
+    counts[name] = (counts[name] ?? 0) + 1;
+    return fetch(input, init);
+  };
+}
+
+function countRequests(client: S3Client, counts: RequestCounts): void {
   (client as unknown as CountableClient).middlewareStack.add((next, context) => async (args) => {
     const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
     counts[name] = (counts[name] ?? 0) + 1;
@@ -49,12 +58,12 @@ export async function benchS3Read(upstreamUrl: string, nowMs: number, dataset: D
   const aws = await startLocalAws();
   try {
     const s3 = aws.makeS3Client();
-    const dynamodb = aws.makeDynamoClient();
+    const counts: RequestCounts = {};
+    const dynamodb = aws.makeDynamoClient(countingFetch(counts));
     await ensureBucket(s3, 'klines-bench');
     await ensureTable(dynamodb, 'klines-bench');
-    const counts: RequestCounts = {};
+    for (const name of Object.keys(counts)) delete counts[name]; // the table setup is not the read
     countRequests(s3, counts);
-    countRequests(dynamodb, counts);
     const config = loadConfig({
       ...aws.env, KLINES_STORE: 's3://klines-bench/cache', KLINES_INDEX: 'dynamodb://klines-bench', KLINES_NOW: String(nowMs),
       BINANCE_VISION_URL: upstreamUrl, BINANCE_SPOT_API_URL: upstreamUrl, BINANCE_UM_API_URL: upstreamUrl, BINANCE_CM_API_URL: upstreamUrl,

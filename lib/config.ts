@@ -33,6 +33,12 @@ export interface Config {
     readonly region: string | undefined; readonly s3Endpoint: string | undefined; readonly dynamodbEndpoint: string | undefined;
     /** `AWS_ENDPOINT_URL_SQS` (local queue servers); undefined = the AWS endpoint. */
     readonly sqsEndpoint: string | undefined;
+    /**
+     * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` when the first two are
+     * set (Lambda sets all three); undefined = the SDK's standard chain (profiles, SSO), which the
+     * AWS clients load only then (lib/store/aws-http.ts).
+     */
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string | undefined } | undefined;
   };
   /**
    * Where large answers and every Parquet answer of the handlers go (`KLINES_RESULTS`):
@@ -113,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       s3Endpoint: env.AWS_ENDPOINT_URL_S3 ? readUrl(env, 'AWS_ENDPOINT_URL_S3', '') : undefined,
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ? readUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB', '') : undefined,
       sqsEndpoint: env.AWS_ENDPOINT_URL_SQS ? readUrl(env, 'AWS_ENDPOINT_URL_SQS', '') : undefined,
+      credentials: env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+        : undefined,
     },
     results: parseResults(env.KLINES_RESULTS, store, cacheDir),
     inlineLimitBytes: readPositiveInteger(env, 'KLINES_INLINE_LIMIT_BYTES', LAMBDA_RESPONSE_LIMIT_BYTES - INLINE_HEADROOM_BYTES, 'bytes'),

@@ -12,7 +12,6 @@
  * and `KLINES_INDEX=dynamodb://TABLE`, and run `klines init` to create the bucket and table.
  */
 import { parseArgs } from 'node:util';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { startLocalAws } from '../test/helpers/local-aws.ts';
 import { announceReady, runBackgroundCommand } from './background.ts';
@@ -29,9 +28,8 @@ async function serve(): Promise<void> {
   }
   const s3 = aws.makeS3Client();
   const dynamodb = aws.makeDynamoClient();
-  await Promise.all([s3.send(new ListBucketsCommand({})), dynamodb.send(new ListTablesCommand({}))]);
+  await Promise.all([s3.send(new ListBucketsCommand({})), dynamodb.call('ListTables', {})]);
   s3.destroy();
-  dynamodb.destroy();
   process.stderr.write([
     `local-aws: S3 (s3rver) at ${aws.s3Endpoint}, DynamoDB (dynalite) at ${aws.dynamodbEndpoint}, both answering`,
     `local-aws: data in ${values.dir ?? 'a temp folder removed on exit'}`,

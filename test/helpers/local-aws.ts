@@ -12,9 +12,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createDynamoDbClients, createS3Client, type AwsCredentials } from '../../lib/store/aws-clients.ts';
+import { createS3Client, type AwsCredentials } from '../../lib/store/aws-clients.ts';
+import { createDynamoDbClient, type DynamoDbClient } from '../../lib/store/dynamodb-api.ts';
 
 /** The two running servers and how to reach them. */
 export interface LocalAws {
@@ -29,8 +29,8 @@ export interface LocalAws {
   readonly env: Record<string, string>;
   /** An S3 client for s3rver (path style, WHEN_REQUIRED checksums: aws-clients.ts). */
   makeS3Client(): S3Client;
-  /** A DynamoDB client for dynalite. */
-  makeDynamoClient(): DynamoDBClient;
+  /** A DynamoDB client for dynalite; `fetch` wraps the one it sends with (failure injection). */
+  makeDynamoClient(fetch?: typeof globalThis.fetch): DynamoDbClient;
   /** Stops both servers and removes their data (unless `dataDir` was given). */
   close(): Promise<void>;
 }
@@ -83,7 +83,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
       },
       makeS3Client: () => createS3Client({ endpoint: s3Endpoint, region: REGION, credentials: CREDENTIALS }),
-      makeDynamoClient: () => createDynamoDbClients({ endpoint: dynamodbEndpoint, region: REGION, credentials: CREDENTIALS }).client,
+      makeDynamoClient: (fetch) => createDynamoDbClient({ endpoint: dynamodbEndpoint, region: REGION, credentials: CREDENTIALS, fetch }),
       async close() {
         process.removeListener('exit', killAll);
         await Promise.all(children.map(stopChild));

@@ -4,19 +4,18 @@
  * (`KLINES_STORE=s3://bucket/prefix`) and DynamoDB (`KLINES_INDEX=dynamodb://table`). Built once
  * per process (a Lambda's cold start, a CLI run) and shared; AWS clients can be passed in.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { buildService, createFsCacheHandles } from './open-service.ts';
 import type { KlinesService } from './service/klines-service.ts';
 import { createSymbolDirectory, type SymbolDirectory } from './service/symbols.ts';
 import { createExchangeInfoSource } from './sources/exchange-info.ts';
 import { createHttpClient } from './sources/http-client.ts';
-import { createS3Client } from './store/aws-clients.ts';
 import { createDynamoDbClient, type DynamoDbClient } from './store/dynamodb-api.ts';
 import { createDynamoDbCoverageIndex } from './store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from './store/dynamodb-lease-store.ts';
 import { createDynamoDbStatsStore } from './store/dynamodb-stats-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
+import { createS3Client, type S3Client } from './store/s3-api.ts';
 import { createS3ObjectStore } from './store/s3-object-store.ts';
 import type { AwsClientOptions } from './store/aws-http.ts';
 import type { CacheStatsStore, CoverageIndex, LeaseStore, ObjectStore } from './store/types.ts';

@@ -135,13 +135,13 @@ export function createAwsHttpClient(service: string, options: AwsClientOptions =
 
 /**
  * The error a failed response stands for, from AWS's JSON (`__type`, `message`) or XML
- * (`<Code>`, `<Message>`) error body; `NotFound`/`Http{status}` when the body names no code
+ * (`<Code>`, `<Message>`) error body; `Forbidden`/`NotFound`/`Http{status}` when the body names no code
  * (a HEAD, or a proxy's page). Consumes the body.
  */
 export async function errorFromResponse(response: Response, what: string): Promise<AwsRequestError> {
   const text = await response.text().catch(() => '');
   const { code, message } = parseErrorBody(text);
-  const name = code ?? (response.status === 404 ? 'NotFound' : `Http${response.status}`);
+  const name = code ?? ({ 403: 'Forbidden', 404: 'NotFound' } as Record<number, string>)[response.status] ?? `Http${response.status}`;
   return new AwsRequestError(name, `${what}: ${message ?? `HTTP ${response.status}`}`, response.status);
 }
 

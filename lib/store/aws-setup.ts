@@ -3,9 +3,9 @@
  * servers and first use; in AWS the infrastructure creates them). Both are idempotent and safe
  * to run from several processes at once: a create that loses the race reports `'exists'`.
  */
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StoreError } from '../domain/errors.ts';
 import type { DynamoDbClient } from './dynamodb-api.ts';
+import type { S3Client } from './s3-api.ts';
 
 /** The part of DescribeTable's answer that ensureTable reads. */
 interface TableDescription {
@@ -30,11 +30,7 @@ export const TABLE_ACTIVE_TIMEOUT_MS = 300_000;
 export async function ensureBucket(client: S3Client, bucket: string): Promise<EnsureResult> {
   if (await headBucket(client, bucket)) return 'exists';
   try {
-    const region = await client.config.region();
-    await client.send(new CreateBucketCommand({
-      Bucket: bucket,
-      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-    }));
+    await client.createBucket(bucket);
     return 'created';
   } catch (cause) {
     if (hasName(cause, 'BucketAlreadyOwnedByYou')) return 'exists';
@@ -83,8 +79,7 @@ export async function ensureTable(client: DynamoDbClient, tableName: string, tim
 /** True when the bucket exists and is reachable, false on 404; StoreError otherwise. */
 async function headBucket(client: S3Client, bucket: string): Promise<boolean> {
   try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
-    return true;
+    return await client.headBucket(bucket);
   } catch (cause) {
     if (hasName(cause, 'NotFound', 'NoSuchBucket')) return false;
     throw setupError(`bucket ${bucket}`, 'check', cause, { bucket });

@@ -3,15 +3,15 @@
  * shared contract suites on real local servers (s3rver, dynalite: test/helpers/local-aws.ts),
  * plus what only these backends show: where objects and items land, the separation of the
  * three item kinds in one table, `klines init`'s ensure calls, and failures no local server can
- * produce (throttling, access denied), injected with aws-sdk-client-mock.
+ * produce (throttling, access denied), injected through the clients' fetch (test/helpers/aws-fetch.ts).
  */
-import { ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../lib/domain/errors.ts';
 import { listDatasets } from '../../lib/service/datasets.ts';
 import { ensureBucket, ensureTable } from '../../lib/store/aws-setup.ts';
 import type { DynamoDbClient } from '../../lib/store/dynamodb-api.ts';
+import type { S3Client } from '../../lib/store/s3-api.ts';
+import { requestOf } from '../helpers/aws-fetch.ts';
 import { createDynamoDbCoverageIndex } from '../../lib/store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from '../../lib/store/dynamodb-lease-store.ts';
 import { createDynamoDbStatsStore } from '../../lib/store/dynamodb-stats-store.ts';
@@ -30,7 +30,6 @@ beforeAll(async () => {
   dynamo = aws.makeDynamoClient();
 });
 afterAll(async () => {
-  s3?.destroy();
   await aws?.close();
 });
 
@@ -60,7 +59,7 @@ describeObjectStoreContract('s3 (under a prefix, 2-key list pages, decoys outsid
   const bucket = await freshBucket();
   // Same keys outside the prefix must never be seen through the store.
   for (const key of ['d/m/2024-01.parquet', 'd/m/zz.parquet', 'other/d/m/x.parquet', 'cache-old/d/m/y.parquet']) {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: new Uint8Array([42]) }));
+    await s3.putObject(bucket, key, new Uint8Array([42]));
   }
   return { store: createS3ObjectStore({ client: s3, bucket, prefix: 'cache', pageSize: 2 }), cleanup: async () => undefined };
 }, { enforcesConditions: false });
@@ -90,8 +89,8 @@ describe('s3 object store on s3rver', () => {
     const bucket = await freshBucket();
     const store = createS3ObjectStore({ client: s3, bucket, prefix: 'cache/' });
     await store.put('binance/spot/klines/monthly/BTCUSDT/1h/2024-01.parquet', new Uint8Array([7, 8]));
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    expect(listed.Contents?.map((object) => [object.Key, object.Size])).toEqual([
+    const listed = await s3.listObjects(bucket, '', 1000);
+    expect(listed.objects.map((object) => [object.key, object.sizeBytes])).toEqual([
       ['cache/binance/spot/klines/monthly/BTCUSDT/1h/2024-01.parquet', 2],
     ]);
   });
@@ -248,9 +247,9 @@ describe('failures local servers cannot produce (injected into the clients\' fet
   });
 
   it('surfaces S3 AccessDenied on a read as StoreError, never as a missing object', async () => {
-    const client = new S3Client({ region: 'us-east-1', credentials: aws.credentials });
-    const mock = mockClient(client);
-    mock.onAnyCommand().rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+    const client = aws.makeS3Client(async (input, init) => (requestOf(input, init).method === 'HEAD'
+      ? new Response(null, { status: 403 })
+      : new Response('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 })));
     const store = createS3ObjectStore({ client, bucket: 'klines-prod', prefix: 'cache' });
     const error = await store.get('d/x.parquet').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
@@ -258,6 +257,16 @@ describe('failures local servers cannot produce (injected into the clients\' fet
     const setupError = await ensureBucket(client, 'klines-prod').catch((e: unknown) => e);
     expect(setupError).toBeInstanceOf(StoreError);
     expect((setupError as StoreError).message).toContain('klines-prod');
-    mock.restore();
+  });
+
+  it('retries S3 503 SlowDown and then reads the object', async () => {
+    const bucket = await freshBucket();
+    await createS3ObjectStore({ client: s3, bucket }).put('d/x.parquet', new Uint8Array([1, 2]));
+    let slowDowns = 0;
+    const client = aws.makeS3Client(async (input, init) => (slowDowns++ < 2
+      ? new Response('<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>', { status: 503 })
+      : fetch(input, init)));
+    expect(await createS3ObjectStore({ client, bucket }).get('d/x.parquet')).toEqual(new Uint8Array([1, 2]));
+    expect(slowDowns).toBe(3);
   });
 });

@@ -6,7 +6,6 @@
  * and injects the per-entry failures a real queue can report; the captured bodies are then
  * delivered to the worker as a real SQS event.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -143,7 +142,7 @@ describe('cron-refresh with a queue fans out; sqs-refresh-dataset works the batc
       { market: 'spot', symbol: 'NOSUCHPAIR', interval: '1h', since: '2020-12-14' },
       ...Array.from({ length: 21 }, (_, i) => ({ market: 'um', symbol: `FAKE${i}USDT`, interval: '4h' })),
     ];
-    await aws.makeS3Client().send(new PutObjectCommand({ Bucket: bucket, Key: 'config/watchlist.json', Body: JSON.stringify(watchlist) }));
+    await aws.makeS3Client().putObject(bucket, 'config/watchlist.json', JSON.stringify(watchlist));
     env = { ...backend.env, KLINES_WATCHLIST_S3: `s3://${bucket}/config/watchlist.json`, KLINES_REFRESH_QUEUE_URL: QUEUE };
   });
 

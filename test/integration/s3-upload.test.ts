@@ -5,9 +5,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ensureBucket } from '../../lib/store/aws-setup.ts';
+import type { S3Client } from '../../lib/store/s3-api.ts';
 import { MIN_PART_BYTES, uploadChunks } from '../../functions/shared/s3-upload.ts';
+import { recordingFetch, requestOf } from '../helpers/aws-fetch.ts';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws.ts';
 
 const BUCKET = 'klines-upload-test';
@@ -17,11 +18,7 @@ const sent: string[] = [];
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  s3 = aws.makeS3Client();
-  s3.middlewareStack.add((next, context) => async (args) => {
-    sent.push(String(context.commandName));
-    return next(args);
-  }, { step: 'initialize', name: 'testCommandLog' });
+  s3 = aws.makeS3Client(recordingFetch(sent));
   await ensureBucket(s3, BUCKET);
 }, 60_000);
 
@@ -39,8 +36,7 @@ async function* inChunks(bytes: Buffer, sizes: readonly number[]): AsyncGenerato
 }
 
 async function read(key: string): Promise<Buffer> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(await object.Body!.transformToByteArray());
+  return Buffer.from((await s3.getObject(BUCKET, key)).body);
 }
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -51,8 +47,8 @@ describe('uploadChunks', () => {
     sent.length = 0;
     await uploadChunks({ client: s3, bucket: BUCKET, key: 'long.bin', contentType: 'application/octet-stream' }, inChunks(body, [1, 65_536, 1_000_003, 262_144]));
     expect(sha(await read('long.bin'))).toBe(sha(body));
-    expect(sent.filter((name) => name !== 'GetObjectCommand')).toEqual([
-      'CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand',
+    expect(sent.filter((name) => name !== 'GetObject')).toEqual([
+      'CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload',
     ]);
   }, 60_000);
 
@@ -61,9 +57,26 @@ describe('uploadChunks', () => {
     sent.length = 0;
     await uploadChunks({ client: s3, bucket: BUCKET, key: 'one.bin', contentType: 'text/csv' }, inChunks(body, [300_000]));
     await uploadChunks({ client: s3, bucket: BUCKET, key: 'empty.bin', contentType: 'text/csv' }, inChunks(Buffer.alloc(0), [1]));
-    expect(sent).toEqual(['PutObjectCommand', 'PutObjectCommand']);
+    expect(sent).toEqual(['PutObject', 'PutObject']);
     expect(sha(await read('one.bin'))).toBe(sha(body));
     expect((await read('empty.bin')).length).toBe(0);
+  }, 60_000);
+
+  it('aborts the multipart upload when a part fails, and throws the S3 error', async () => {
+    const log: string[] = [];
+    let parts = 0;
+    const failing = aws.makeS3Client(recordingFetch(log, async (input, init) => {
+      if (requestOf(input, init).url.includes('partNumber=') && ++parts === 2) {
+        return new Response('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 });
+      }
+      return fetch(input, init);
+    }));
+    const body = randomBytes(MIN_PART_BYTES * 2 + 1);
+    await expect(uploadChunks({ client: failing, bucket: BUCKET, key: 'aborted.bin', contentType: 'text/csv' }, inChunks(body, [MIN_PART_BYTES])))
+      .rejects.toThrow(/AccessDenied|Access Denied/);
+    expect(log).toContain('AbortMultipartUpload');
+    expect(log).not.toContain('CompleteMultipartUpload');
+    await expect(s3.getObject(BUCKET, 'aborted.bin')).rejects.toMatchObject({ name: 'NoSuchKey' });
   }, 60_000);
 
   it('throws the S3 error when the bucket does not exist', async () => {

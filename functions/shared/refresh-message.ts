@@ -5,7 +5,7 @@
  * A fill handed over by a request that reached its deadline (issue 11) carries a range instead:
  * `{"market":"spot","symbol":"BTCUSDT","interval":"1m","startMs":…,"endMs":…}` (half-open, UTC epoch ms).
  */
-import * as z from 'zod';
+import * as v from 'valibot';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { parseInterval } from '../../lib/domain/intervals.ts';
 import { parseMarket } from '../../lib/domain/markets.ts';
@@ -14,13 +14,14 @@ import type { Dataset } from '../../lib/domain/kline.ts';
 import type { Range } from '../../lib/domain/ranges.ts';
 import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
 
-const MessageSchema = z.object({
-  market: z.string(),
-  symbol: z.string(),
-  interval: z.string(),
-  sinceMs: z.number().int().nonnegative().optional(),
-  startMs: z.number().int().nonnegative().optional(),
-  endMs: z.number().int().positive().optional(),
+const msInteger = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min));
+const MessageSchema = v.object({
+  market: v.string(),
+  symbol: v.string(),
+  interval: v.string(),
+  sinceMs: v.optional(msInteger(0)),
+  startMs: v.optional(msInteger(0)),
+  endMs: v.optional(msInteger(1)),
 });
 
 /** A queued piece of work: a dataset refresh, or the fill of a range a request could not finish. */
@@ -59,8 +60,8 @@ export function decodeRefreshMessage(body: string): WatchlistEntry {
   } catch {
     throw new InvalidInputError(`refresh message: not JSON: ${body.slice(0, 200)}`);
   }
-  const parsed = MessageSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidInputError(`refresh message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const market = parseMarket(parsed.data.market);
-  return { dataset: { market, symbol: parseSymbol(parsed.data.symbol), interval: parseInterval(parsed.data.interval, market) }, sinceMs: parsed.data.sinceMs };
+  const parsed = v.safeParse(MessageSchema, json);
+  if (!parsed.success) throw new InvalidInputError(`refresh message: ${parsed.issues.map((i) => `${v.getDotPath(i) ?? ''}: ${i.message}`).join('; ')}`);
+  const market = parseMarket(parsed.output.market);
+  return { dataset: { market, symbol: parseSymbol(parsed.output.symbol), interval: parseInterval(parsed.output.interval, market) }, sinceMs: parsed.output.sinceMs };
 }

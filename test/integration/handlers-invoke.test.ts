@@ -109,6 +109,8 @@ describe('invoke-get-klines with the typed client', () => {
     { payload: { symbol: 'BTCUSDT', interval: '1h', start: '2021-01-01' }, code: 'INVALID_INPUT', says: 'in the future' },
     { payload: { symbol: 'BTCUSDT', interval: '1h', start: 1606780800 }, code: 'INVALID_INPUT', says: 'give epoch milliseconds (e.g. 1606780800000)' },
     { payload: 'BTCUSDT', code: 'INVALID_INPUT', says: 'payload must be an object' },
+    { payload: [{ symbol: 'BTCUSDT' }], code: 'INVALID_INPUT', says: 'payload must be an object' },
+    { payload: { interval: '1h', start: '2020-12-01' }, code: 'INVALID_INPUT', says: 'symbol is required, e.g. BTCUSDT' },
     { payload: { symbol: 'NOSUCHPAIR', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T01:00:00Z' }, code: 'UNKNOWN_SYMBOL', says: '-1121' },
   ])('returns errors as data: $code for $payload', async ({ payload, code, says }) => {
     const result = await client.getKlines(payload as never);

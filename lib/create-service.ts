@@ -9,7 +9,7 @@ import { buildService, createFsCacheHandles } from './open-service.ts';
 import type { KlinesService } from './service/klines-service.ts';
 import { createSymbolDirectory, type SymbolDirectory } from './service/symbols.ts';
 import { createExchangeInfoSource } from './sources/exchange-info.ts';
-import { createHttpClient } from './sources/http-client.ts';
+import { createLazyHttpClient } from './sources/lazy-http-client.ts';
 import { createDynamoDbClient, type DynamoDbClient } from './store/dynamodb-api.ts';
 import { createDynamoDbCoverageIndex } from './store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from './store/dynamodb-lease-store.ts';
@@ -67,6 +67,6 @@ export function createServiceFromConfig(config: Config, handles: CacheHandles = 
  * patterns): exchangeInfo at the configured REST bases, kept a day in `store` when given.
  */
 export function createSymbolDirectoryFromConfig(config: Config, store?: ObjectStore): SymbolDirectory {
-  const source = createExchangeInfoSource({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http: createHttpClient() });
+  const source = createExchangeInfoSource({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http: createLazyHttpClient() });
   return createSymbolDirectory({ source, store, nowMs: () => config.nowMs ?? Date.now() });
 }

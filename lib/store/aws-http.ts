@@ -118,7 +118,8 @@ export function createAwsHttpClient(service: string, options: AwsClientOptions =
         }
         if (response.ok || (response.status >= 300 && response.status < 400)) return response;
         if (attempt < maxAttempts && (await isRetryable(response))) {
-          await response.body?.cancel();
+          // Released, not awaited: a cancel can wait on a body another reader still holds.
+          void response.body?.cancel().catch(() => undefined);
           await backoff(attempt);
           continue;
         }

@@ -2,8 +2,13 @@
  * Cold-start import time of each Lambda bundle (issue 4, "Bundles"): what a function's init
  * phase spends loading `dist/functions/<name>/index.mjs` and running its top level (config,
  * clients, middy), measured in a fresh `node` process per run, as a new Lambda container does.
- * The bundles are rebuilt first with scripts/bundle.mjs. Nothing is contacted: the clients are
- * configured for 127.0.0.1 and no handler is invoked.
+ * The bundles are rebuilt first with scripts/bundle.mjs. No handler is invoked; the clients are
+ * configured for a closed port on 127.0.0.1. A bare `node -e 0` runs after each bundle run
+ * (interleaved, so both see the same machine load), and each child then makes one request to the
+ * closed port with Node's fetch, the client every AWS call goes through (lib/store/aws-http.ts):
+ * its time is what the first S3/DynamoDB request of a new container adds (loading Node's HTTP
+ * stack), which an import alone does not show.
+ * Run alone: `npm run bench:cold-start` (prints the table; writes nothing).
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -30,10 +35,18 @@ export interface ColdStartRow {
   readonly sourceMapsImportMedianMs: number;
   /** Median wall time of the whole child process (node start, import, exit), for scale. */
   readonly processMedianMs: number;
+  /** Median wall time of a bare `node -e 0`, run interleaved with the bundle's runs. */
+  readonly bareProcessMedianMs: number;
+  /** Median time of the first fetch after the import (to a closed loopback port): the HTTP stack's load. */
+  readonly firstRequestMedianMs: number;
 }
 
 // Runs in the child: the URL of the bundle is the first argument.
-const CHILD_SCRIPT = 'const t0 = performance.now(); await import(process.argv[1]); process.stdout.write(JSON.stringify({ importMs: performance.now() - t0 }));';
+const CHILD_SCRIPT = [
+  'const t0 = performance.now(); await import(process.argv[1]); const importMs = performance.now() - t0;',
+  "const t1 = performance.now(); await fetch('http://127.0.0.1:9/').catch(() => undefined); const firstRequestMs = performance.now() - t1;",
+  'process.stdout.write(JSON.stringify({ importMs, firstRequestMs })); process.exit(0);',
+].join(' ');
 
 // What the deployed functions find in their environment (serverless.yml), pointed at a closed
 // loopback port so that nothing could leave the machine even if a top level made a request.
@@ -61,13 +74,22 @@ interface SizesFile {
   readonly functions: readonly { name: string; bundleBytes: number }[];
 }
 
-async function measureOnce(bundle: string, sourceMaps: boolean): Promise<{ importMs: number; processMs: number }> {
+interface Sample { importMs: number; firstRequestMs: number; processMs: number }
+
+async function measureOnce(bundle: string, sourceMaps: boolean): Promise<Sample> {
   const args = [...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e', CHILD_SCRIPT, pathToFileURL(bundle).href];
   const startedMs = performance.now();
   const { stdout } = await run(process.execPath, args, { env: CHILD_ENV, cwd: path.dirname(bundle) });
   const processMs = performance.now() - startedMs;
-  const { importMs } = JSON.parse(stdout) as { importMs: number };
-  return { importMs, processMs };
+  const { importMs, firstRequestMs } = JSON.parse(stdout) as { importMs: number; firstRequestMs: number };
+  // The whole-process time is what a plain import costs: the timed fetch after it is taken out.
+  return { importMs, firstRequestMs, processMs: processMs - firstRequestMs };
+}
+
+async function measureBare(): Promise<number> {
+  const startedMs = performance.now();
+  await run(process.execPath, ['-e', '0'], { env: CHILD_ENV });
+  return performance.now() - startedMs;
 }
 
 /**
@@ -85,9 +107,13 @@ export async function benchColdStart(runs = 5): Promise<ColdStartRow[]> {
   for (const { name, bundleBytes } of sizes.functions) {
     const bundle = path.join(FUNCTIONS_DIR, name, 'index.mjs');
     await measureOnce(bundle, false); // warms the OS file cache, as a container's disk would be
-    const plain: { importMs: number; processMs: number }[] = [];
+    const plain: Sample[] = [];
+    const bare: number[] = [];
     const mapped: number[] = [];
-    for (let i = 0; i < runs; i++) plain.push(await measureOnce(bundle, false));
+    for (let i = 0; i < runs; i++) {
+      plain.push(await measureOnce(bundle, false));
+      bare.push(await measureBare());
+    }
     for (let i = 0; i < runs; i++) mapped.push((await measureOnce(bundle, true)).importMs);
     const imports = plain.map((sample) => sample.importMs);
     rows.push({
@@ -95,7 +121,24 @@ export async function benchColdStart(runs = 5): Promise<ColdStartRow[]> {
       importMedianMs: percentile(imports, 50), importMinMs: Math.min(...imports), importMaxMs: Math.max(...imports),
       sourceMapsImportMedianMs: percentile(mapped, 50),
       processMedianMs: percentile(plain.map((sample) => sample.processMs), 50),
+      bareProcessMedianMs: percentile(bare, 50),
+      firstRequestMedianMs: percentile(plain.map((sample) => sample.firstRequestMs), 50),
     });
   }
   return rows;
+}
+
+/** Prints one line per function: sizes, import, whole process against bare node, first request. */
+export function formatColdStart(rows: readonly ColdStartRow[]): string {
+  const ms = (value: number): string => `${value.toFixed(0)} ms`;
+  return rows.map((row) => [
+    row.name.padEnd(20), `index.mjs ${(row.bundleBytes / 1000).toFixed(0)} kB`, `import ${ms(row.importMedianMs)}`,
+    `process ${ms(row.processMedianMs)} / bare node ${ms(row.bareProcessMedianMs)} = ${(row.processMedianMs / row.bareProcessMedianMs).toFixed(2)}x`,
+    `first request +${ms(row.firstRequestMedianMs)}`, `source maps: import ${ms(row.sourceMapsImportMedianMs)}`,
+  ].join('  ')).join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const runs = Number(process.env.COLD_START_RUNS ?? 9);
+  console.log(formatColdStart(await benchColdStart(runs)));
 }

@@ -119,7 +119,7 @@ so the end-to-end and RSS figures use a bench-only server (bench/vision-server.t
   row objects are built only if a caller reads \`answer.rows\` (the "Parquet decode" row above
   includes building them: ${formatMs(1000 * codecs.parquetDecode.rows / codecs.parquetDecode.rowsPerSecond)} a month). Each read also adds to the cache
   statistics (a locked file write locally). The p95 is GC and machine noise on a shared 2-core box.
-- **Peak RSS** includes about ${mib(rss.baseline.maxRssKb).toFixed(0)} MiB for Node and the bundled code (AWS SDK included), the
+- **Peak RSS** includes about ${mib(rss.baseline.maxRssKb).toFixed(0)} MiB for Node and the bundled code, the
   46 MB answer columns, their concatenation, and, when cold, up to 8 Vision files in flight
   (zip, inflated CSV, columns, Parquet bytes). The figure moves by tens of MiB between runs with
   garbage-collection timing.
@@ -149,7 +149,7 @@ Lambda container does (lib/store/buffered-stats-store.ts), and written once per 
 ${r.coldStart.map((row) => `| ${row.name} | ${formatCount(row.bundleBytes / 1000)} kB | ${formatMs(row.importMedianMs)} (${formatMs(row.importMinMs)} – ${formatMs(row.importMaxMs)}) | ${formatMs(row.sourceMapsImportMedianMs)} | ${formatMs(row.processMedianMs)} |`).join('\n')}
 
 Measured by bench/cold-start.ts: \`npm run bundle\` (scripts/bundle.mjs: esbuild, ESM, node24,
-minified, AWS SDK bundled), then for each function ${r.coldStart[0]?.runs ?? 0} fresh \`node\` processes, one at a time,
+minified, split at dynamic imports, no AWS SDK), then for each function ${r.coldStart[0]?.runs ?? 0} fresh \`node\` processes, one at a time,
 each timing \`await import(bundle)\` (loading the file and running its top level: configuration,
 clients, middy; no handler call, nothing contacted), after one untimed run to warm the file
 cache; median by nearest rank. Then the same with \`--enable-source-maps\` (as deployed, via

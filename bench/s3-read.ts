@@ -5,14 +5,13 @@
  * service from the bench Vision server (12 monthly files → parts → compacted canonical files),
  * then read warm a few times.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig } from '../lib/create-service.ts';
 import type { Dataset } from '../lib/domain/kline.ts';
 import type { Range } from '../lib/domain/ranges.ts';
 import { ensureBucket, ensureTable } from '../lib/store/aws-setup.ts';
 import { createBufferedStatsStore } from '../lib/store/buffered-stats-store.ts';
+import { recordingFetch } from '../test/helpers/aws-fetch.ts';
 import { startLocalAws } from '../test/helpers/local-aws.ts';
 import { percentile } from './measure.ts';
 
@@ -31,30 +30,22 @@ export interface S3ReadResult {
   readonly flushRequests: RequestCounts;
 }
 
-type Handler = (args: unknown) => Promise<unknown>;
-interface CountableClient {
-  middlewareStack: { add(middleware: (next: Handler, context: { commandName?: string }) => Handler, options: { step: 'initialize'; name: string }): void };
-}
-
-function countRequests(client: S3Client | DynamoDBClient, counts: RequestCounts): void {
-  (client as unknown as CountableClient).middlewareStack.add((next, context) => async (args) => {
-    const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
-    counts[name] = (counts[name] ?? 0) + 1;
-    return next(args);
-  }, { step: 'initialize', name: 'benchRequestCounter' });
-}
-
 /** Fills then reads `range` of `dataset` (expected `expectedRows` rows) on local S3 + DynamoDB. */
 export async function benchS3Read(upstreamUrl: string, nowMs: number, dataset: Dataset, range: Range, expectedRows: number, runs = 5): Promise<S3ReadResult> {
   const aws = await startLocalAws();
   try {
-    const s3 = aws.makeS3Client();
-    const dynamodb = aws.makeDynamoClient();
+    const counts: RequestCounts = {};
+    const log: string[] = [];
+    const count = recordingFetch(log, async (input, init) => {
+      const name = log.pop()!;
+      counts[name] = (counts[name] ?? 0) + 1;
+      return fetch(input, init);
+    });
+    const s3 = aws.makeS3Client(count);
+    const dynamodb = aws.makeDynamoClient(count);
     await ensureBucket(s3, 'klines-bench');
     await ensureTable(dynamodb, 'klines-bench');
-    const counts: RequestCounts = {};
-    countRequests(s3, counts);
-    countRequests(dynamodb, counts);
+    for (const name of Object.keys(counts)) delete counts[name]; // the setup is not the read
     const config = loadConfig({
       ...aws.env, KLINES_STORE: 's3://klines-bench/cache', KLINES_INDEX: 'dynamodb://klines-bench', KLINES_NOW: String(nowMs),
       BINANCE_VISION_URL: upstreamUrl, BINANCE_SPOT_API_URL: upstreamUrl, BINANCE_UM_API_URL: upstreamUrl, BINANCE_CM_API_URL: upstreamUrl,

@@ -1,7 +1,7 @@
 /**
  * A bench-only SQS endpoint on 127.0.0.1 that takes `SendMessageBatch` (the AWS JSON 1.0
  * protocol the SDK v3 speaks: `X-Amz-Target: AmazonSQS.SendMessageBatch`) and keeps the message
- * bodies, so a bundled handler (which carries its own SDK copy, out of aws-sdk-client-mock's
+ * bodies, so a bundled handler (which carries its own AWS client, out of any in-process mock's
  * reach) can hand work to a queue that the bench then delivers to the bundled worker.
  * Answers each entry with the MD5 of its body, which the SDK checks.
  */

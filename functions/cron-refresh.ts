@@ -9,7 +9,6 @@
  * Returns `{ mode: 'queue', datasets, messages }` or `{ mode: 'inline', datasets, results }`;
  * throws (so EventBridge retries) when messages could not be sent or an inline refresh failed.
  */
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
@@ -20,6 +19,7 @@ import { loadWatchlist, watchEntryId, type WatchlistEntry } from '../lib/service
 import { encodeRefreshMessage } from './shared/refresh-message.ts';
 import { runRefresh } from './shared/refresh-runner.ts';
 import { createRuntime } from './shared/runtime.ts';
+import { createSqsClientFromConfig, type SendMessageBatchEntry, type SqsClient } from './shared/sqs-client.ts';
 
 /** What one scheduled run did. */
 export type CronRefreshResult =
@@ -33,10 +33,7 @@ const runtime = createRuntime();
 // exchangeInfo for `symbols_regex` entries, kept a day in this container's memory.
 const symbols = createSymbolDirectoryFromConfig(runtime.config);
 const queueUrl = runtime.config.refreshQueueUrl;
-const sqs = queueUrl ? new SQSClient({
-  ...(runtime.config.aws.sqsEndpoint ? { endpoint: runtime.config.aws.sqsEndpoint } : {}),
-  ...(runtime.config.aws.region ? { region: runtime.config.aws.region } : {}),
-}) : undefined;
+const sqs = queueUrl ? createSqsClientFromConfig(runtime.config) : undefined;
 
 async function cronRefresh(event: ScheduledEvent, context: Context): Promise<CronRefreshResult> {
   const entries = await loadWatchlist(runtime.config.watchlist, runtime.readS3Object, (market, pattern) => symbols.resolve(market, pattern));
@@ -60,12 +57,12 @@ async function cronRefresh(event: ScheduledEvent, context: Context): Promise<Cro
 }
 
 /** Sends one message per entry in batches of 10; resends failed entries once; returns messages sent. */
-async function fanOut(client: SQSClient, url: string, entries: readonly WatchlistEntry[]): Promise<number> {
+async function fanOut(client: SqsClient, url: string, entries: readonly WatchlistEntry[]): Promise<number> {
   let sent = 0;
   for (let i = 0; i < entries.length; i += SQS_BATCH_SIZE) {
-    let batch: SendMessageBatchRequestEntry[] = entries.slice(i, i + SQS_BATCH_SIZE).map((entry, j) => ({ Id: String(i + j), MessageBody: encodeRefreshMessage(entry) }));
+    let batch: SendMessageBatchEntry[] = entries.slice(i, i + SQS_BATCH_SIZE).map((entry, j) => ({ Id: String(i + j), MessageBody: encodeRefreshMessage(entry) }));
     for (let attempt = 1; batch.length > 0; attempt++) {
-      const answer = await client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: batch }));
+      const answer = await client.sendMessageBatch({ QueueUrl: url, Entries: batch });
       sent += answer.Successful?.length ?? 0;
       const failedIds = new Set((answer.Failed ?? []).map((f) => f.Id));
       const failedEntries = batch.filter((entry) => failedIds.has(entry.Id));

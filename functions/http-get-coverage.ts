@@ -11,7 +11,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as v from 'valibot';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { parseInterval } from '../lib/domain/intervals.ts';
 import { datasetId } from '../lib/domain/kline.ts';
@@ -20,15 +20,17 @@ import { granularityFor } from '../lib/domain/periods.ts';
 import { normalizeRanges, type Range } from '../lib/domain/ranges.ts';
 import { parseSymbol } from '../lib/domain/symbols.ts';
 import { observe } from '../lib/observability.ts';
+import { objectMessages } from '../lib/service/validation.ts';
 import type { PeriodRecord } from '../lib/store/types.ts';
 import { httpErrors } from './middleware/http-errors.ts';
 import { createRuntime } from './shared/runtime.ts';
 
-const QuerySchema = z.object({
-  market: z.string().default('spot'),
-  symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
-  interval: z.string({ error: 'interval is required, e.g. 1h' }),
-});
+const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT', interval: 'interval is required, e.g. 1h' };
+const QuerySchema = v.object({
+  market: v.optional(v.string(), 'spot'),
+  symbol: v.string(REQUIRED.symbol),
+  interval: v.string(REQUIRED.interval),
+}, objectMessages(REQUIRED));
 
 // Period keys (`2024`, `2024-01`, `2024-01-15`) sort as text between these; lease and statistics keys start with `#`.
 const FIRST_PERIOD = '0000';
@@ -37,10 +39,10 @@ const LAST_PERIOD = '9999-99-99';
 const runtime = createRuntime();
 
 async function getCoverage(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const parsed = QuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
-  const market = parseMarket(parsed.data.market);
-  const dataset = { market, symbol: parseSymbol(parsed.data.symbol), interval: parseInterval(parsed.data.interval, market) };
+  const parsed = v.safeParse(QuerySchema, event.queryStringParameters ?? {});
+  if (!parsed.success) throw new InvalidInputError(`query: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
+  const market = parseMarket(parsed.output.market);
+  const dataset = { market, symbol: parseSymbol(parsed.output.symbol), interval: parseInterval(parsed.output.interval, market) };
   const id = datasetId(dataset);
   const records = await runtime.handles.index.query(id, FIRST_PERIOD, LAST_PERIOD);
   const periods = records.map(describePeriod);

@@ -8,26 +8,26 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as v from 'valibot';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { listDatasets, parseDatasetFilter } from '../lib/service/datasets.ts';
 import { observe } from '../lib/observability.ts';
 import { httpErrors } from './middleware/http-errors.ts';
 import { createRuntime } from './shared/runtime.ts';
 
-const QuerySchema = z.object({
-  market: z.string().optional(),
-  symbol: z.string().optional(),
-  interval: z.string().optional(),
-  data_type: z.string().optional(),
-}, { error: 'query parameters: use market, symbol, interval, data_type' }).strict();
+const QuerySchema = v.strictObject({
+  market: v.optional(v.string()),
+  symbol: v.optional(v.string()),
+  interval: v.optional(v.string()),
+  data_type: v.optional(v.string()),
+}, 'query parameters: use market, symbol, interval, data_type');
 
 const runtime = createRuntime();
 
 async function getDatasets(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const parsed = QuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
-  const { data_type: dataType, ...rest } = parsed.data;
+  const parsed = v.safeParse(QuerySchema, event.queryStringParameters ?? {});
+  if (!parsed.success) throw new InvalidInputError(`query: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
+  const { data_type: dataType, ...rest } = parsed.output;
   const datasets = await listDatasets(runtime.handles.index, parseDatasetFilter({ ...rest, dataType }));
   runtime.obs.metrics.addMetric('DatasetListings', MetricUnit.Count, 1);
   runtime.obs.logger.info('datasets listed', { datasets: datasets.length });

@@ -24,10 +24,11 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as v from 'valibot';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { observe, recordKlinesRequest } from '../lib/observability.ts';
 import { resolveQuery } from '../lib/service/request.ts';
+import { objectMessages } from '../lib/service/validation.ts';
 import { API_GATEWAY_TIMEOUT_MS, startDeadline } from './middleware/deadline.ts';
 import { httpErrors } from './middleware/http-errors.ts';
 import { fillWithinDeadline, type AcceptedFill } from './shared/fill-within-deadline.ts';
@@ -35,18 +36,19 @@ import { answerFunding, fundingHttpResponse } from './shared/funding-answer.ts';
 import { answerRows, shapeHttpAnswer, streamsAnswer } from './shared/http-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 
-const QuerySchema = z.object({
-  market: z.string().optional(),
-  symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
-  interval: z.string().optional(),
-  start: z.string().optional(),
-  end: z.string().optional(),
-  days: z.string().optional(),
-  source: z.string().optional(),
-  data_type: z.string().optional(),
-  format: z.enum(['json', 'csv', 'parquet'], { error: 'format must be json or csv (inline when small, else by URL) or parquet (always by URL)' }).default('json'),
-  with_source: z.enum(['true', 'false'], { error: 'with_source must be true or false' }).default('false'),
-});
+const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT' };
+const QuerySchema = v.object({
+  market: v.optional(v.string()),
+  symbol: v.string(REQUIRED.symbol),
+  interval: v.optional(v.string()),
+  start: v.optional(v.string()),
+  end: v.optional(v.string()),
+  days: v.optional(v.string()),
+  source: v.optional(v.string()),
+  data_type: v.optional(v.string()),
+  format: v.optional(v.picklist(['json', 'csv', 'parquet'], 'format must be json or csv (inline when small, else by URL) or parquet (always by URL)'), 'json'),
+  with_source: v.optional(v.picklist(['true', 'false'], 'with_source must be true or false'), 'false'),
+}, objectMessages(REQUIRED));
 
 // Built once per cold start and shared by every invocation of this container.
 const runtime = createRuntime();
@@ -55,11 +57,11 @@ async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promi
   const startedMs = performance.now();
   const deadline = startDeadline(context, { capMs: API_GATEWAY_TIMEOUT_MS, marginMs: runtime.config.answerMarginMs });
   try {
-    const parsed = QuerySchema.safeParse(event.queryStringParameters ?? {});
+    const parsed = v.safeParse(QuerySchema, event.queryStringParameters ?? {});
     if (!parsed.success) {
-      throw new InvalidInputError(`query: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+      throw new InvalidInputError(`query: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
     }
-    const query = parsed.data;
+    const query = parsed.output;
     if (query.data_type === 'fundingRate') return await fundingHttpResponse(runtime, await answerFunding(runtime, query), query.format);
     if (query.interval === undefined) throw new InvalidInputError('query: interval is required, e.g. 1m (only data_type=fundingRate takes none)');
     const resolved = resolveQuery({ ...query, interval: query.interval, dataType: query.data_type }, runtime.nowMs());

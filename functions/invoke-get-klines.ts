@@ -1,6 +1,6 @@
 /**
  * Direct invoke from other Lambdas (InvokeCommand), typed by lib/client/klines-client.ts:
- * payload `{ market?, symbol, interval, start | days, end?, source? }` (validated with zod; inclusive
+ * payload `{ market?, symbol, interval, start | days, end?, source? }` (validated with valibot; inclusive
  * bounds, ISO-8601 or epoch ms; `days` N = the last N days), or `{ action: 'list-datasets',
  * market?, symbol?, interval?, dataType? }` answered `{ ok: true, datasets }` (issue 10, the
  * listing of `klines ls`). Result `{ ok: true, count, rows | uri, stats }`: rows inline
@@ -17,12 +17,13 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as v from 'valibot';
 import type { InvokeFundingResult, InvokeKlinesResult, InvokeKlinesStats, InvokeListDatasetsResult } from '../lib/client/klines-client.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { observe, recordKlinesRequest } from '../lib/observability.ts';
 import { listDatasets, parseDatasetFilter } from '../lib/service/datasets.ts';
 import { resolveQuery } from '../lib/service/request.ts';
+import { objectMessages } from '../lib/service/validation.ts';
 import { startDeadline } from './middleware/deadline.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
 import { fillWithinDeadline } from './shared/fill-within-deadline.ts';
@@ -31,26 +32,28 @@ import { streamsAnswer } from './shared/http-answer.ts';
 import { shapeInvokeAnswer } from './shared/invoke-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 
-const time = z.union([z.string(), z.number().int().nonnegative()], { error: 'must be ISO-8601 or epoch ms' }).transform(String);
-const market = z.enum(['spot', 'um', 'cm'], { error: 'market must be spot, um or cm' });
-const PayloadSchema = z.object({
-  action: z.literal('get-klines').optional(),
-  market: market.optional(),
-  symbol: z.string({ error: 'symbol is required, e.g. BTCUSDT' }),
-  interval: z.string().optional(),
-  start: time.optional(),
-  end: time.optional(),
-  days: z.number().int().transform(String).optional(),
-  source: z.enum(['auto', 'vision', 'rest'], { error: 'source must be auto, vision or rest' }).optional(),
-  dataType: z.string().optional(),
-}, { error: (issue) => (issue.code === 'invalid_type' ? 'payload must be an object {market?,symbol,interval,start|days,end?,source?,dataType?}' : undefined) }).strict();
-const ListDatasetsSchema = z.object({
-  action: z.literal('list-datasets'),
-  market: market.optional(),
-  symbol: z.string().optional(),
-  interval: z.string().optional(),
-  dataType: z.string().optional(),
-}).strict();
+const TIME_ERROR = 'must be ISO-8601 or epoch ms';
+const time = v.pipe(v.union([v.string(), v.pipe(v.number(), v.integer(TIME_ERROR), v.minValue(0, TIME_ERROR))], TIME_ERROR), v.transform(String));
+const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT' };
+const market = v.picklist(['spot', 'um', 'cm'], 'market must be spot, um or cm');
+const PayloadSchema = v.strictObject({
+  action: v.optional(v.literal('get-klines')),
+  market: v.optional(market),
+  symbol: v.string(REQUIRED.symbol),
+  interval: v.optional(v.string()),
+  start: v.optional(time),
+  end: v.optional(time),
+  days: v.optional(v.pipe(v.number(), v.integer(), v.transform(String))),
+  source: v.optional(v.picklist(['auto', 'vision', 'rest'], 'source must be auto, vision or rest')),
+  dataType: v.optional(v.string()),
+}, objectMessages(REQUIRED, 'payload must be an object {market?,symbol,interval,start|days,end?,source?,dataType?}'));
+const ListDatasetsSchema = v.strictObject({
+  action: v.literal('list-datasets'),
+  market: v.optional(market),
+  symbol: v.optional(v.string()),
+  interval: v.optional(v.string()),
+  dataType: v.optional(v.string()),
+}, objectMessages());
 
 const runtime = createRuntime();
 
@@ -79,12 +82,13 @@ async function invokeGetKlines(payload: unknown, context: Context): Promise<Invo
 }
 
 /** The payload parsed by `schema`; InvalidInputError listing every issue (with its field) otherwise. */
-function parseOrThrow<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
-  const parsed = schema.safeParse(payload);
+function parseOrThrow<T extends v.GenericSchema>(schema: T, payload: unknown): v.InferOutput<T> {
+  // valibot's object schemas take arrays as objects; a payload must be a JSON object, as before.
+  const parsed = v.safeParse(schema, Array.isArray(payload) ? undefined : payload);
   if (!parsed.success) {
-    throw new InvalidInputError(`payload: ${parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ')}`);
+    throw new InvalidInputError(`payload: ${parsed.issues.map((i) => `${v.getDotPath(i) ? `${v.getDotPath(i)}: ` : ''}${i.message}`).join('; ')}`);
   }
-  return parsed.data;
+  return parsed.output;
 }
 
 /** Middy middleware: errors become `{ ok: false, error }` (explained ones in full, others as INTERNAL). */

@@ -33,6 +33,12 @@ export interface Config {
     readonly region: string | undefined; readonly s3Endpoint: string | undefined; readonly dynamodbEndpoint: string | undefined;
     /** `AWS_ENDPOINT_URL_SQS` (local queue servers); undefined = the AWS endpoint. */
     readonly sqsEndpoint: string | undefined;
+    /**
+     * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` when the first two are
+     * set (Lambda sets all three); undefined = the SDK's standard chain (profiles, SSO), which the
+     * AWS clients load only then (lib/store/aws-http.ts).
+     */
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string | undefined } | undefined;
   };
   /**
    * Where large answers and every Parquet answer of the handlers go (`KLINES_RESULTS`):
@@ -88,7 +94,8 @@ export const DEFAULT_URLS = {
  * `KLINES_CACHE_DIR` (default `$XDG_CACHE_HOME/klines`, else `~/.cache/klines`),
  * `BINANCE_VISION_URL`, `BINANCE_SPOT_API_URL`, `BINANCE_UM_API_URL`, `BINANCE_CM_API_URL`,
  * `KLINES_NOW` (ISO-8601 or epoch ms), `KLINES_STORE` (`s3://bucket/prefix`), `KLINES_INDEX`
- * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `KLINES_LEASE_WAIT_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`;
+ * (`dynamodb://table`), `KLINES_LEASE_TTL_MS`, `KLINES_LEASE_WAIT_MS`, `AWS_REGION`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_DYNAMODB`,
+ * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`;
  * for the Lambda handlers: `KLINES_RESULTS`, `KLINES_INLINE_LIMIT_BYTES`, `KLINES_MAX_INLINE_ROWS`, `KLINES_ANSWER_MARGIN_MS`, `KLINES_WATCHLIST`,
  * `KLINES_WATCHLIST_S3`, `KLINES_REFRESH_SINCE`, `KLINES_REFRESH_QUEUE_URL`, `AWS_ENDPOINT_URL_SQS`,
  * `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`.
@@ -113,6 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       s3Endpoint: env.AWS_ENDPOINT_URL_S3 ? readUrl(env, 'AWS_ENDPOINT_URL_S3', '') : undefined,
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ? readUrl(env, 'AWS_ENDPOINT_URL_DYNAMODB', '') : undefined,
       sqsEndpoint: env.AWS_ENDPOINT_URL_SQS ? readUrl(env, 'AWS_ENDPOINT_URL_SQS', '') : undefined,
+      credentials: env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+        : undefined,
     },
     results: parseResults(env.KLINES_RESULTS, store, cacheDir),
     inlineLimitBytes: readPositiveInteger(env, 'KLINES_INLINE_LIMIT_BYTES', LAMBDA_RESPONSE_LIMIT_BYTES - INLINE_HEADROOM_BYTES, 'bytes'),

@@ -4,20 +4,20 @@
  * (`KLINES_STORE=s3://bucket/prefix`) and DynamoDB (`KLINES_INDEX=dynamodb://table`). Built once
  * per process (a Lambda's cold start, a CLI run) and shared; AWS clients can be passed in.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { buildService, createFsCacheHandles } from './open-service.ts';
 import type { KlinesService } from './service/klines-service.ts';
 import { createSymbolDirectory, type SymbolDirectory } from './service/symbols.ts';
 import { createExchangeInfoSource } from './sources/exchange-info.ts';
-import { createHttpClient } from './sources/http-client.ts';
-import { createDynamoDbClients, createS3Client } from './store/aws-clients.ts';
+import { createLazyHttpClient } from './sources/lazy-http-client.ts';
+import { createDynamoDbClient, type DynamoDbClient } from './store/dynamodb-api.ts';
 import { createDynamoDbCoverageIndex } from './store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from './store/dynamodb-lease-store.ts';
 import { createDynamoDbStatsStore } from './store/dynamodb-stats-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
+import { createS3Client, type S3Client } from './store/s3-api.ts';
 import { createS3ObjectStore } from './store/s3-object-store.ts';
+import type { AwsClientOptions } from './store/aws-http.ts';
 import type { CacheStatsStore, CoverageIndex, LeaseStore, ObjectStore } from './store/types.ts';
 
 /** The cache's storage, built from configuration, and the AWS clients it uses (if any). */
@@ -27,20 +27,20 @@ export interface CacheHandles {
   readonly leases: LeaseStore;
   readonly stats: CacheStatsStore;
   readonly s3?: S3Client | undefined;
-  readonly dynamodb?: DynamoDBClient | undefined;
+  readonly dynamodb?: DynamoDbClient | undefined;
 }
 
 /** AWS clients to reuse instead of building new ones (tests, or a Lambda that has them). */
 export interface AwsClientsOverride {
   readonly s3?: S3Client;
-  readonly dynamodb?: DynamoDBClient;
+  readonly dynamodb?: DynamoDbClient;
 }
 
 /** Builds the store, index, leases and statistics that `config` names. */
 export function createCacheHandles(config: Config, clients: AwsClientsOverride = {}): CacheHandles {
-  const s3 = config.store.kind === 's3' ? clients.s3 ?? createS3Client({ endpoint: config.aws.s3Endpoint, region: config.aws.region }) : undefined;
+  const s3 = config.store.kind === 's3' ? clients.s3 ?? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined;
   const dynamodb = config.index.kind === 'dynamodb'
-    ? clients.dynamodb ?? createDynamoDbClients({ endpoint: config.aws.dynamodbEndpoint, region: config.aws.region }).client : undefined;
+    ? clients.dynamodb ?? createDynamoDbClient(awsOptions(config, config.aws.dynamodbEndpoint)) : undefined;
   const store = config.store.kind === 's3' && s3
     ? createS3ObjectStore({ client: s3, bucket: config.store.bucket, prefix: config.store.prefix })
     : createFsObjectStore(config.cacheDir);
@@ -50,6 +50,11 @@ export function createCacheHandles(config: Config, clients: AwsClientsOverride =
   }
   const local = createFsCacheHandles(config);
   return { ...local, store, s3, dynamodb };
+}
+
+/** The endpoint, region and credentials of one AWS service from `config`. */
+export function awsOptions(config: Pick<Config, 'aws'>, endpoint: string | undefined): AwsClientOptions {
+  return { endpoint, region: config.aws.region, credentials: config.aws.credentials };
 }
 
 /** Builds the service for `config` (open-service.ts's buildService on these handles). */
@@ -62,6 +67,6 @@ export function createServiceFromConfig(config: Config, handles: CacheHandles = 
  * patterns): exchangeInfo at the configured REST bases, kept a day in `store` when given.
  */
 export function createSymbolDirectoryFromConfig(config: Config, store?: ObjectStore): SymbolDirectory {
-  const source = createExchangeInfoSource({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http: createHttpClient() });
+  const source = createExchangeInfoSource({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http: createLazyHttpClient() });
   return createSymbolDirectory({ source, store, nowMs: () => config.nowMs ?? Date.now() });
 }

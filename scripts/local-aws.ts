@@ -7,13 +7,11 @@
  *   npm run -s local-aws -- stop
  *
  * Prints the five `export AWS_...=...` lines on stdout only once both servers answer a request
- * (ListBuckets, ListTables), and everything else on stderr. Data lives in a temp folder removed on
+ * (HeadBucket, ListTables), and everything else on stderr. Data lives in a temp folder removed on
  * exit, or in `--dir` (kept). Then point the cache at them with `KLINES_STORE=s3://BUCKET/PREFIX`
  * and `KLINES_INDEX=dynamodb://TABLE`, and run `klines init` to create the bucket and table.
  */
 import { parseArgs } from 'node:util';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { startLocalAws } from '../test/helpers/local-aws.ts';
 import { announceReady, runBackgroundCommand } from './background.ts';
 
@@ -27,11 +25,8 @@ async function serve(): Promise<void> {
       void aws.close().then(() => process.exit(0));
     });
   }
-  const s3 = aws.makeS3Client();
-  const dynamodb = aws.makeDynamoClient();
-  await Promise.all([s3.send(new ListBucketsCommand({})), dynamodb.send(new ListTablesCommand({}))]);
-  s3.destroy();
-  dynamodb.destroy();
+  // Both answer a signed request (s3rver checks signatures): a bucket that does not exist is a false, not an error.
+  await Promise.all([aws.makeS3Client().headBucket('klines-local-aws-probe'), aws.makeDynamoClient().call('ListTables', {})]);
   process.stderr.write([
     `local-aws: S3 (s3rver) at ${aws.s3Endpoint}, DynamoDB (dynalite) at ${aws.dynamodbEndpoint}, both answering`,
     `local-aws: data in ${values.dir ?? 'a temp folder removed on exit'}`,

@@ -8,13 +8,13 @@
  * earlier request is not sent again. The marker is never released early: it expires.
  */
 import { randomUUID } from 'node:crypto';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import { datasetId, type Dataset } from '../../lib/domain/kline.ts';
 import { granularityFor, periodsInRange } from '../../lib/domain/periods.ts';
 import { intersectRanges, type Range } from '../../lib/domain/ranges.ts';
 import { encodeFillMessage } from './refresh-message.ts';
 import type { Runtime } from './runtime.ts';
+import { createSqsClientFromConfig, type SqsClient } from './sqs-client.ts';
 
 /** How long a queued fill's marker keeps an identical message from being sent again: 10 minutes. */
 export const FILL_MARKER_TTL_MS = 10 * 60_000;
@@ -27,11 +27,11 @@ export interface HandoffResult {
   readonly alreadyQueued: number;
 }
 
-let sqs: SQSClient | undefined;
+let sqs: SqsClient | undefined;
 
 /**
  * Queues the fill of `remaining` (half-open ranges, UTC epoch ms) of `dataset`, one message per
- * period, each clipped to `requested`. Throws (an SDK error, or Error naming the refused entries)
+ * period, each clipped to `requested`. Throws (an AwsRequestError, or Error naming the refused entries)
  * when SQS does not take the messages; the markers of unsent messages are then released, so a
  * retried request queues them.
  */
@@ -47,17 +47,14 @@ export async function handOffFill(runtime: Runtime, queueUrl: string, dataset: D
   const limit = pLimit(16);
   const taken = (await Promise.all([...pieces].map(([key, range]) => limit(async () => (
     (await runtime.handles.leases.acquire(id, key, owner, FILL_MARKER_TTL_MS)) ? [{ key, range }] : []))))).flat();
-  sqs ??= new SQSClient({
-    ...(runtime.config.aws.sqsEndpoint ? { endpoint: runtime.config.aws.sqsEndpoint } : {}),
-    ...(runtime.config.aws.region ? { region: runtime.config.aws.region } : {}),
-  });
+  sqs ??= createSqsClientFromConfig(runtime.config);
   let sent = 0;
   try {
     for (let i = 0; i < taken.length; i += SQS_BATCH_SIZE) {
       const batch = taken.slice(i, i + SQS_BATCH_SIZE);
-      const answer = await sqs.send(new SendMessageBatchCommand({
+      const answer = await sqs.sendMessageBatch({
         QueueUrl: queueUrl, Entries: batch.map((piece, j) => ({ Id: String(j), MessageBody: encodeFillMessage(dataset, piece.range) })),
-      }));
+      });
       if ((answer.Failed ?? []).length > 0) {
         throw new Error(`fill handoff: SQS refused ${answer.Failed!.length} messages: ${answer.Failed!.map((f) => `${f.Code} ${f.Message ?? ''}`.trim()).join('; ')}`);
       }

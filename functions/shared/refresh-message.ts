@@ -7,7 +7,7 @@
  * A series other than klines adds `"dataType":"markPriceKlines"` (data-types.ts); a funding-rate
  * refresh is `{"market":"um","symbol":"BTCUSDT","dataType":"fundingRate"}`, with no interval.
  */
-import * as z from 'zod';
+import * as v from 'valibot';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { parseInterval } from '../../lib/domain/intervals.ts';
 import { parseMarket } from '../../lib/domain/markets.ts';
@@ -17,14 +17,15 @@ import { datasetOf, type Dataset } from '../../lib/domain/kline.ts';
 import type { Range } from '../../lib/domain/ranges.ts';
 import type { WatchlistEntry } from '../../lib/service/watchlist.ts';
 
-const MessageSchema = z.object({
-  market: z.string(),
-  symbol: z.string(),
-  interval: z.string().optional(),
-  sinceMs: z.number().int().nonnegative().optional(),
-  startMs: z.number().int().nonnegative().optional(),
-  endMs: z.number().int().positive().optional(),
-  dataType: z.string().optional(),
+const msInteger = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min));
+const MessageSchema = v.object({
+  market: v.string(),
+  symbol: v.string(),
+  interval: v.optional(v.string()),
+  sinceMs: v.optional(msInteger(0)),
+  startMs: v.optional(msInteger(0)),
+  endMs: v.optional(msInteger(1)),
+  dataType: v.optional(v.string()),
 });
 
 /** A queued piece of work: a dataset refresh, or the fill of a range a request could not finish. */
@@ -69,15 +70,15 @@ export function decodeRefreshMessage(body: string): WatchlistEntry {
   } catch {
     throw new InvalidInputError(`refresh message: not JSON: ${body.slice(0, 200)}`);
   }
-  const parsed = MessageSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidInputError(`refresh message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const market = parseMarket(parsed.data.market);
-  const { interval, sinceMs } = parsed.data;
-  const dataType = parseDataType(parsed.data.dataType, market);
+  const parsed = v.safeParse(MessageSchema, json);
+  if (!parsed.success) throw new InvalidInputError(`refresh message: ${parsed.issues.map((i) => `${v.getDotPath(i) ?? ''}: ${i.message}`).join('; ')}`);
+  const market = parseMarket(parsed.output.market);
+  const { interval, sinceMs } = parsed.output;
+  const dataType = parseDataType(parsed.output.dataType, market);
   if (dataType === 'fundingRate') {
     if (interval !== undefined) throw new InvalidInputError(`refresh message: a fundingRate dataset has no interval: ${body.slice(0, 200)}`);
-    return { funding: { market: market as 'um' | 'cm', symbol: parseSymbol(parsed.data.symbol) }, sinceMs };
+    return { funding: { market: market as 'um' | 'cm', symbol: parseSymbol(parsed.output.symbol) }, sinceMs };
   }
   if (interval === undefined) throw new InvalidInputError(`refresh message: interval: required for ${dataType}: ${body.slice(0, 200)}`);
-  return { dataset: datasetOf(market, parseSymbol(parsed.data.symbol), parseInterval(interval, market), dataType), sinceMs };
+  return { dataset: datasetOf(market, parseSymbol(parsed.output.symbol), parseInterval(interval, market), dataType), sinceMs };
 }

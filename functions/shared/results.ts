@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../lib/config.ts';
+import type { S3Client } from '../../lib/store/s3-api.ts';
 import { uploadChunks } from './s3-upload.ts';
 import { StoreError } from '../../lib/domain/errors.ts';
 
@@ -76,9 +76,7 @@ export function createResultsLocation(config: Pick<Config, 'results'>, s3: S3Cli
       } catch (cause) {
         throw new StoreError(`results: could not write s3://${results.bucket}/${key}: ${(cause as Error).message}`, { cause, details: { bucket: results.bucket, key } });
       }
-      // Loaded when a result is first written: a container that answers inline never evaluates it.
-      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: results.bucket, Key: key }), { expiresIn: RESULT_URL_TTL_SECONDS });
+      const url = await s3.presignGet(results.bucket, key, RESULT_URL_TTL_SECONDS);
       return { url, uri: `s3://${results.bucket}/${key}`, expiresAt: expiresAt() };
     },
   };

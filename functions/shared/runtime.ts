@@ -4,16 +4,15 @@
  * The cache statistics are buffered per container (buffered-stats-store.ts).
  * Handlers call createRuntime() at module load, after the environment is set.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig, type Config } from '../../lib/config.ts';
-import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
+import { awsOptions, createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
 import { createObservability, type Observability } from '../../lib/observability.ts';
 import { buildFundingService, buildStreamer, buildStreamPreparer } from '../../lib/open-service.ts';
 import type { FundingService } from '../../lib/service/funding-service.ts';
 import type { KlinesRequest, KlinesService } from '../../lib/service/klines-service.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
-import { createS3Client } from '../../lib/store/aws-clients.ts';
 import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
+import { createS3Client, type S3Client } from '../../lib/store/s3-api.ts';
 import { createS3ObjectStore } from '../../lib/store/s3-object-store.ts';
 import { createResultsLocation, type ResultsLocation } from './results.ts';
 
@@ -45,7 +44,7 @@ export function createRuntime(config: Config = loadConfig()): Runtime {
   const unbuffered = createCacheHandles(config);
   const handles = { ...unbuffered, stats: createBufferedStatsStore(unbuffered.stats) };
   const needsS3 = config.results.kind === 's3' || config.watchlist?.kind === 's3';
-  const s3 = handles.s3 ?? (needsS3 ? createS3Client({ endpoint: config.aws.s3Endpoint, region: config.aws.region }) : undefined);
+  const s3 = handles.s3 ?? (needsS3 ? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined);
   const nowMs = (): number => config.nowMs ?? Date.now();
   const service = createServiceFromConfig(config, handles);
   return {

@@ -3,12 +3,10 @@
  * stream to S3). Bodies up to one part go out as one PutObject; longer ones as a multipart upload
  * (S3 API: CreateMultipartUpload, UploadPart with parts of `partBytes` ≥ 5 MiB except the last,
  * CompleteMultipartUpload), with at most `partsAtOnce` parts in flight. A failure aborts the
- * upload (AbortMultipartUpload), so no parts are left billed. Written on the S3 client's own
- * commands rather than @aws-sdk/lib-storage to keep each Lambda bundle within its 1 MB budget.
+ * upload (AbortMultipartUpload), so no parts are left billed. Written on the project's S3 client
+ * (lib/store/s3-api.ts: one signed fetch per call) to keep each Lambda's cold start short.
  */
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '../../lib/store/s3-api.ts';
 
 /** S3's smallest part (every part but the last), 5 MiB. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -28,15 +26,15 @@ export interface S3UploadTarget {
 /** Uploads `chunks` in order as one object. Throws the S3 error (after aborting a multipart upload). */
 export async function uploadChunks(target: S3UploadTarget, chunks: AsyncIterable<Uint8Array>): Promise<void> {
   const partBytes = Math.max(MIN_PART_BYTES, target.partBytes ?? MIN_PART_BYTES);
-  const { client, bucket: Bucket, key: Key, contentType: ContentType } = target;
+  const { client, bucket, key, contentType } = target;
   const parts = cutParts(chunks, partBytes);
   const first = await parts.next();
   const second = first.done ? first : await parts.next();
   if (second.done) {
-    await client.send(new PutObjectCommand({ Bucket, Key, ContentType, Body: first.done ? new Uint8Array(0) : first.value }));
+    await client.putObject(bucket, key, first.done ? new Uint8Array(0) : first.value, { contentType });
     return;
   }
-  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType }));
+  const uploadId = await client.createMultipartUpload(bucket, key, contentType);
   // A part's promise in flight never rejects: its failure is kept here and thrown by the loop, so it
   // is never an unhandled rejection (which ends a Lambda invocation) while the body is being read.
   const inFlight = new Set<Promise<void>>();
@@ -44,9 +42,8 @@ export async function uploadChunks(target: S3UploadTarget, chunks: AsyncIterable
   try {
     const etags: string[] = [];
     const send = (body: Uint8Array, number: number): void => {
-      const sent = client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: number, Body: body })).then((result) => {
-        if (!result.ETag) throw new Error(`s3 upload: part ${number} of s3://${Bucket}/${Key} came back without an ETag`);
-        etags[number - 1] = result.ETag;
+      const sent = client.uploadPart(bucket, key, uploadId, number, body).then((etag) => {
+        etags[number - 1] = etag;
       });
       const tracked: Promise<void> = sent.then(() => void inFlight.delete(tracked), (error: unknown) => {
         inFlight.delete(tracked);
@@ -64,13 +61,11 @@ export async function uploadChunks(target: S3UploadTarget, chunks: AsyncIterable
     }
     await Promise.all(inFlight);
     if (failed) throw failed.error;
-    await client.send(new CompleteMultipartUploadCommand({
-      Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-    }));
+    await client.completeMultipartUpload(bucket, key, uploadId, etags);
   } catch (error) {
     // Parts still in flight land (or fail) before the abort, which would otherwise leave them stored.
     await Promise.all(inFlight);
-    await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
+    await client.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
     throw error;
   }
 }

@@ -7,7 +7,7 @@
  * It comes inline (`KLINES_WATCHLIST`) or from an S3 object (`KLINES_WATCHLIST_S3`).
  * `"data_type"` names the series (data-types.ts, default klines); `"fundingRate"` takes no interval.
  */
-import * as z from 'zod';
+import * as v from 'valibot';
 import type { Config } from '../config.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { parseInterval, type Interval } from '../domain/intervals.ts';
@@ -18,6 +18,7 @@ import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import { parseTime } from '../domain/time.ts';
 import { compilePattern } from './symbols.ts';
+import { objectMessages } from './validation.ts';
 
 /** One watched candle dataset; `sinceMs` (UTC epoch ms) when the document gives `since`. */
 export interface KlinesWatchEntry {
@@ -42,21 +43,20 @@ export function watchEntryId(entry: WatchlistEntry): string {
 /** Resolves a symbol pattern to the market's TRADING symbols (symbols.ts, SymbolDirectory.resolve). */
 export type ResolveWatchlistSymbols = (market: Market, pattern: string) => Promise<string[]>;
 
-const EntrySchema = z.object({
-  market: z.string().default('spot'),
-  symbol: z.string().optional(),
-  symbols: z.array(z.string()).min(1).optional(),
-  symbols_regex: z.string().min(1).optional(),
-  interval: z.string().optional(),
-  intervals: z.array(z.string()).min(1).optional(),
-  since: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-  data_type: z.string().optional(),
-}).strict()
-  .refine((e) => [e.symbol, e.symbols, e.symbols_regex].filter((v) => v !== undefined).length === 1, { error: 'give one of symbol, symbols or symbols_regex, e.g. "symbol": "BTCUSDT"' })
-  .refine((e) => [e.interval, e.intervals].filter((v) => v !== undefined).length === (e.data_type === 'fundingRate' ? 0 : 1), {
-    error: 'give one of interval or intervals, e.g. "interval": "1h" (none with "data_type": "fundingRate")',
-  });
-const WatchlistSchema = z.array(EntrySchema, { error: 'the watchlist must be a JSON array of {market,symbol|symbols|symbols_regex,interval|intervals,since?}' });
+const EntrySchema = v.pipe(v.strictObject({
+  market: v.optional(v.string(), 'spot'),
+  symbol: v.optional(v.string()),
+  symbols: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+  symbols_regex: v.optional(v.pipe(v.string(), v.minLength(1))),
+  interval: v.optional(v.string()),
+  intervals: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+  since: v.optional(v.union([v.string(), v.pipe(v.number(), v.integer(), v.minValue(0))])),
+  data_type: v.optional(v.string()),
+}, objectMessages()),
+v.check((e) => [e.symbol, e.symbols, e.symbols_regex].filter((x) => x !== undefined).length === 1, 'give one of symbol, symbols or symbols_regex, e.g. "symbol": "BTCUSDT"'),
+v.check((e) => [e.interval, e.intervals].filter((x) => x !== undefined).length === (e.data_type === 'fundingRate' ? 0 : 1),
+  'give one of interval or intervals, e.g. "interval": "1h" (none with "data_type": "fundingRate")'));
+const WatchlistSchema = v.array(EntrySchema, 'the watchlist must be a JSON array of {market,symbol|symbols|symbols_regex,interval|intervals,since?,data_type?}');
 
 /** One validated rule of the document: its symbols (a list, or a pattern still to resolve), intervals and start. */
 interface WatchlistRule {
@@ -104,12 +104,12 @@ function parseRules(text: string, origin: string): WatchlistRule[] {
   } catch (error) {
     throw new InvalidInputError(`watchlist ${origin}: not JSON (${(error as Error).message})`, { origin });
   }
-  const parsed = WatchlistSchema.safeParse(document);
+  const parsed = v.safeParse(WatchlistSchema, document);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? `[${issue.path.join('.')}] ` : ''}${issue.message}`);
+    const issues = parsed.issues.map((issue) => `${v.getDotPath(issue) ? `[${v.getDotPath(issue)}] ` : ''}${issue.message}`);
     throw new InvalidInputError(`watchlist ${origin}: ${issues.join('; ')}`, { origin });
   }
-  return parsed.data.map((raw, index) => withContextSync(origin, index, () => {
+  return parsed.output.map((raw, index) => withContextSync(origin, index, () => {
     const market = parseMarket(raw.market);
     return {
       index, market,

@@ -7,10 +7,16 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import type yauzlModule from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import { DataValidationError } from '../domain/errors.ts';
 
-const openZip = promisify<Buffer, yauzl.Options, ZipFile>(yauzl.fromBuffer);
+// Loaded with the first Vision file: a container answering from the cache never unzips (issue 9, cold starts).
+let opener: Promise<(zip: Buffer, options: yauzlModule.Options) => Promise<ZipFile>> | undefined;
+const openZip = async (zip: Buffer, options: yauzlModule.Options): Promise<ZipFile> => {
+  opener ??= import('yauzl').then((module) => promisify<Buffer, yauzlModule.Options, ZipFile>(module.default.fromBuffer));
+  return (await opener)(zip, options);
+};
 
 /**
  * The bytes (ASCII CSV) of the single `.csv` member of `zip`. `context` names the file in errors.

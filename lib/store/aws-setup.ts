@@ -3,14 +3,15 @@
  * servers and first use; in AWS the infrastructure creates them). Both are idempotent and safe
  * to run from several processes at once: a create that loses the race reports `'exists'`.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  type TableDescription,
-} from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StoreError } from '../domain/errors.ts';
+import type { DynamoDbClient } from './dynamodb-api.ts';
+import type { S3Client } from './s3-api.ts';
+
+/** The part of DescribeTable's answer that ensureTable reads. */
+interface TableDescription {
+  readonly TableStatus?: string;
+  readonly KeySchema?: readonly { AttributeName?: string; KeyType?: string }[];
+}
 
 /** What an ensure call did. */
 export type EnsureResult = 'created' | 'exists';
@@ -29,11 +30,7 @@ export const TABLE_ACTIVE_TIMEOUT_MS = 300_000;
 export async function ensureBucket(client: S3Client, bucket: string): Promise<EnsureResult> {
   if (await headBucket(client, bucket)) return 'exists';
   try {
-    const region = await client.config.region();
-    await client.send(new CreateBucketCommand({
-      Bucket: bucket,
-      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-    }));
+    await client.createBucket(bucket);
     return 'created';
   } catch (cause) {
     if (hasName(cause, 'BucketAlreadyOwnedByYou')) return 'exists';
@@ -50,17 +47,17 @@ export async function ensureBucket(client: S3Client, bucket: string): Promise<En
  * StoreError naming the table when an existing table has other keys, when it does not become
  * ACTIVE in time, or on any DynamoDB failure.
  */
-export async function ensureTable(client: DynamoDBClient, tableName: string, timeoutMs = TABLE_ACTIVE_TIMEOUT_MS): Promise<EnsureResult> {
+export async function ensureTable(client: DynamoDbClient, tableName: string, timeoutMs = TABLE_ACTIVE_TIMEOUT_MS): Promise<EnsureResult> {
   let result: EnsureResult = 'exists';
   let table = await describeTable(client, tableName);
   if (!table) {
     try {
-      await client.send(new CreateTableCommand({
+      await client.call('CreateTable', {
         TableName: tableName,
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
         BillingMode: 'PAY_PER_REQUEST',
-      }));
+      });
       result = 'created';
     } catch (cause) {
       if (!hasName(cause, 'ResourceInUseException')) throw setupError(`table ${tableName}`, 'create', cause, { tableName });
@@ -82,17 +79,16 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, tim
 /** True when the bucket exists and is reachable, false on 404; StoreError otherwise. */
 async function headBucket(client: S3Client, bucket: string): Promise<boolean> {
   try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
-    return true;
+    return await client.headBucket(bucket);
   } catch (cause) {
     if (hasName(cause, 'NotFound', 'NoSuchBucket')) return false;
     throw setupError(`bucket ${bucket}`, 'check', cause, { bucket });
   }
 }
 
-async function describeTable(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+async function describeTable(client: DynamoDbClient, tableName: string): Promise<TableDescription | undefined> {
   try {
-    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+    return (await client.call<{ Table?: TableDescription }>('DescribeTable', { TableName: tableName })).Table;
   } catch (cause) {
     if (hasName(cause, 'ResourceNotFoundException')) return undefined;
     throw setupError(`table ${tableName}`, 'describe', cause, { tableName });

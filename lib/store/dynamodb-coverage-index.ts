@@ -10,10 +10,8 @@
  * Every read is strongly consistent (`ConsistentRead`), so a worker sees a write acknowledged to
  * another worker; conditional puts make concurrent writers serialize on `version`.
  */
-import { GetCommand, paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
 import type { Range } from '../domain/ranges.ts';
-import { toDocumentClient } from './aws-clients.ts';
 import { BOUNDS_SK, isConditionFailed, RESERVED_KEY_MARK, validateDatasetId, wrapDynamoDbError, type DynamoDbStoreOptions } from './dynamodb-table.ts';
 import type { CoverageIndex, DatasetBounds, EdgeCandle, ObjectRef, PeriodRecord } from './types.ts';
 
@@ -43,9 +41,8 @@ interface RecordItem {
  * the dataset) for any other DynamoDB failure.
  */
 export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOptions): CoverageIndex {
-  const { tableName } = options;
-  const client = toDocumentClient(options.client);
-  const paging = { client, ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }) };
+  const { tableName, client } = options;
+  const limit = options.pageSize === undefined ? {} : { Limit: options.pageSize };
   const what = 'dynamodb coverage index';
 
   return {
@@ -54,14 +51,14 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
       const records: PeriodRecord[] = [];
       try {
         if (fromPeriod > toPeriod) return records;
-        const pages = paginateQuery(paging, {
-          TableName: tableName,
+        const pages = client.pages('Query', {
+          TableName: tableName, ...limit,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
           ExpressionAttributeValues: { ':pk': datasetId, ':from': fromPeriod, ':to': toPeriod },
           ConsistentRead: true,
         });
         for await (const page of pages) {
-          for (const item of page.Items ?? []) {
+          for (const item of page.items) {
             if (!String(item.sk).startsWith(RESERVED_KEY_MARK)) records.push(fromItem(item, tableName));
           }
         }
@@ -75,12 +72,12 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
       validateRecord(record);
       const first = record.version === 1;
       try {
-        await client.send(new PutCommand({
+        await client.write('PutItem', {
           TableName: tableName,
-          Item: toItem(record),
+          Item: { ...toItem(record) },
           ConditionExpression: first ? 'attribute_not_exists(pk)' : '#version = :previous',
           ...(first ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':previous': record.version - 1 } }),
-        }));
+        });
       } catch (cause) {
         if (isConditionFailed(cause)) {
           throw new ConflictError(
@@ -95,8 +92,8 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
     async readBounds(datasetId) {
       validateDatasetId(datasetId);
       try {
-        const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { pk: datasetId, sk: BOUNDS_SK }, ConsistentRead: true }));
-        return Item ? boundsFromItem(Item, tableName) : undefined;
+        const item = await client.getItem({ TableName: tableName, Key: { pk: datasetId, sk: BOUNDS_SK }, ConsistentRead: true });
+        return item ? boundsFromItem(item, tableName) : undefined;
       } catch (cause) {
         throw wrapDynamoDbError(cause, what, `read the bounds of ${datasetId}`, tableName, { datasetId });
       }
@@ -109,7 +106,7 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
       }
       const first = bounds.version === 1;
       try {
-        await client.send(new PutCommand({
+        await client.write('PutItem', {
           TableName: tableName,
           Item: {
             pk: bounds.datasetId, sk: BOUNDS_SK, version: bounds.version,
@@ -117,7 +114,7 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
           },
           ConditionExpression: first ? 'attribute_not_exists(pk)' : '#version = :previous',
           ...(first ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':previous': bounds.version - 1 } }),
-        }));
+        });
       } catch (cause) {
         if (isConditionFailed(cause)) {
           throw new ConflictError(`${what}: the bounds of ${bounds.datasetId} are not at version ${bounds.version - 1} in table ${tableName}; re-read and retry`, {
@@ -129,15 +126,15 @@ export function createDynamoDbCoverageIndex(options: DynamoDbCoverageIndexOption
     },
 
     async *scan() {
-      const pages = paginateScan(paging, {
-        TableName: tableName,
+      const pages = client.pages('Scan', {
+        TableName: tableName, ...limit,
         FilterExpression: 'NOT begins_with(pk, :mark) AND NOT begins_with(sk, :mark)',
         ExpressionAttributeValues: { ':mark': RESERVED_KEY_MARK },
         ConsistentRead: true,
       });
       try {
         for await (const page of pages) {
-          for (const item of page.Items ?? []) yield fromItem(item, tableName);
+          for (const item of page.items) yield fromItem(item, tableName);
         }
       } catch (cause) {
         throw wrapDynamoDbError(cause, what, 'scan', tableName, {});

@@ -7,9 +7,7 @@
  * TTL (which dynalite lacks); an expired lease item simply stays until it is taken over or
  * released.
  */
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../domain/errors.ts';
-import { toDocumentClient } from './aws-clients.ts';
 import { isConditionFailed, LEASE_SK_PREFIX, validateDatasetId, wrapDynamoDbError, type DynamoDbStoreOptions } from './dynamodb-table.ts';
 import type { LeaseStore } from './types.ts';
 
@@ -27,8 +25,7 @@ const WHAT = 'dynamodb lease store';
  * positive finite number; StoreError naming the table for any other DynamoDB failure.
  */
 export function createDynamoDbLeaseStore(options: DynamoDbStoreOptions): LeaseStore {
-  const { tableName } = options;
-  const client = toDocumentClient(options.client);
+  const { tableName, client } = options;
 
   return {
     async acquire(datasetId, key, owner, ttlMs) {
@@ -38,13 +35,13 @@ export function createDynamoDbLeaseStore(options: DynamoDbStoreOptions): LeaseSt
       }
       const nowMs = Date.now();
       try {
-        await client.send(new PutCommand({
+        await client.write('PutItem', {
           TableName: tableName,
           Item: { pk: datasetId, sk: LEASE_SK_PREFIX + key, owner, expiresAtMs: nowMs + ttlMs },
           ConditionExpression: 'attribute_not_exists(pk) OR #expires <= :now OR #owner = :owner',
           ExpressionAttributeNames: { '#expires': 'expiresAtMs', '#owner': 'owner' },
           ExpressionAttributeValues: { ':now': nowMs, ':owner': owner },
-        }));
+        });
         return true;
       } catch (cause) {
         if (isConditionFailed(cause)) return false;
@@ -55,13 +52,13 @@ export function createDynamoDbLeaseStore(options: DynamoDbStoreOptions): LeaseSt
     async release(datasetId, key, owner) {
       validateLease(datasetId, key, owner);
       try {
-        await client.send(new DeleteCommand({
+        await client.write('DeleteItem', {
           TableName: tableName,
           Key: { pk: datasetId, sk: LEASE_SK_PREFIX + key },
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': owner },
-        }));
+        });
       } catch (cause) {
         if (isConditionFailed(cause)) return;
         throw wrapDynamoDbError(cause, WHAT, `release ${datasetId} ${key} for ${owner}`, tableName, { datasetId, key, owner });

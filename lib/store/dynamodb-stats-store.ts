@@ -4,9 +4,7 @@
  * sk = datasetId, one N attribute per counter (cache-counters.ts). Adds are one UpdateItem with
  * `ADD`, which DynamoDB applies atomically, so concurrent adds from many Lambdas are never lost.
  */
-import { paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../domain/errors.ts';
-import { toDocumentClient } from './aws-clients.ts';
 import { COUNTER_NAMES, fillCounters } from './cache-counters.ts';
 import { STATS_PK, validateDatasetId, wrapDynamoDbError, type DynamoDbStoreOptions } from './dynamodb-table.ts';
 import type { CacheCounters, CacheStatsStore } from './types.ts';
@@ -22,8 +20,7 @@ const WHAT = 'dynamodb stats store';
  * StoreError naming the table for any DynamoDB failure.
  */
 export function createDynamoDbStatsStore(options: DynamoDbStoreOptions): CacheStatsStore {
-  const { tableName } = options;
-  const client = toDocumentClient(options.client);
+  const { tableName, client } = options;
 
   return {
     async add(datasetId, counters) {
@@ -40,13 +37,13 @@ export function createDynamoDbStatsStore(options: DynamoDbStoreOptions): CacheSt
         values[`:c${i}`] = counters[name] ?? 0;
       });
       try {
-        await client.send(new UpdateCommand({
+        await client.write('UpdateItem', {
           TableName: tableName,
           Key: { pk: STATS_PK, sk: datasetId },
           UpdateExpression: `ADD ${COUNTER_NAMES.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-        }));
+        });
       } catch (cause) {
         throw wrapDynamoDbError(cause, WHAT, `add to ${datasetId}`, tableName, { datasetId });
       }
@@ -55,14 +52,14 @@ export function createDynamoDbStatsStore(options: DynamoDbStoreOptions): CacheSt
     async read() {
       const out = new Map<string, CacheCounters>();
       try {
-        const pages = paginateQuery({ client }, {
+        const pages = client.pages('Query', {
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': STATS_PK },
           ConsistentRead: true,
         });
         for await (const page of pages) {
-          for (const item of page.Items ?? []) out.set(String(item.sk), fillCounters(item));
+          for (const item of page.items) out.set(String(item.sk), fillCounters(item));
         }
       } catch (cause) {
         throw wrapDynamoDbError(cause, WHAT, 'read', tableName, {});

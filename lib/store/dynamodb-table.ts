@@ -14,14 +14,13 @@
  * digit, so a `BETWEEN` query over periods never meets a lease or the bounds; dataset ids never start with `#`,
  * so no dataset shares the `#stats` partition.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
+import type { DynamoDbClient } from './dynamodb-api.ts';
 import { validateKey } from './fs-object-store.ts';
 
-/** Options of the three DynamoDB stores: a client (plain or document) and the table name. */
+/** Options of the three DynamoDB stores: a client (dynamodb-api.ts) and the table name. */
 export interface DynamoDbStoreOptions {
-  readonly client: DynamoDBDocumentClient | DynamoDBClient;
+  readonly client: DynamoDbClient;
   readonly tableName: string;
 }
 
@@ -51,7 +50,7 @@ export function isConditionFailed(error: unknown): boolean {
 }
 
 /**
- * Wraps an SDK failure in StoreError: `"{what}: cannot {action} in table {tableName}: {name}: {message}"`,
+ * Wraps a DynamoDB failure in StoreError: `"{what}: cannot {action} in table {tableName}: {name}: {message}"`,
  * `details` = `{ tableName, ...details }`. Errors of the project's tree pass through unchanged.
  */
 export function wrapDynamoDbError(cause: unknown, what: string, action: string, tableName: string, details: Record<string, unknown>): Error {

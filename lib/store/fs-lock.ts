@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
+import type lockfileModule from 'proper-lockfile';
 import { hasErrorCode } from './fs-object-store.ts';
 
 /** A lock not refreshed for this long belongs to a dead process and may be broken (proper-lockfile `stale`). */
@@ -16,6 +16,14 @@ export const LOCK_STALE_MS = 10_000;
  * in all: long enough to outlive a stale lock, bounded so a stuck writer fails instead of hanging.
  */
 const LOCK_RETRIES = { retries: 60, factor: 1.5, minTimeout: 10, maxTimeout: 500, randomize: true };
+
+/**
+ * proper-lockfile (with graceful-fs and signal-exit, which patch fs and process at load), loaded
+ * on the first lock: a process whose stores are S3 and DynamoDB (a deployed Lambda) never takes
+ * a file lock, so it does not pay for them at cold start (issue 9).
+ */
+let lockfile: Promise<typeof lockfileModule> | undefined;
+const loadLockfile = (): Promise<typeof lockfileModule> => (lockfile ??= import('proper-lockfile').then((module) => module.default));
 
 /** The last queued action per locked file in this process; see `withFileLock`. */
 const queues = new Map<string, Promise<unknown>>();
@@ -42,7 +50,7 @@ export function withFileLock<T>(file: string, action: () => Promise<T>): Promise
 async function lockAndRun<T>(file: string, action: () => Promise<T>): Promise<T> {
   await mkdir(path.dirname(file), { recursive: true });
   let compromised: Error | undefined;
-  const release = await lockfile.lock(file, {
+  const release = await (await loadLockfile()).lock(file, {
     realpath: false,
     stale: LOCK_STALE_MS,
     retries: LOCK_RETRIES,

@@ -6,15 +6,9 @@
  * so a slow compactor cannot overwrite a newer one (kline-cache.ts). Local servers such as s3rver
  * ignore those headers: there the period lease remains the guard. No range reads.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
 import { ConflictError, InvalidInputError, StoreError } from '../domain/errors.ts';
 import { validateKey } from './fs-object-store.ts';
+import type { S3Client } from './s3-api.ts';
 import type { ObjectStore, TaggedObject } from './types.ts';
 
 /**
@@ -62,9 +56,8 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
   const getTagged = async (key: string): Promise<TaggedObject | undefined> => {
     validateKey(key);
     try {
-      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + key }));
-      const body = response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
-      return { body, tag: response.ETag ?? '' };
+      const { body, etag } = await client.getObject(bucket, prefix + key);
+      return { body, tag: etag };
     } catch (cause) {
       if (isMissingKey(cause)) return undefined;
       throw fail('read', key, cause);
@@ -74,9 +67,9 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
   return {
     async put(key, body, condition) {
       validateKey(key);
-      const precondition = !condition ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch };
+      const precondition = !condition ? {} : 'ifNoneMatch' in condition ? { ifNoneMatch: '*' as const } : { ifMatch: condition.ifMatch };
       try {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + key, Body: body, ContentLength: body.byteLength, ...precondition }));
+        await client.putObject(bucket, prefix + key, body, precondition);
       } catch (cause) {
         if (condition && isPreconditionFailed(cause)) {
           throw new ConflictError(`s3 object store: s3://${bucket}/${prefix}${key} changed since it was read (conditional write refused); re-read and retry`, { bucket, key, prefix });
@@ -94,7 +87,7 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
     async delete(key) {
       validateKey(key);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix + key }));
+        await client.deleteObject(bucket, prefix + key);
       } catch (cause) {
         throw fail('delete', key, cause);
       }
@@ -106,13 +99,11 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
       try {
         let token: string | undefined;
         do {
-          const page = await client.send(new ListObjectsV2Command({
-            Bucket: bucket, Prefix: prefix + listPrefix, MaxKeys: pageSize, ContinuationToken: token,
-          }));
-          for (const object of page.Contents ?? []) {
-            if (object.Key?.startsWith(prefix)) keys.push(object.Key.slice(prefix.length));
+          const page = await client.listObjects(bucket, prefix + listPrefix, pageSize, token);
+          for (const object of page.objects) {
+            if (object.key.startsWith(prefix)) keys.push(object.key.slice(prefix.length));
           }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+          token = page.nextToken;
         } while (token);
       } catch (cause) {
         throw fail('list', listPrefix, cause);
@@ -133,8 +124,8 @@ function normalizePrefix(prefix: string | undefined): string {
 /** S3's answers to a conditional write whose condition failed (412) or raced another one (409). */
 function isPreconditionFailed(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { name, $metadata } = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || $metadata?.httpStatusCode === 412 || $metadata?.httpStatusCode === 409;
+  const { name, status } = error as { name?: unknown; status?: unknown };
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409;
 }
 
 /** S3's answer for an absent key (not an absent bucket, which is also a 404). */

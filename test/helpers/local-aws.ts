@@ -12,9 +12,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { createDynamoDbClients, createS3Client, type AwsCredentials } from '../../lib/store/aws-clients.ts';
+import type { AwsCredentials } from '../../lib/store/aws-http.ts';
+import { createDynamoDbClient, type DynamoDbClient } from '../../lib/store/dynamodb-api.ts';
+import { createS3Client, type S3Client } from '../../lib/store/s3-api.ts';
 
 /** The two running servers and how to reach them. */
 export interface LocalAws {
@@ -27,10 +27,10 @@ export interface LocalAws {
   readonly credentials: AwsCredentials;
   /** AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY. */
   readonly env: Record<string, string>;
-  /** An S3 client for s3rver (path style, WHEN_REQUIRED checksums: aws-clients.ts). */
-  makeS3Client(): S3Client;
-  /** A DynamoDB client for dynalite. */
-  makeDynamoClient(): DynamoDBClient;
+  /** An S3 client for s3rver (path style); `fetch` wraps the one it sends with (failure injection). */
+  makeS3Client(fetch?: typeof globalThis.fetch): S3Client;
+  /** A DynamoDB client for dynalite; `fetch` wraps the one it sends with (failure injection). */
+  makeDynamoClient(fetch?: typeof globalThis.fetch): DynamoDbClient;
   /** Stops both servers and removes their data (unless `dataDir` was given). */
   close(): Promise<void>;
 }
@@ -82,8 +82,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
       },
-      makeS3Client: () => createS3Client({ endpoint: s3Endpoint, region: REGION, credentials: CREDENTIALS }),
-      makeDynamoClient: () => createDynamoDbClients({ endpoint: dynamodbEndpoint, region: REGION, credentials: CREDENTIALS }).client,
+      makeS3Client: (fetch) => createS3Client({ endpoint: s3Endpoint, region: REGION, credentials: CREDENTIALS, fetch }),
+      makeDynamoClient: (fetch) => createDynamoDbClient({ endpoint: dynamodbEndpoint, region: REGION, credentials: CREDENTIALS, fetch }),
       async close() {
         process.removeListener('exit', killAll);
         await Promise.all(children.map(stopChild));

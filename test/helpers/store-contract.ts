@@ -22,7 +22,7 @@ const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 /**
  * put/get/delete/list semantics and key validation of an ObjectStore. `enforcesConditions`:
  * false for a server that ignores conditional headers (s3rver), whose refusals cannot be tested
- * against it (the S3 store's conditional path is tested with aws-sdk-client-mock instead).
+ * against it (the S3 store's conditional path is tested against test/helpers/conditional-s3.ts instead).
  */
 export function describeObjectStoreContract(name: string, create: CreateObjectStore, options: { enforcesConditions: boolean } = { enforcesConditions: true }): void {
   describe(`ObjectStore contract: ${name}`, () => {

@@ -3,16 +3,15 @@
  * shared contract suites on real local servers (s3rver, dynalite: test/helpers/local-aws.ts),
  * plus what only these backends show: where objects and items land, the separation of the
  * three item kinds in one table, `klines init`'s ensure calls, and failures no local server can
- * produce (throttling, access denied), injected with aws-sdk-client-mock.
+ * produce (throttling, access denied), injected through the clients' fetch (test/helpers/aws-fetch.ts).
  */
-import { DeleteTableCommand, DynamoDBClient, CreateTableCommand, GetItemCommand, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../lib/domain/errors.ts';
 import { listDatasets } from '../../lib/service/datasets.ts';
 import { ensureBucket, ensureTable } from '../../lib/store/aws-setup.ts';
+import type { DynamoDbClient } from '../../lib/store/dynamodb-api.ts';
+import type { S3Client } from '../../lib/store/s3-api.ts';
+import { requestOf } from '../helpers/aws-fetch.ts';
 import { createDynamoDbCoverageIndex } from '../../lib/store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from '../../lib/store/dynamodb-lease-store.ts';
 import { createDynamoDbStatsStore } from '../../lib/store/dynamodb-stats-store.ts';
@@ -24,15 +23,13 @@ import {
 
 let aws: LocalAws;
 let s3: S3Client;
-let dynamo: DynamoDBClient;
+let dynamo: DynamoDbClient;
 beforeAll(async () => {
   aws = await startLocalAws();
   s3 = aws.makeS3Client();
   dynamo = aws.makeDynamoClient();
 });
 afterAll(async () => {
-  s3?.destroy();
-  dynamo?.destroy();
   await aws?.close();
 });
 
@@ -50,7 +47,7 @@ async function freshBucket(): Promise<string> {
 async function freshTable(): Promise<{ tableName: string; cleanup(): Promise<void> }> {
   const tableName = uniqueName('table');
   await ensureTable(dynamo, tableName);
-  return { tableName, cleanup: async () => { await dynamo.send(new DeleteTableCommand({ TableName: tableName })); } };
+  return { tableName, cleanup: async () => { await dynamo.call('DeleteTable', { TableName: tableName }); } };
 }
 
 describeObjectStoreContract('s3 (bucket root)', async () => ({
@@ -62,7 +59,7 @@ describeObjectStoreContract('s3 (under a prefix, 2-key list pages, decoys outsid
   const bucket = await freshBucket();
   // Same keys outside the prefix must never be seen through the store.
   for (const key of ['d/m/2024-01.parquet', 'd/m/zz.parquet', 'other/d/m/x.parquet', 'cache-old/d/m/y.parquet']) {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: new Uint8Array([42]) }));
+    await s3.putObject(bucket, key, new Uint8Array([42]));
   }
   return { store: createS3ObjectStore({ client: s3, bucket, prefix: 'cache', pageSize: 2 }), cleanup: async () => undefined };
 }, { enforcesConditions: false });
@@ -72,10 +69,9 @@ describeCoverageIndexContract('dynamodb', async () => {
   return { index: createDynamoDbCoverageIndex({ client: dynamo, tableName }), cleanup };
 });
 
-describeCoverageIndexContract('dynamodb (document client, 2-item pages)', async () => {
+describeCoverageIndexContract('dynamodb (2-item pages)', async () => {
   const { tableName, cleanup } = await freshTable();
-  const client = DynamoDBDocumentClient.from(dynamo);
-  return { index: createDynamoDbCoverageIndex({ client, tableName, pageSize: 2 }), cleanup };
+  return { index: createDynamoDbCoverageIndex({ client: dynamo, tableName, pageSize: 2 }), cleanup };
 });
 
 describeLeaseStoreContract('dynamodb', async () => {
@@ -93,8 +89,8 @@ describe('s3 object store on s3rver', () => {
     const bucket = await freshBucket();
     const store = createS3ObjectStore({ client: s3, bucket, prefix: 'cache/' });
     await store.put('binance/spot/klines/monthly/BTCUSDT/1h/2024-01.parquet', new Uint8Array([7, 8]));
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    expect(listed.Contents?.map((object) => [object.Key, object.Size])).toEqual([
+    const listed = await s3.listObjects(bucket, '', 1000);
+    expect(listed.objects.map((object) => [object.key, object.sizeBytes])).toEqual([
       ['cache/binance/spot/klines/monthly/BTCUSDT/1h/2024-01.parquet', 2],
     ]);
   });
@@ -121,9 +117,10 @@ describe('dynamodb table layout on dynalite', () => {
     const { tableName, cleanup } = await freshTable();
     const index = createDynamoDbCoverageIndex({ client: dynamo, tableName });
     await index.put(sampleRecord());
-    const item = (await dynamo.send(new GetItemCommand({
+    type Raw = { N?: string; S?: string; L?: Raw[]; M?: Record<string, Raw> };
+    const item = (await dynamo.call<{ Item?: Record<string, Raw> }>('GetItem', {
       TableName: tableName, Key: { pk: { S: 'binance/spot/klines/BTCUSDT/1h' }, sk: { S: '2024-01' } }, ConsistentRead: true,
-    }))).Item;
+    })).Item;
     expect(item?.version).toEqual({ N: '1' });
     expect(item?.granularity).toEqual({ S: 'monthly' });
     expect(item?.covered).toEqual({ L: [{ M: { s: { N: '1704067200000' }, e: { N: '1706745600000' } } }] });
@@ -158,7 +155,7 @@ describe('dynamodb table layout on dynalite', () => {
     expect(await createDynamoDbLeaseStore({ client: dynamo, tableName }).acquire(id, '2024-01', 'worker-a', 60_000)).toBe(true);
     await createDynamoDbStatsStore({ client: dynamo, tableName }).add(id, { requests: 1 });
     // A dataset-level item such as a listing date (another issue) lives under the dataset's pk with a `#` sort key.
-    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: id }, sk: { S: '#listing' }, listedMs: { N: '1502942400000' } } }));
+    await dynamo.call('PutItem', { TableName: tableName, Item: { pk: { S: id }, sk: { S: '#listing' }, listedMs: { N: '1502942400000' } } });
     const listed = await listDatasets(index);
     expect(listed.map((d) => [d.datasetId, d.periods, d.rows])).toEqual([[id, 1, 744]]);
     await cleanup();
@@ -196,24 +193,25 @@ describe('ensureBucket and ensureTable (klines init)', () => {
 
   it('refuses an existing table whose keys are not pk/sk, naming it', async () => {
     const tableName = uniqueName('init');
-    await dynamo.send(new CreateTableCommand({
+    await dynamo.call('CreateTable', {
       TableName: tableName, BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }));
+    });
     const error = await ensureTable(dynamo, tableName).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).message).toContain(tableName);
   });
 });
 
-describe('failures local servers cannot produce (aws-sdk-client-mock)', () => {
-  const throttled = (): ProvisionedThroughputExceededException =>
-    new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput', $metadata: {} });
-
-  it('surfaces DynamoDB throttling as StoreError naming the table, for every store', async () => {
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: aws.credentials }));
-    const mock = mockClient(client);
-    mock.onAnyCommand().rejects(throttled());
+describe('failures local servers cannot produce (injected into the clients\' fetch)', () => {
+  it('retries DynamoDB throttling, then surfaces it as StoreError naming the table, for every store', async () => {
+    let requests = 0;
+    const client = aws.makeDynamoClient(async () => {
+      requests++;
+      return new Response(JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'Rate of requests exceeds the allowed throughput',
+      }), { status: 400, headers: { 'content-type': 'application/x-amz-json-1.0' } });
+    });
     const tableName = 'klines-prod-table';
     const index = createDynamoDbCoverageIndex({ client, tableName });
     const failures = await Promise.all([
@@ -228,13 +226,30 @@ describe('failures local servers cannot produce (aws-sdk-client-mock)', () => {
       expect((error as StoreError).message).toContain('ProvisionedThroughputExceededException');
       expect((error as StoreError).details.tableName).toBe('klines-prod-table');
     }
-    mock.restore();
+    expect(requests).toBe(4 * 3); // each of the 4 calls: 3 attempts, as the SDK's standard retry policy
+  });
+
+  it('retries a throttled DynamoDB write and succeeds when the next attempt is answered', async () => {
+    const { tableName, cleanup } = await freshTable();
+    let throttledOnce = false;
+    const client = aws.makeDynamoClient(async (input, init) => {
+      if (!throttledOnce) {
+        throttledOnce = true;
+        return new Response(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'slow down' }), { status: 400 });
+      }
+      return fetch(input, init);
+    });
+    const index = createDynamoDbCoverageIndex({ client, tableName });
+    await index.put(sampleRecord());
+    expect(throttledOnce).toBe(true);
+    expect(await index.query(sampleRecord().datasetId, '2024-01', '2024-01')).toHaveLength(1);
+    await cleanup();
   });
 
   it('surfaces S3 AccessDenied on a read as StoreError, never as a missing object', async () => {
-    const client = new S3Client({ region: 'us-east-1', credentials: aws.credentials });
-    const mock = mockClient(client);
-    mock.onAnyCommand().rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+    const client = aws.makeS3Client(async (input, init) => (requestOf(input, init).method === 'HEAD'
+      ? new Response(null, { status: 403 })
+      : new Response('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 })));
     const store = createS3ObjectStore({ client, bucket: 'klines-prod', prefix: 'cache' });
     const error = await store.get('d/x.parquet').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
@@ -242,6 +257,16 @@ describe('failures local servers cannot produce (aws-sdk-client-mock)', () => {
     const setupError = await ensureBucket(client, 'klines-prod').catch((e: unknown) => e);
     expect(setupError).toBeInstanceOf(StoreError);
     expect((setupError as StoreError).message).toContain('klines-prod');
-    mock.restore();
+  });
+
+  it('retries S3 503 SlowDown and then reads the object', async () => {
+    const bucket = await freshBucket();
+    await createS3ObjectStore({ client: s3, bucket }).put('d/x.parquet', new Uint8Array([1, 2]));
+    let slowDowns = 0;
+    const client = aws.makeS3Client(async (input, init) => (slowDowns++ < 2
+      ? new Response('<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>', { status: 503 })
+      : fetch(input, init)));
+    expect(await createS3ObjectStore({ client, bucket }).get('d/x.parquet')).toEqual(new Uint8Array([1, 2]));
+    expect(slowDowns).toBe(3);
   });
 });

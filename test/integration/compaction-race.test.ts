@@ -37,7 +37,7 @@ const inRange = (rows: readonly Kline[], r: Range): Kline[] => rows.filter((row)
 /** A re-fetch of the first day whose closes differ (so a newer merge differs from an older one). */
 const revisedDay = (delta: number): Kline[] => decRows.slice(0, 24).map((row) => ({ ...row, close: row.close + delta }));
 
-describeObjectStoreContract('s3 with conditional writes (in-memory bucket via aws-sdk-client-mock)', async () => {
+describeObjectStoreContract('s3 with conditional writes (in-memory bucket behind the client\'s fetch)', async () => {
   const s3 = createConditionalS3();
   return { store: createS3ObjectStore({ client: s3.client, bucket: 'klines-conditional', prefix: 'cache' }), cleanup: async () => s3.restore() };
 });

@@ -5,21 +5,21 @@
  * dynalite. A context with 10 s left (the fill stops 4.5 s before, leaving the handoff time on a
  * loaded machine): the HTTP handler answers 202 with Retry-After before the
  * deadline, says what is covered and what remains, and queues one message per remaining month
- * (SQS is aws-sdk-client-mock on SendMessageBatch, as no SQS server is installed; the captured
+ * (SQS is the fake SendMessageBatch endpoint of test/helpers/fake-sqs.ts, as no SQS server is installed; the captured
  * bodies go to the real worker as an SQS event). A repeated request queues nothing new; after the
  * worker's fill the same request answers 200 with the exact rows, from the cache alone.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SendMessageBatchInput } from '../../functions/shared/sqs-client.ts';
 import { normalizeRanges, type Range } from '../../lib/domain/ranges.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/api-gateway.ts';
 import { prepareAwsBackend, prepareFsBackend, type PreparedBackend } from '../helpers/backends.ts';
 import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeSqs, type FakeSqs } from '../helpers/fake-sqs.ts';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws.ts';
 
 const NOW = '2020-12-15T10:30:00Z';
@@ -41,7 +41,7 @@ const REQUESTED: Range = { startMs: t('2017-08-01'), endMs: t('2020-12-15T09:00:
 let fake: FakeBinance;
 let aws: LocalAws;
 const backends: PreparedBackend[] = [];
-const sqsMock = mockClient(SQSClient);
+let sqs: FakeSqs;
 
 async function coldStart(name: keyof typeof MODULES, env: Record<string, string>): Promise<Handler> {
   const saved = { ...process.env };
@@ -61,11 +61,11 @@ function slowVision(): void {
   fake.inject('/data/spot/monthly/klines/BTCUSDT/1h/', { kind: 'delay', ms: 2_000 }, 40);
 }
 
-function captureBatches(): SendMessageBatchCommandInput[] {
-  const calls: SendMessageBatchCommandInput[] = [];
-  sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+function captureBatches(): SendMessageBatchInput[] {
+  const calls: SendMessageBatchInput[] = [];
+  sqs.answer((input) => {
     calls.push(input);
-    return { Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id!, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })), Failed: [] };
+    return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })), Failed: [] };
   });
   return calls;
 }
@@ -101,17 +101,17 @@ const json = (response: APIGatewayProxyStructuredResultV2): any => JSON.parse(re
 const bare = (ranges: readonly { startMs: number; endMs: number }[]): Range[] => ranges.map(({ startMs, endMs }) => ({ startMs, endMs }));
 
 beforeAll(async () => {
-  [fake, aws] = await Promise.all([startFakeBinance({ nowMs: t(NOW) }), startLocalAws()]);
-  Object.assign(process.env, aws.env);
+  [fake, aws, sqs] = await Promise.all([startFakeBinance({ nowMs: t(NOW) }), startLocalAws(), startFakeSqs()]);
+  Object.assign(process.env, aws.env, { AWS_ENDPOINT_URL_SQS: sqs.url });
 });
 afterAll(async () => {
-  sqsMock.restore();
+  await sqs?.close();
   await Promise.all(backends.map((b) => b.cleanup()));
   await Promise.all([fake?.close(), aws?.close()]);
 });
 beforeEach(() => fake.clearRequests());
 afterEach(() => {
-  sqsMock.reset();
+  sqs.reset();
   fake.clearFaults();
 });
 

@@ -2,8 +2,8 @@
  * Fuzzing the handlers (issue 8 item 7, issue 11 item 5): 10,000 generated API Gateway events
  * (7,000 GET /klines, 3,000 GET /coverage) and 2,000 invoke payloads, seeded (the same events every
  * run) and sent one at a time, with the fake Binance running, on a local cache whose results go
- * to their own folder, a refresh queue (SQS through aws-sdk-client-mock: no SQS server is
- * installed) and a 5 s deadline (fills stop 1.5 s before it). Counted and required to be zero: a 5xx other than a 502/503
+ * to their own folder, a refresh queue (SQS: the fake endpoint of test/helpers/fake-sqs.ts: no SQS
+ * server is installed) and a 5 s deadline (fills stop 1.5 s before it). Counted and required to be zero: a 5xx other than a 502/503
  * explaining a named failure, a handler that throws, an answer after the deadline (or after 10 s),
  * an invoke result INTERNAL, and a file written outside the cache and results folders.
  */
@@ -11,13 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SendMessageBatchInput } from '../../functions/shared/sqs-client.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/api-gateway.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeSqs, type FakeSqs } from '../helpers/fake-sqs.ts';
 import { coverageQuery, invokePayload, klinesQuery } from '../helpers/fuzz-events.ts';
 
 const NOW = '2020-12-15T10:30:00Z';
@@ -35,8 +35,8 @@ type Handler = (event: unknown, context: unknown) => Promise<any>;
 let fake: FakeBinance;
 let root: string;
 let gitStatusBefore: string;
-const sqsMock = mockClient(SQSClient);
-const queued: SendMessageBatchCommandInput[] = [];
+let sqs: FakeSqs;
+const queued: SendMessageBatchInput[] = [];
 
 async function coldStart(name: keyof typeof MODULES): Promise<Handler> {
   const saved = { ...process.env };
@@ -113,13 +113,16 @@ beforeAll(async () => {
   fake = await startFakeBinance({ nowMs: NOW_MS });
   root = await mkdtemp(join(tmpdir(), 'klines-fuzz-'));
   gitStatusBefore = gitStatus();
-  sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+  sqs = await startFakeSqs();
+  process.env.AWS_ENDPOINT_URL_SQS = sqs.url;
+  sqs.answer((input) => {
     queued.push(input);
-    return { Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id!, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })), Failed: [] };
+    return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })), Failed: [] };
   });
 });
 afterAll(async () => {
-  sqsMock.restore();
+  await sqs?.close();
+  delete process.env.AWS_ENDPOINT_URL_SQS;
   await fake?.close();
   // Fills stopped at their deadline may still be storing a piece that had arrived whole.
   if (root) await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });

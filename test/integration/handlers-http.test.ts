@@ -6,7 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KLINE_COLUMNS } from '../../lib/domain/kline.ts';
@@ -200,8 +199,8 @@ describe('on S3 and DynamoDB (s3rver, dynalite)', () => {
     expect(lines[0]).toBe(KLINE_COLUMNS.join(','));
     expect(lines.slice(1).map((line) => Number(line.split(',')[0]))).toEqual(novemberRows().map((row) => row.open_time));
 
-    const listed = await aws.makeS3Client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/' }));
-    expect(listed.Contents?.map((o) => o.Key!.split('.').pop()).sort()).toEqual(['csv', 'json', 'parquet']);
+    const listed = await aws.makeS3Client().listObjects(bucket, 'results/', 1000);
+    expect(listed.objects.map((o) => o.key.split('.').pop()).sort()).toEqual(['csv', 'json', 'parquet']);
   });
 
   it('keeps the error contract: 400 explained, 404 for an unknown symbol, 502 naming the range', async () => {

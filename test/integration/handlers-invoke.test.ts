@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKlinesClient, readResultRows, type KlinesClient } from '../../lib/client/klines-client.ts';
 import { lambdaContext } from '../helpers/api-gateway.ts';
@@ -15,6 +16,12 @@ import { prepareAwsBackend, type PreparedBackend } from '../helpers/backends.ts'
 import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws.ts';
+
+/** An AWS SDK S3 client for s3rver: the caller's library (lib/client/klines-client.ts) stays on the SDK. */
+const sdkS3 = (): S3Client => new S3Client({
+  endpoint: aws.s3Endpoint, forcePathStyle: true, region: aws.region, credentials: aws.credentials,
+  requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+});
 
 const NOW = '2020-12-15T10:30:00Z';
 const t = (iso: string): number => Date.parse(iso);
@@ -64,7 +71,7 @@ beforeAll(async () => {
   const { handler } = (await import('../../functions/invoke-get-klines.ts')) as unknown as { handler: Handler };
   lambdaApi = await startLambdaApi({ 'klines-invoke-get-klines': handler });
   const lambda = new LambdaClient({ endpoint: lambdaApi.url, region: aws.region, credentials: aws.credentials });
-  client = createKlinesClient({ functionName: 'klines-invoke-get-klines', lambda, s3: aws.makeS3Client() });
+  client = createKlinesClient({ functionName: 'klines-invoke-get-klines', lambda, s3: sdkS3() });
 });
 afterAll(async () => {
   lambdaApi?.server.close();
@@ -92,7 +99,7 @@ describe('invoke-get-klines with the typed client', () => {
     expect(result.count).toBe(expected.length);
     expect(result.uri).toMatch(/^s3:\/\/klines-test-[\w-]+\/results\/2020-12-15\/[0-9a-f-]{36}\.parquet$/);
     expect(await client.readRows(result)).toEqual(expected);
-    expect(await readResultRows(result.uri!, aws.makeS3Client())).toEqual(expected);
+    expect(await readResultRows(result.uri!, sdkS3())).toEqual(expected);
   });
 
   it.each<{ payload: unknown; code: string; says: string }>([
@@ -102,6 +109,8 @@ describe('invoke-get-klines with the typed client', () => {
     { payload: { symbol: 'BTCUSDT', interval: '1h', start: '2021-01-01' }, code: 'INVALID_INPUT', says: 'in the future' },
     { payload: { symbol: 'BTCUSDT', interval: '1h', start: 1606780800 }, code: 'INVALID_INPUT', says: 'give epoch milliseconds (e.g. 1606780800000)' },
     { payload: 'BTCUSDT', code: 'INVALID_INPUT', says: 'payload must be an object' },
+    { payload: [{ symbol: 'BTCUSDT' }], code: 'INVALID_INPUT', says: 'payload must be an object' },
+    { payload: { interval: '1h', start: '2020-12-01' }, code: 'INVALID_INPUT', says: 'symbol is required, e.g. BTCUSDT' },
     { payload: { symbol: 'NOSUCHPAIR', interval: '1h', start: '2020-12-14T00:00:00Z', end: '2020-12-14T01:00:00Z' }, code: 'UNKNOWN_SYMBOL', says: '-1121' },
   ])('returns errors as data: $code for $payload', async ({ payload, code, says }) => {
     const result = await client.getKlines(payload as never);

@@ -2,19 +2,18 @@
  * The scheduled refresh end to end with real event shapes: an EventBridge Scheduled Event into
  * cron-refresh, SQS batches into sqs-refresh-dataset, against the fake Binance and the caches
  * (local default; S3 + DynamoDB on s3rver and dynalite). No SQS server is installed, so the
- * queue is aws-sdk-client-mock on SendMessageBatch only: it captures what a queue would receive
+ * queue is a fake SendMessageBatch endpoint (test/helpers/fake-sqs.ts): it captures what a queue would receive
  * and injects the per-entry failures a real queue can report; the captured bodies are then
  * delivered to the worker as a real SQS event.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SendMessageBatchInput } from '../../functions/shared/sqs-client.ts';
 import { lambdaContext } from '../helpers/api-gateway.ts';
 import { prepareAwsBackend, prepareFsBackend, type PreparedBackend } from '../helpers/backends.ts';
 import { expectedKlines } from '../helpers/expected.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeSqs, type FakeSqs } from '../helpers/fake-sqs.ts';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws.ts';
 
 const NOW = '2020-12-15T10:30:00Z';
@@ -29,7 +28,7 @@ type Handler = (event: unknown, context: unknown) => Promise<any>;
 let fake: FakeBinance;
 let aws: LocalAws;
 const backends: PreparedBackend[] = [];
-const sqsMock = mockClient(SQSClient);
+let sqs: FakeSqs;
 
 /** A fresh Lambda container of `name` whose cold start reads `env` (with KLINES_NOW = `now`). */
 async function coldStart(name: keyof typeof MODULES, env: Record<string, string>, now = NOW): Promise<Handler> {
@@ -72,11 +71,11 @@ function sqsEvent(bodies: readonly string[]): SQSEvent {
 }
 
 beforeAll(async () => {
-  [fake, aws] = await Promise.all([startFakeBinance({ nowMs: t(NOW) }), startLocalAws()]);
-  Object.assign(process.env, aws.env);
+  [fake, aws, sqs] = await Promise.all([startFakeBinance({ nowMs: t(NOW) }), startLocalAws(), startFakeSqs()]);
+  Object.assign(process.env, aws.env, { AWS_ENDPOINT_URL_SQS: sqs.url });
 });
 afterAll(async () => {
-  sqsMock.restore();
+  await sqs?.close();
   await Promise.all(backends.map((b) => b.cleanup()));
   await Promise.all([fake?.close(), aws?.close()]);
 });
@@ -84,7 +83,7 @@ beforeEach(() => {
   fake.clearRequests();
   fake.setNow(t(NOW));
 });
-afterEach(() => sqsMock.reset());
+afterEach(() => sqs.reset());
 
 const restRequestsFor = (symbol: string) => fake.requests.filter((r) => r.kind === 'rest' && r.query.symbol === symbol);
 
@@ -143,15 +142,15 @@ describe('cron-refresh with a queue fans out; sqs-refresh-dataset works the batc
       { market: 'spot', symbol: 'NOSUCHPAIR', interval: '1h', since: '2020-12-14' },
       ...Array.from({ length: 21 }, (_, i) => ({ market: 'um', symbol: `FAKE${i}USDT`, interval: '4h' })),
     ];
-    await aws.makeS3Client().send(new PutObjectCommand({ Bucket: bucket, Key: 'config/watchlist.json', Body: JSON.stringify(watchlist) }));
+    await aws.makeS3Client().putObject(bucket, 'config/watchlist.json', JSON.stringify(watchlist));
     env = { ...backend.env, KLINES_WATCHLIST_S3: `s3://${bucket}/config/watchlist.json`, KLINES_REFRESH_QUEUE_URL: QUEUE };
   });
 
   /** Accepts every entry except the ids in `failIds` on the first call that carries them. */
-  function captureBatches(failOnce: ReadonlySet<string> = new Set(), failAlways: ReadonlySet<string> = new Set()): SendMessageBatchCommandInput[] {
-    const calls: SendMessageBatchCommandInput[] = [];
+  function captureBatches(failOnce: ReadonlySet<string> = new Set(), failAlways: ReadonlySet<string> = new Set()): SendMessageBatchInput[] {
+    const calls: SendMessageBatchInput[] = [];
     const failedBefore = new Set<string>();
-    sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+    sqs.answer((input) => {
       calls.push(input);
       const entries = input.Entries ?? [];
       const fails = entries.filter((e) => failAlways.has(e.Id!) || (failOnce.has(e.Id!) && !failedBefore.has(e.Id!)));

@@ -8,9 +8,10 @@
  * exist. A stream that fails midway (failure injected after more than 5 MiB) leaves no result
  * object, its upload aborted, and the caller gets the stream's own error.
  */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import type { S3Client } from '../../lib/store/s3-api.ts';
+import { awsOperation, requestOf } from '../helpers/aws-fetch.ts';
 import { UpstreamError } from '../../lib/domain/errors.ts';
 import { allocateColumns, uniformSources, type SourcedColumns } from '../../lib/domain/kline-columns.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
@@ -37,12 +38,22 @@ let bucket: string;
 let s3: S3Client;
 let http: Handler;
 let invoke: Handler;
+/** When set, the AWS operations sent for objects under results/ (see beforeAll). */
+let resultOperations: string[] | undefined;
 
 beforeAll(async () => {
   [fake, aws] = await Promise.all([startFakeBinance({ nowMs: t(NOW) }), startLocalAws()]);
   backend = await prepareAwsBackend(aws);
   bucket = /^s3:\/\/([^/]+)/.exec(backend.env.KLINES_STORE!)![1]!;
   s3 = aws.makeS3Client();
+  // The handlers' S3 client sends with the global fetch it finds at its cold start: a pass-through
+  // spy installed first lets a test see what it sends for a result (resultOperations).
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    const request = requestOf(input, init);
+    if (resultOperations && new URL(request.url).pathname.includes('/results/')) resultOperations.push(awsOperation(request));
+    return realFetch(input, init);
+  });
   Object.assign(process.env, aws.env, backend.env, {
     KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl, BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
     KLINES_MAX_INLINE_ROWS: '1000', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true',
@@ -52,6 +63,7 @@ beforeAll(async () => {
   invoke = ((await import('../../functions/invoke-get-klines.ts')) as unknown as { handler: Handler }).handler;
 }, 60_000);
 afterAll(async () => {
+  vi.restoreAllMocks();
   await backend?.cleanup();
   await Promise.all([fake?.close(), aws?.close()]);
 });
@@ -61,23 +73,20 @@ const keyOf = (url: string): string => decodeURIComponent(new URL(url).pathname.
 
 describe('GET /klines, a long answer', () => {
   it('streams a JSON result of more than 5 MiB as a multipart upload whose rows are exact', async () => {
-    // Observes (and passes on) what the handler's own S3 client sends for the result.
-    const original = S3Client.prototype.send;
     const sent: string[] = [];
-    const spy = vi.spyOn(S3Client.prototype, 'send').mockImplementation(function (this: S3Client, command: any, ...rest: any[]) {
-      if (String(command?.input?.Key).startsWith('results/')) sent.push(command.constructor.name);
-      return (original as any).call(this, command, ...rest);
-    } as any);
-    onTestFinished(() => spy.mockRestore());
+    resultOperations = sent;
+    onTestFinished(() => { resultOperations = undefined; });
     const response = await http(httpApiEvent('/klines', HISTORY), lambdaContext());
     expect(response.statusCode).toBe(200);
     const expected = historyRows();
     expect(body(response)).toMatchObject({ rows: expected.length, format: 'json' });
     expect(response.headers).toMatchObject({ 'x-klines-rows': String(expected.length), 'x-klines-rows-from-cache': '0' });
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: keyOf(body(response).url) }));
-    expect(head.ContentLength).toBeGreaterThan(5 * MiB);
-    expect(sent.filter((name) => name.includes('Multipart') || name === 'UploadPartCommand' || name === 'PutObjectCommand')).toEqual([
-      'CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand',
+    const key = keyOf(body(response).url);
+    const [listed] = (await s3.listObjects(bucket, key, 1)).objects;
+    expect(listed?.key).toBe(key);
+    expect(listed!.sizeBytes).toBeGreaterThan(5 * MiB);
+    expect(sent.filter((name) => name.includes('Multipart') || name === 'UploadPart' || name === 'PutObject')).toEqual([
+      'CreateMultipartUpload', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload',
     ]);
     expect(await (await fetch(body(response).url)).json()).toEqual(expected);
   }, 120_000);
@@ -100,8 +109,8 @@ describe('invoke, a long answer', () => {
     const expected = historyRows();
     expect(result).toMatchObject({ ok: true, count: expected.length, stats: { rowsFromCache: expected.length } });
     expect(result.uri).toMatch(new RegExp(`^s3://${bucket}/results/2020-12-15/[0-9a-f-]{36}\\.parquet$`));
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: result.uri.split('/').slice(3).join('/') }));
-    expect(await decodeKlines(await object.Body!.transformToByteArray())).toEqual(expected);
+    const object = await s3.getObject(bucket, result.uri.split('/').slice(3).join('/'));
+    expect(await decodeKlines(object.body)).toEqual(expected);
   }, 120_000);
 
   it('still answers inline when a long range holds few rows (before the market opened: none)', async () => {
@@ -139,23 +148,21 @@ function failingStream(chunks: number, rowsPerChunk: number, error: Error): Klin
 
 describe('a streamed result that fails midway', () => {
   it.each([['json', 3], ['parquet', 5]] as const)('%s: the stream\'s own error, the multipart upload aborted, no result object', async (format, chunks) => {
-    const client = aws.makeS3Client();
     const sent: string[] = [];
-    client.middlewareStack.add((next, context) => async (args) => {
-      sent.push(String(context.commandName));
-      return next(args);
-    }, { step: 'initialize', name: 'testCommandLog' });
+    const client = aws.makeS3Client(async (input, init) => {
+      sent.push(awsOperation(requestOf(input, init)));
+      return fetch(input, init);
+    });
     const location = createResultsLocation({ results: { kind: 's3', bucket, prefix: `failed-${format}` } }, client);
     const failure = new UpstreamError('injected: Binance went away midway');
     // JSON ~10 MiB a chunk, Parquet ~2.5 MiB (random doubles do not compress): past two 5 MiB parts, so the multipart upload has begun.
     const shaped = shapeHttpAnswer({ answer: failingStream(chunks, 40_000, failure), format, withSource: false, inlineLimitBytes: 1000, headers: {} }, location);
     await expect(shaped).rejects.toBe(failure);
-    expect(sent).toContain('CreateMultipartUploadCommand');
-    expect(sent).toContain('UploadPartCommand');
-    expect(sent).toContain('AbortMultipartUploadCommand');
-    expect(sent).not.toContain('CompleteMultipartUploadCommand');
-    expect(sent).not.toContain('PutObjectCommand');
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `failed-${format}/` }));
-    expect(listed.Contents ?? []).toEqual([]);
+    expect(sent).toContain('CreateMultipartUpload');
+    expect(sent).toContain('UploadPart');
+    expect(sent).toContain('AbortMultipartUpload');
+    expect(sent).not.toContain('CompleteMultipartUpload');
+    expect(sent).not.toContain('PutObject');
+    expect((await s3.listObjects(bucket, `failed-${format}/`, 1000)).objects).toEqual([]);
   }, 120_000);
 });

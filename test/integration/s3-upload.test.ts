@@ -7,9 +7,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ensureBucket } from '../../lib/store/aws-setup.ts';
+import type { S3Client } from '../../lib/store/s3-api.ts';
 import { MIN_PART_BYTES, uploadChunks } from '../../functions/shared/s3-upload.ts';
+import { awsOperation, recordingFetch, requestOf, s3XmlError } from '../helpers/aws-fetch.ts';
 import { startLocalAws, type LocalAws } from '../helpers/local-aws.ts';
 
 const BUCKET = 'klines-upload-test';
@@ -19,11 +20,7 @@ const sent: string[] = [];
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  s3 = aws.makeS3Client();
-  s3.middlewareStack.add((next, context) => async (args) => {
-    sent.push(String(context.commandName));
-    return next(args);
-  }, { step: 'initialize', name: 'testCommandLog' });
+  s3 = aws.makeS3Client(recordingFetch(sent));
   await ensureBucket(s3, BUCKET);
 }, 60_000);
 
@@ -41,8 +38,7 @@ async function* inChunks(bytes: Buffer, sizes: readonly number[]): AsyncGenerato
 }
 
 async function read(key: string): Promise<Buffer> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(await object.Body!.transformToByteArray());
+  return Buffer.from((await s3.getObject(BUCKET, key)).body);
 }
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -53,8 +49,8 @@ describe('uploadChunks', () => {
     sent.length = 0;
     await uploadChunks({ client: s3, bucket: BUCKET, key: 'long.bin', contentType: 'application/octet-stream' }, inChunks(body, [1, 65_536, 1_000_003, 262_144]));
     expect(sha(await read('long.bin'))).toBe(sha(body));
-    expect(sent.filter((name) => name !== 'GetObjectCommand')).toEqual([
-      'CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand',
+    expect(sent.filter((name) => name !== 'GetObject')).toEqual([
+      'CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload',
     ]);
   }, 60_000);
 
@@ -63,9 +59,26 @@ describe('uploadChunks', () => {
     sent.length = 0;
     await uploadChunks({ client: s3, bucket: BUCKET, key: 'one.bin', contentType: 'text/csv' }, inChunks(body, [300_000]));
     await uploadChunks({ client: s3, bucket: BUCKET, key: 'empty.bin', contentType: 'text/csv' }, inChunks(Buffer.alloc(0), [1]));
-    expect(sent).toEqual(['PutObjectCommand', 'PutObjectCommand']);
+    expect(sent).toEqual(['PutObject', 'PutObject']);
     expect(sha(await read('one.bin'))).toBe(sha(body));
     expect((await read('empty.bin')).length).toBe(0);
+  }, 60_000);
+
+  it('aborts the multipart upload when a part fails, and throws the S3 error', async () => {
+    const log: string[] = [];
+    let parts = 0;
+    const failing = aws.makeS3Client(recordingFetch(log, async (input, init) => {
+      if (requestOf(input, init).url.includes('partNumber=') && ++parts === 2) {
+        return new Response('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 });
+      }
+      return fetch(input, init);
+    }));
+    const body = randomBytes(MIN_PART_BYTES * 2 + 1);
+    await expect(uploadChunks({ client: failing, bucket: BUCKET, key: 'aborted.bin', contentType: 'text/csv' }, inChunks(body, [MIN_PART_BYTES])))
+      .rejects.toThrow(/AccessDenied|Access Denied/);
+    expect(log).toContain('AbortMultipartUpload');
+    expect(log).not.toContain('CompleteMultipartUpload');
+    await expect(s3.getObject(BUCKET, 'aborted.bin')).rejects.toMatchObject({ name: 'NoSuchKey' });
   }, 60_000);
 
   it('throws the S3 error when the bucket does not exist', async () => {
@@ -82,16 +95,16 @@ describe('uploadChunks', () => {
       throw failure;
     }
     await expect(uploadChunks({ client, bucket: BUCKET, key: 'failed.bin', contentType: 'text/csv' }, failing())).rejects.toBe(failure);
-    const abort = events.indexOf('AbortMultipartUploadCommand start');
+    const abort = events.indexOf('AbortMultipartUpload start');
     expect(abort).toBeGreaterThan(0);
-    expect(events.filter((e) => e === 'UploadPartCommand end')).toHaveLength(2);
-    expect(events.lastIndexOf('UploadPartCommand end')).toBeLessThan(abort);
-    expect(events).not.toContain('CompleteMultipartUploadCommand start');
+    expect(events.filter((e) => e === 'UploadPart end')).toHaveLength(2);
+    expect(events.lastIndexOf('UploadPart end')).toBeLessThan(abort);
+    expect(events).not.toContain('CompleteMultipartUpload start');
     expect(await keys('failed.bin')).toEqual([]);
   }, 60_000);
 
   it('a part S3 refuses while the body is still being read is the upload\'s error (never an unhandled rejection), and the upload is aborted', async () => {
-    const { client, events } = loggingClient((name, input) => name === 'UploadPartCommand' && input.PartNumber === 1);
+    const { client, events } = loggingClient((operation, url) => operation === 'UploadPart' && url.searchParams.get('partNumber') === '1');
     async function* slow(): AsyncGenerator<Uint8Array> {
       for (let i = 0; i < 16; i++) {
         yield randomBytes(1024 * 1024);
@@ -99,31 +112,34 @@ describe('uploadChunks', () => {
       }
     }
     await expect(uploadChunks({ client, bucket: BUCKET, key: 'refused.bin', contentType: 'text/csv' }, slow())).rejects.toThrow(/injected: S3 refused part 1/);
-    expect(events).toContain('AbortMultipartUploadCommand start');
-    expect(events).not.toContain('CompleteMultipartUploadCommand start');
+    expect(events).toContain('AbortMultipartUpload start');
+    expect(events).not.toContain('CompleteMultipartUpload start');
     expect(await keys('refused.bin')).toEqual([]);
   }, 60_000);
 });
 
-/** A client that logs each command's start and end; `refuse` injects a failure (an S3 error) for the commands it matches. */
-function loggingClient(refuse: (name: string, input: Record<string, unknown>) => boolean = () => false): { client: S3Client; events: string[] } {
-  const client = aws.makeS3Client();
+/**
+ * A client whose fetch logs each operation's start and end (`UploadPart start`, …); `refuse`
+ * answers the requests it matches with an S3 error instead of sending them.
+ */
+function loggingClient(refuse: (operation: string, url: URL) => boolean = () => false): { client: S3Client; events: string[] } {
   const events: string[] = [];
-  client.middlewareStack.add((next, context) => async (args) => {
-    const name = String(context.commandName);
-    events.push(`${name} start`);
+  const client = aws.makeS3Client(async (input, init) => {
+    const request = requestOf(input, init);
+    const operation = awsOperation(request);
+    events.push(`${operation} start`);
     try {
-      if (refuse(name, args.input as Record<string, unknown>)) throw new Error(`injected: S3 refused part ${(args.input as { PartNumber?: number }).PartNumber}`);
-      return await next(args);
+      const url = new URL(request.url);
+      if (refuse(operation, url)) return s3XmlError(500, 'InternalError', `injected: S3 refused part ${url.searchParams.get('partNumber')}`);
+      return await fetch(input, init);
     } finally {
-      events.push(`${name} end`);
+      events.push(`${operation} end`);
     }
-  }, { step: 'initialize', name: 'testEventLog' });
+  });
   return { client, events };
 }
 
 async function keys(prefix: string): Promise<string[]> {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
-  return (listed.Contents ?? []).map((o) => o.Key!);
+  const listed = await s3.listObjects(BUCKET, prefix, 1000);
+  return listed.objects.map((o) => o.key);
 }
-

@@ -1,7 +1,9 @@
 /**
- * `GET /coverage?market&symbol&interval` behind API Gateway (HTTP API, payload v2): what the
- * cache holds of one dataset, from one coverage-index query over all its periods.
- * 200 `{ datasetId, market, symbol, interval, granularity, covered, rows, periods }`:
+ * `GET /coverage?market&symbol&interval&data_type` behind API Gateway (HTTP API, payload v2): what
+ * the cache holds of one dataset, from one coverage-index query over all its periods.
+ * `data_type` is a series of data-types.ts (default klines); `fundingRate` takes no interval and
+ * answers without one (its periods are months; issue 10, item 5).
+ * 200 `{ datasetId, market, dataType, symbol, interval?, granularity, covered, rows, periods }`:
  * - `covered`: the merged covered ranges, each `{ startMs, endMs, start, end }` where `end`/`endMs`
  *   is exclusive (the open_time after the last covered candle), UTC epoch ms and ISO-8601;
  * - `rows`: rows stored (canonical files plus parts);
@@ -13,8 +15,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as v from 'valibot';
 import { InvalidInputError } from '../lib/domain/errors.ts';
+import { parseDataType } from '../lib/domain/data-types.ts';
+import { fundingDatasetId } from '../lib/domain/funding-rate.ts';
 import { parseInterval } from '../lib/domain/intervals.ts';
-import { datasetId } from '../lib/domain/kline.ts';
+import { datasetId, datasetOf } from '../lib/domain/kline.ts';
 import { parseMarket } from '../lib/domain/markets.ts';
 import { granularityFor } from '../lib/domain/periods.ts';
 import { normalizeRanges, type Range } from '../lib/domain/ranges.ts';
@@ -25,11 +29,12 @@ import type { PeriodRecord } from '../lib/store/types.ts';
 import { httpErrors } from './middleware/http-errors.ts';
 import { createRuntime } from './shared/runtime.ts';
 
-const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT', interval: 'interval is required, e.g. 1h' };
+const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT' };
 const QuerySchema = v.object({
   market: v.optional(v.string(), 'spot'),
   symbol: v.string(REQUIRED.symbol),
-  interval: v.string(REQUIRED.interval),
+  interval: v.optional(v.string()),
+  data_type: v.optional(v.string()),
 }, objectMessages(REQUIRED));
 
 // Period keys (`2024`, `2024-01`, `2024-01-15`) sort as text between these; lease and statistics keys start with `#`.
@@ -41,13 +46,11 @@ const runtime = createRuntime();
 async function getCoverage(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = v.safeParse(QuerySchema, event.queryStringParameters ?? {});
   if (!parsed.success) throw new InvalidInputError(`query: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
-  const market = parseMarket(parsed.output.market);
-  const dataset = { market, symbol: parseSymbol(parsed.output.symbol), interval: parseInterval(parsed.output.interval, market) };
-  const id = datasetId(dataset);
+  const { id, named, granularity } = datasetOfQuery(parsed.output);
   const records = await runtime.handles.index.query(id, FIRST_PERIOD, LAST_PERIOD);
   const periods = records.map(describePeriod);
   const body = {
-    datasetId: id, ...dataset, granularity: granularityFor(dataset.interval),
+    datasetId: id, ...named, granularity,
     covered: normalizeRanges(records.flatMap((r) => r.covered)).map(describeRange),
     rows: periods.reduce((sum, p) => sum + p.rows, 0),
     periods,
@@ -55,6 +58,20 @@ async function getCoverage(event: APIGatewayProxyEventV2): Promise<APIGatewayPro
   runtime.obs.metrics.addMetric('CoverageRequests', MetricUnit.Count, 1);
   runtime.obs.logger.info('coverage answered', { datasetId: id, periods: periods.length });
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** The dataset a query names: its id, the fields the answer repeats, and its period granularity. Throws InvalidInputError. */
+function datasetOfQuery(query: v.InferOutput<typeof QuerySchema>): { id: string; named: Record<string, string>; granularity: string } {
+  const market = parseMarket(query.market);
+  const symbol = parseSymbol(query.symbol);
+  const dataType = parseDataType(query.data_type, market);
+  if (dataType === 'fundingRate') {
+    if (query.interval !== undefined) throw new InvalidInputError('query: a fundingRate dataset has no interval; leave interval out');
+    return { id: fundingDatasetId({ market: market as 'um' | 'cm', symbol }), named: { market, dataType, symbol }, granularity: 'monthly' };
+  }
+  if (query.interval === undefined) throw new InvalidInputError('query: interval is required, e.g. 1h (only data_type=fundingRate takes none)');
+  const interval = parseInterval(query.interval, market);
+  return { id: datasetId(datasetOf(market, symbol, interval, dataType)), named: { market, dataType, symbol, interval }, granularity: granularityFor(interval) };
 }
 
 function describePeriod(record: PeriodRecord): { period: string; covered: ReturnType<typeof describeRange>[]; rows: number; sources: string[]; parts: number; compacted: boolean } {

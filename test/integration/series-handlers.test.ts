@@ -74,6 +74,39 @@ describe('data_type on the handlers', () => {
     expect(fake.requests).toEqual([]);
   });
 
+  it('GET /coverage takes data_type: a mark-price and a funding-rate dataset each report their own id and rows; fundingRate refuses an interval', async () => {
+    const klines = await coldStart(() => import('../../functions/http-get-klines.ts'));
+    const coverage = await coldStart(() => import('../../functions/http-get-coverage.ts'));
+    const mark = { market: 'um', symbol: 'BTCUSDT', interval: '1h', start: '2024-02-02T00:00:00Z', end: '2024-02-02T23:00:00Z', data_type: 'markPriceKlines' };
+    const markRows = JSON.parse(String(((await klines(httpApiEvent('/klines', mark), lambdaContext())) as APIGatewayProxyStructuredResultV2).body)) as unknown[];
+    const funding = { market: 'um', symbol: 'BTCUSDT', start: '2024-02-01T00:00:00Z', data_type: 'fundingRate' };
+    const events = JSON.parse(String(((await klines(httpApiEvent('/klines', funding), lambdaContext())) as APIGatewayProxyStructuredResultV2).body)) as unknown[];
+    expect(markRows).toHaveLength(24);
+    expect(events.length).toBeGreaterThan(0);
+
+    const ask = async (query: Record<string, string>) => {
+      const response = await coverage(httpApiEvent('/coverage', query), lambdaContext('klines-http-get-coverage')) as APIGatewayProxyStructuredResultV2;
+      return { status: response.statusCode, body: JSON.parse(String(response.body)) };
+    };
+    const markCoverage = await ask({ market: 'um', symbol: 'BTCUSDT', interval: '1h', data_type: 'markPriceKlines' });
+    expect(markCoverage.status).toBe(200);
+    expect(markCoverage.body).toMatchObject({ datasetId: 'binance/um/markPriceKlines/BTCUSDT/1h', dataType: 'markPriceKlines', interval: '1h' });
+    expect(markCoverage.body.rows).toBeGreaterThanOrEqual(markRows.length);
+    const fundingCoverage = await ask({ market: 'um', symbol: 'BTCUSDT', data_type: 'fundingRate' });
+    expect(fundingCoverage.status).toBe(200);
+    expect(fundingCoverage.body).toMatchObject({ datasetId: 'binance/um/fundingRate/BTCUSDT', dataType: 'fundingRate', granularity: 'monthly' });
+    expect(fundingCoverage.body.interval).toBeUndefined();
+    expect(fundingCoverage.body.rows).toBeGreaterThanOrEqual(events.length);
+    // The klines dataset of the same symbol is another dataset: nothing of it was fetched here.
+    expect((await ask({ market: 'um', symbol: 'BTCUSDT', interval: '1h' })).body).toMatchObject({ datasetId: 'binance/um/klines/BTCUSDT/1h', rows: 0 });
+    const withInterval = await ask({ market: 'um', symbol: 'BTCUSDT', interval: '1h', data_type: 'fundingRate' });
+    expect(withInterval.status).toBe(400);
+    expect(withInterval.body.error.message).toContain('no interval');
+    const spot = await ask({ market: 'spot', symbol: 'BTCUSDT', interval: '1h', data_type: 'markPriceKlines' });
+    expect(spot.status).toBe(400);
+    expect(spot.body.error.message).toContain('um and cm only');
+  });
+
   it('the scheduled refresh keeps a fundingRate and a markPriceKlines watchlist entry fresh; a rerun asks nothing; the worker takes a funding message', async () => {
     const fresh = await prepareFsBackend();
     const watchlist = JSON.stringify([

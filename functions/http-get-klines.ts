@@ -35,6 +35,7 @@ import { fillWithinDeadline, type AcceptedFill } from './shared/fill-within-dead
 import { answerFunding, fundingHttpResponse } from './shared/funding-answer.ts';
 import { answerRows, shapeHttpAnswer, streamsAnswer } from './shared/http-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
+import { isStream, streamUntil, WRITE_FINISH_MS } from './shared/write-deadline.ts';
 
 const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT' };
 const QuerySchema = v.object({
@@ -70,7 +71,7 @@ async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promi
       ? await fillWithinDeadline(runtime, resolved, deadline, runtime.prepareStream)
       : await fillWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return acceptedResponse(outcome.accepted, notice);
-    const { answer } = outcome;
+    const answer = isStream(outcome.answer) ? streamUntil(outcome.answer, deadline.answerByMs - WRITE_FINISH_MS) : outcome.answer;
     const { response, delivery } = await shapeHttpAnswer({
       answer,
       format: query.format,

@@ -31,6 +31,7 @@ import { answerFunding, fundingInvokeResult } from './shared/funding-answer.ts';
 import { streamsAnswer } from './shared/http-answer.ts';
 import { shapeInvokeAnswer } from './shared/invoke-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
+import { isStream, streamUntil, WRITE_FINISH_MS } from './shared/write-deadline.ts';
 
 const TIME_ERROR = 'must be ISO-8601 or epoch ms';
 const time = v.pipe(v.union([v.string(), v.pipe(v.number(), v.integer(TIME_ERROR), v.minValue(0, TIME_ERROR))], TIME_ERROR), v.transform(String));
@@ -73,7 +74,8 @@ async function invokeGetKlines(payload: unknown, context: Context): Promise<Invo
       ? await fillWithinDeadline(runtime, resolved, deadline, runtime.prepareStream)
       : await fillWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return { ok: true, accepted: true, ...outcome.accepted };
-    const { result, delivery } = await shapeInvokeAnswer(outcome.answer, runtime.config, runtime.results);
+    const answer = isStream(outcome.answer) ? streamUntil(outcome.answer, deadline.answerByMs - WRITE_FINISH_MS) : outcome.answer;
+    const { result, delivery } = await shapeInvokeAnswer(answer, runtime.config, runtime.results);
     recordKlinesRequest(runtime.obs, { stats: outcome.answer.stats, rowsServed: result.count, durationMs: performance.now() - startedMs, delivery });
     return result;
   } finally {

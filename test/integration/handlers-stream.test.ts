@@ -12,12 +12,14 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { S3Client } from '../../lib/store/s3-api.ts';
 import { awsOperation, requestOf } from '../helpers/aws-fetch.ts';
-import { UpstreamError } from '../../lib/domain/errors.ts';
+import { DeadlineReachedError, UpstreamError } from '../../lib/domain/errors.ts';
 import { allocateColumns, uniformSources, type SourcedColumns } from '../../lib/domain/kline-columns.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
 import { decodeKlines } from '../../lib/store/parquet-codec.ts';
 import { createResultsLocation } from '../../functions/shared/results.ts';
 import { shapeHttpAnswer } from '../../functions/shared/http-answer.ts';
+import { explainError } from '../../functions/middleware/http-errors.ts';
+import { streamUntil } from '../../functions/shared/write-deadline.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/api-gateway.ts';
 import { prepareAwsBackend, type PreparedBackend } from '../helpers/backends.ts';
 import { expectedKlines } from '../helpers/expected.ts';
@@ -164,5 +166,34 @@ describe('a streamed result that fails midway', () => {
     expect(sent).not.toContain('CompleteMultipartUpload');
     expect(sent).not.toContain('PutObject');
     expect((await s3.listObjects(bucket, `failed-${format}/`, 1000)).objects).toEqual([]);
+  }, 120_000);
+});
+
+describe('a streamed result still being written at the deadline', () => {
+  it('stops before the next chunk: DEADLINE_REACHED (503 with Retry-After on HTTP), the upload aborted, no result object', async () => {
+    const sent: string[] = [];
+    const client = aws.makeS3Client(async (input, init) => {
+      sent.push(awsOperation(requestOf(input, init)));
+      return fetch(input, init);
+    });
+    const location = createResultsLocation({ results: { kind: 's3', bucket, prefix: 'late-json' } }, client);
+    // A clock that passes the stop time once 3 chunks (~30 MiB of JSON, past two 5 MiB parts) are out.
+    let chunksSeen = 0;
+    const inner = failingStream(8, 40_000, new Error('never reached: the deadline stops the stream first'));
+    const counted: KlinesStream = {
+      get stats() { return inner.stats; },
+      get rows() { return inner.rows; },
+      async *[Symbol.asyncIterator]() { for await (const chunk of inner) { chunksSeen++; yield chunk; } },
+    };
+    const answer = streamUntil(counted, 3, () => chunksSeen);
+    const shaped = shapeHttpAnswer({ answer, format: 'json', withSource: false, inlineLimitBytes: 1000, headers: {} }, location);
+    const error = await shaped.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlineReachedError);
+    expect((error as DeadlineReachedError).details).toMatchObject({ rowsWritten: 3 * 40_000, remaining: [] });
+    expect(explainError(error)).toMatchObject({ status: 503, retryAfterSeconds: expect.any(Number), error: { code: 'DEADLINE_REACHED', message: expect.stringContaining('too long to write before') } });
+    expect(sent).toContain('UploadPart');
+    expect(sent).toContain('AbortMultipartUpload');
+    expect(sent).not.toContain('CompleteMultipartUpload');
+    expect((await s3.listObjects(bucket, 'late-json/', 1000)).objects).toEqual([]);
   }, 120_000);
 });

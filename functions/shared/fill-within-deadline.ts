@@ -56,6 +56,18 @@ const ANSWER_RESERVE_MS = 200;
 // Rough pace of the worker's fill (Vision files parse at several 100k candles/s), for Retry-After.
 const WORKER_CANDLES_PER_SECOND = 50_000;
 
+/** Fills started here that have not settled: after a 202 `in-process`, the fill goes on in this process. */
+const running = new Set<Promise<unknown>>();
+
+/**
+ * Resolves once every fill this module started has settled (never rejects): for a process that
+ * must not stop, or remove its cache, while a fill it answered 202 for is still writing (a
+ * graceful shutdown; tests that clean their cache folder up after an in-process continuation).
+ */
+export async function settleFills(): Promise<void> {
+  while (running.size > 0) await Promise.allSettled([...running]);
+}
+
 /**
  * Runs the request within `deadline`. Resolves `answered` when the service answered in time,
  * `accepted` when the deadline came first. Rethrows any other error of the service. `answer`
@@ -68,6 +80,8 @@ export async function fillWithinDeadline<A = KlinesAnswer>(
 ): Promise<FillOutcome<A>> {
   const queueUrl = runtime.config.refreshQueueUrl;
   const fill = answer({ ...query, signal: queueUrl ? deadline.signal : undefined });
+  running.add(fill);
+  fill.then(() => running.delete(fill), () => running.delete(fill));
   let answeredWithout = false;
   fill.catch((error: unknown) => {
     // Errors before the answer are the answer's; after it, only the log can say.

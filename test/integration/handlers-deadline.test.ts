@@ -43,6 +43,9 @@ let aws: LocalAws;
 const backends: PreparedBackend[] = [];
 let sqs: FakeSqs;
 
+/** The settleFills of each cold-started container's fill module. */
+const settlers: (() => Promise<void>)[] = [];
+
 async function coldStart(name: keyof typeof MODULES, env: Record<string, string>): Promise<Handler> {
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -51,7 +54,10 @@ async function coldStart(name: keyof typeof MODULES, env: Record<string, string>
   });
   vi.resetModules();
   try {
-    return ((await MODULES[name]()) as unknown as { handler: Handler }).handler;
+    const { handler } = (await MODULES[name]()) as unknown as { handler: Handler };
+    // This container's fill module (same module registry): afterAll waits for its in-process fills.
+    settlers.push((await import('../../functions/shared/fill-within-deadline.ts')).settleFills);
+    return handler;
   } finally {
     process.env = { ...saved, ...aws.env };
   }
@@ -106,6 +112,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sqs?.close();
+  // A 202 `in-process` leaves its fill writing (leases, parts) after the test has its answer.
+  await Promise.all(settlers.map((settle) => settle()));
   await Promise.all(backends.map((b) => b.cleanup()));
   await Promise.all([fake?.close(), aws?.close()]);
 });

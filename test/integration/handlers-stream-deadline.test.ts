@@ -26,6 +26,7 @@ let fake: FakeBinance;
 let backend: PreparedBackend;
 let klines: Handler;
 let coverage: Handler;
+let settleFills: (() => Promise<void>) | undefined;
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -38,9 +39,12 @@ beforeAll(async () => {
   vi.resetModules();
   klines = ((await import('../../functions/http-get-klines.ts')) as unknown as { handler: Handler }).handler;
   coverage = ((await import('../../functions/http-get-coverage.ts')) as unknown as { handler: Handler }).handler;
+  settleFills = (await import('../../functions/shared/fill-within-deadline.ts')).settleFills;
 });
 afterAll(async () => {
   process.env = saved;
+  // The 202 left its fill going on in this process: let it finish writing before the cache goes.
+  await settleFills?.();
   await backend?.cleanup();
   await fake?.close();
 });

@@ -49,16 +49,29 @@ export async function resolveSyncQuery(query: PublicSyncQuery, nowMs: number, re
   const market = parseMarket(query.market ?? 'spot');
   const intervals = splitList(query.intervals ?? '');
   if (intervals.length === 0) throw new InvalidInputError('intervals: give at least one, e.g. --intervals 1m,1h (only --data-type fundingRate takes none)', {});
+  const symbols = await resolveSyncSymbols(query, market, resolveSymbols);
+  const queries = symbols.flatMap((symbol) => [...new Set(intervals)].map((interval) =>
+    resolveQuery({ market, symbol, interval, start: query.start, end: query.end, days: query.days, source: query.source, dataType: query.dataType }, nowMs)));
+  return queries;
+}
+
+/**
+ * The symbols a sync names, parsed and each once: the `symbols` list, or the market's TRADING
+ * symbols matching `symbolsRegex` (asked of `resolveSymbols` after `beforeLookup`, which may
+ * validate the rest of the query first). Throws InvalidInputError when neither or both forms are
+ * given, a symbol is malformed, or the pattern matches nothing.
+ */
+export async function resolveSyncSymbols(query: PublicSyncQuery, market: Market, resolveSymbols: ResolveSymbols, beforeLookup?: () => void): Promise<string[]> {
   const hasList = (query.symbols ?? '').trim() !== '';
   const hasRegex = (query.symbolsRegex ?? '') !== '';
   if (hasList === hasRegex) throw new InvalidInputError('symbols: give --symbols A,B or --symbols-regex R (one of them)', {});
-  const symbols = hasList ? splitList(query.symbols!).map(parseSymbol) : await resolveSymbols(market, query.symbolsRegex!);
+  if (hasList) return [...new Set(splitList(query.symbols!).map(parseSymbol))];
+  beforeLookup?.();
+  const symbols = await resolveSymbols(market, query.symbolsRegex!);
   if (symbols.length === 0) {
     throw new InvalidInputError(`symbols regex: "${query.symbolsRegex}" matches no TRADING ${market} symbol`, { symbolsRegex: query.symbolsRegex });
   }
-  const queries = [...new Set(symbols)].flatMap((symbol) => [...new Set(intervals)].map((interval) =>
-    resolveQuery({ market, symbol, interval, start: query.start, end: query.end, days: query.days, source: query.source, dataType: query.dataType }, nowMs)));
-  return queries;
+  return [...new Set(symbols)];
 }
 
 /** What one dataset's sync did: counts, and `error` (a message) when it failed. */
@@ -101,10 +114,31 @@ export interface SyncOptions {
  * decides the exit code. Results come in the order of `queries`.
  */
 export async function runSync(service: KlinesService, queries: readonly ResolvedQuery[], options: SyncOptions = {}): Promise<SyncResult[]> {
-  const limit = pLimit(options.datasetConcurrency ?? 4);
   const results: SyncResult[] = queries.map((query) => ({
     datasetId: datasetId(query.dataset), dataType: dataTypeOf(query.dataset), query, rowsAdded: 0, visionFiles: 0, restRequests: 0, restWeight: 0,
   }));
+  return runDatasets(results, options, async (result, report) => {
+    const { dataset, range, source } = result.query as ResolvedQuery;
+    for (const chunk of chunkByPeriods(dataset, range, options.maxRowsPerCall ?? 200_000)) {
+      const answer = await service.getKlines({ dataset, range: chunk, source, fillOnly: true, signal: options.signal });
+      result.rowsAdded += answer.stats.rowsFromVision + answer.stats.rowsFromRest;
+      result.visionFiles += answer.stats.visionFiles;
+      result.restRequests += answer.stats.restRequests;
+      result.restWeight += answer.stats.restWeight;
+      report();
+    }
+  });
+}
+
+/**
+ * Runs `fill` for every result, `datasetConcurrency` at a time (default 4), reporting progress at
+ * the start, whenever `fill` calls `report`, and after each dataset. A dataset's failure is kept
+ * in its result (`error`, `errorCode`) and the others go on; never throws. Returns `results`.
+ */
+export async function runDatasets(
+  results: SyncResult[], options: Pick<SyncOptions, 'datasetConcurrency' | 'onProgress'>, fill: (result: SyncResult, report: () => void) => Promise<void>,
+): Promise<SyncResult[]> {
+  const limit = pLimit(options.datasetConcurrency ?? 4);
   let datasetsDone = 0;
   const report = (): void => options.onProgress?.({
     datasetsDone, datasetsTotal: results.length,
@@ -112,16 +146,8 @@ export async function runSync(service: KlinesService, queries: readonly Resolved
   });
   report();
   await Promise.all(results.map((result) => limit(async () => {
-    const { dataset, range, source } = result.query as ResolvedQuery;
     try {
-      for (const chunk of chunkByPeriods(dataset, range, options.maxRowsPerCall ?? 200_000)) {
-        const answer = await service.getKlines({ dataset, range: chunk, source, fillOnly: true, signal: options.signal });
-        result.rowsAdded += answer.stats.rowsFromVision + answer.stats.rowsFromRest;
-        result.visionFiles += answer.stats.visionFiles;
-        result.restRequests += answer.stats.restRequests;
-        result.restWeight += answer.stats.restWeight;
-        report();
-      }
+      await fill(result, report);
     } catch (error) {
       result.error = error instanceof Error ? error.message : String(error);
       result.errorCode = error instanceof KlinesError ? error.code : 'INTERNAL';

@@ -9,15 +9,14 @@
  *   `[{symbol, fundingTime, fundingRate, markPrice}]`. Its rate limit is its own (500 requests per
  *   5 minutes per IP, shared with fundingInfo), so each request is counted as weight 1.
  */
-import { ChecksumMismatchError, DataValidationError, UpstreamError } from '../domain/errors.ts';
+import { DataValidationError, UpstreamError } from '../domain/errors.ts';
 import { restFundingRatePath } from '../domain/data-types.ts';
 import { allocateFundingColumns, validateFundingColumns, type FundingColumns, type FundingDataset } from '../domain/funding-rate.ts';
 import { formatRange, utcMonthStart, type Range } from '../domain/ranges.ts';
-import { sha256Hex } from '../domain/sha256.ts';
 import type { HttpClient } from './http-client.ts';
 import { createLazyHttpClient } from './lazy-http-client.ts';
 import type { UpstreamStats } from './types.ts';
-import { parseChecksum } from './vision-client.ts';
+import { fetchVerifiedZip } from './vision-client.ts';
 import { readSingleCsvMember } from './zip-member.ts';
 
 /** Events per REST page: the most Binance allows (the weight does not grow with it). */
@@ -105,31 +104,14 @@ export interface FundingSources {
 export function createFundingSources(options: FundingSourceOptions): FundingSources {
   const http = options.http ?? createLazyHttpClient();
   const pageLimit = options.pageLimit ?? FUNDING_PAGE_LIMIT;
-  const get = async (url: string, signal?: AbortSignal): Promise<Buffer | undefined> => {
-    const response = await http.get(url, { signal, acceptStatuses: [404] });
-    return response.statusCode === 404 ? undefined : response.body;
-  };
   return {
     async fetchMonth(dataset, monthStartMs, stats, signal) {
       if (utcMonthStart(monthStartMs) !== monthStartMs) throw new DataValidationError(`vision: ${monthStartMs} is not a UTC month start`, {});
       const { zipUrl, fileName } = fundingVisionUrl(options.visionUrl, dataset, monthStartMs);
-      const sidecar = await get(`${zipUrl}.CHECKSUM`, signal);
-      let zip = sidecar === undefined ? undefined : await get(zipUrl, signal);
-      if (sidecar === undefined || zip === undefined) {
-        stats.visionNotFound++;
-        return undefined;
-      }
-      const expected = parseChecksum(sidecar.toString('utf8'), fileName, `${zipUrl}.CHECKSUM`);
-      stats.visionBytes += zip.length;
-      if (sha256Hex(zip) !== expected) {
-        zip = await get(zipUrl, signal); // a cut transfer: once more, as for klines files
-        if (zip === undefined || sha256Hex(zip) !== expected) {
-          throw new ChecksumMismatchError(`vision: ${zipUrl} does not match its CHECKSUM ${expected} (twice); the file is not trusted`, { url: zipUrl, expected });
-        }
-      }
-      stats.visionFiles++;
-      const columns = parseFundingCsv((await readSingleCsvMember(zip, `vision: ${zipUrl}`)).toString('utf8'), `vision: ${zipUrl}`);
       const monthEndMs = utcMonthStart(monthStartMs, 1);
+      const zip = await fetchVerifiedZip(http, { zipUrl, checksumUrl: `${zipUrl}.CHECKSUM`, fileName }, { startMs: monthStartMs, endMs: monthEndMs }, stats, signal);
+      if (zip === undefined) return undefined;
+      const columns = parseFundingCsv((await readSingleCsvMember(zip, `vision: ${zipUrl}`)).toString('utf8'), `vision: ${zipUrl}`);
       if (columns.length > 0 && (columns.calc_time[0]! < monthStartMs || columns.calc_time[columns.length - 1]! >= monthEndMs)) {
         throw new DataValidationError(`vision: ${zipUrl} holds events outside ${formatRange({ startMs: monthStartMs, endMs: monthEndMs })}`, { url: zipUrl });
       }

@@ -40,34 +40,50 @@ export function createVisionClient(options: VisionClientOptions): VisionSource {
   return {
     async fetchFile(request, stats, signal) {
       const range = visionFileRange(request);
-      const { zipUrl, checksumUrl, fileName } = visionFileUrl(options.baseUrl, request);
-      const checksumText = await download(http, checksumUrl, range, signal);
-      if (checksumText === undefined) return notFound(stats);
-      const expected = parseChecksum(checksumText.toString('utf8'), fileName, checksumUrl);
-
-      let zip = await download(http, zipUrl, range, signal);
-      if (zip === undefined) return notFound(stats);
-      stats.visionBytes += zip.length;
-      let actual = sha256Hex(zip);
-      if (actual !== expected) {
-        zip = await download(http, zipUrl, range, signal);
-        if (zip === undefined) return notFound(stats);
-        stats.visionBytes += zip.length;
-        actual = sha256Hex(zip);
-        if (actual !== expected) {
-          throw new ChecksumMismatchError(
-            `vision: ${zipUrl} has sha256 ${actual} but its CHECKSUM says ${expected} (twice); the file is not trusted`,
-            { url: zipUrl, expected, actual, range },
-          );
-        }
-      }
-      stats.visionFiles++;
+      const file = visionFileUrl(options.baseUrl, request);
+      const zip = await fetchVerifiedZip(http, file, range, stats, signal);
+      if (zip === undefined) return undefined;
       // Past the caller's deadline a downloaded file is not unzipped and parsed: that CPU would
       // delay the answer, and the file is fetched again by whoever finishes the fill.
       signal?.throwIfAborted();
-      return readRows(zip, zipUrl, range);
+      return readRows(zip, file.zipUrl, range);
     },
   };
+}
+
+/**
+ * Steps 1–2 of fetchFile for any Vision archive (klines here, funding rates in
+ * funding-sources.ts): the `.CHECKSUM`, then the zip, verified, downloaded once more on a
+ * mismatch. Returns the verified zip, or `undefined` (counting `stats.visionNotFound`) when either
+ * answers 404. Counts `stats.visionBytes` and `stats.visionFiles`. Throws ChecksumMismatchError,
+ * DataValidationError (a malformed sidecar), or UpstreamError with `details { url, range }`.
+ */
+export async function fetchVerifiedZip(
+  http: HttpClient, file: { zipUrl: string; checksumUrl: string; fileName: string }, range: Range, stats: UpstreamStats, signal: AbortSignal | undefined,
+): Promise<Buffer | undefined> {
+  const { zipUrl, checksumUrl, fileName } = file;
+  const checksumText = await download(http, checksumUrl, range, signal);
+  if (checksumText === undefined) return notFound(stats);
+  const expected = parseChecksum(checksumText.toString('utf8'), fileName, checksumUrl);
+
+  let zip = await download(http, zipUrl, range, signal);
+  if (zip === undefined) return notFound(stats);
+  stats.visionBytes += zip.length;
+  let actual = sha256Hex(zip);
+  if (actual !== expected) {
+    zip = await download(http, zipUrl, range, signal);
+    if (zip === undefined) return notFound(stats);
+    stats.visionBytes += zip.length;
+    actual = sha256Hex(zip);
+    if (actual !== expected) {
+      throw new ChecksumMismatchError(
+        `vision: ${zipUrl} has sha256 ${actual} but its CHECKSUM says ${expected} (twice); the file is not trusted`,
+        { url: zipUrl, expected, actual, range },
+      );
+    }
+  }
+  stats.visionFiles++;
+  return zip;
 }
 
 function notFound(stats: UpstreamStats): undefined {

@@ -6,22 +6,10 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { InvokeFundingResult } from '../../lib/client/klines-client.ts';
-import { fundingRowsFromColumns } from '../../lib/domain/funding-rate.ts';
-import { fundingCsv, fundingJson, resolveFundingQuery } from '../../lib/service/funding-request.ts';
+import { fundingCsv, fundingJson, fundingRecords, resolveFundingQuery, type PublicFundingQuery } from '../../lib/service/funding-request.ts';
 import type { FundingAnswer } from '../../lib/service/funding-service.ts';
 import { encodeFundingColumns } from '../../lib/store/funding-codec.ts';
 import type { Runtime } from './runtime.ts';
-
-/** The public query (strings as typed; `interval` must be absent). */
-export interface PublicFundingQuery {
-  readonly market?: string | undefined;
-  readonly symbol: string;
-  readonly interval?: string | undefined;
-  readonly start?: string | undefined;
-  readonly end?: string | undefined;
-  readonly days?: string | undefined;
-  readonly source?: string | undefined;
-}
 
 /** Answers a funding query. Throws InvalidInputError for bad input, UpstreamError / StoreError as the service does. */
 export async function answerFunding(runtime: Runtime, query: PublicFundingQuery): Promise<FundingAnswer> {
@@ -45,10 +33,8 @@ export async function fundingHttpResponse(runtime: Runtime, answer: FundingAnswe
 /** The invoke result of a funding answer: the events inline (NaN as null), or a Parquet `uri` past the inline limit. */
 export async function fundingInvokeResult(runtime: Runtime, answer: FundingAnswer): Promise<InvokeFundingResult> {
   const count = answer.columns.length;
-  const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
-  const rows = fundingRowsFromColumns(answer.columns).map((row) => ({
-    calc_time: row.calc_time, funding_interval_hours: orNull(row.funding_interval_hours), last_funding_rate: row.last_funding_rate, mark_price: orNull(row.mark_price),
-  }));
+  // With numeric times every field is a number or null, the invoke rows' shape.
+  const rows = fundingRecords(answer.columns, false) as unknown as NonNullable<Extract<InvokeFundingResult, { ok: true }>['rows']>;
   if (Buffer.byteLength(JSON.stringify(rows)) <= runtime.config.inlineLimitBytes) return { ok: true, count, rows };
   return { ok: true, count, uri: (await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', 'application/vnd.apache.parquet')).uri };
 }

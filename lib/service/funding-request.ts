@@ -21,13 +21,24 @@ export interface ResolvedFundingQuery {
   readonly source: SourceMode;
 }
 
+/** The public form of a funding-rate request, strings as a caller typed them (`interval` must be absent or empty). */
+export interface PublicFundingQuery {
+  readonly market?: string | undefined;
+  readonly symbol: string;
+  readonly interval?: string | undefined;
+  readonly start?: string | undefined;
+  readonly end?: string | undefined;
+  readonly days?: string | undefined;
+  readonly source?: string | undefined;
+}
+
 /**
  * Validates a public funding query at `nowMs`: market um or cm, `start` or `days`, `end`
  * (default now; later values are clamped to now, since later events do not exist yet),
  * `interval` absent (or empty). Throws InvalidInputError naming the bad field and what is accepted.
  */
 export function resolveFundingQuery(
-  query: { market?: string | undefined; symbol: string; interval?: string | undefined; start?: string | undefined; end?: string | undefined; days?: string | undefined; source?: string | undefined },
+  query: PublicFundingQuery,
   nowMs: number,
 ): ResolvedFundingQuery {
   const market = parseMarket(query.market ?? 'um');
@@ -54,8 +65,8 @@ export function fundingCsv(columns: FundingColumns, isoTimes: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** JSON array of the events keyed by column name, NaN as null, calc_time a number or an ISO string. */
-export function fundingJson(columns: FundingColumns, isoTimes: boolean): string {
+/** The events as objects keyed by column name: NaN (not published by that upstream) as null, calc_time a number or an ISO string. */
+export function fundingRecords(columns: FundingColumns, isoTimes: boolean): Record<string, number | string | null>[] {
   const rows: Record<string, number | string | null>[] = [];
   for (let i = 0; i < columns.length; i++) {
     rows.push(Object.fromEntries(FUNDING_COLUMNS.map((name) => {
@@ -63,7 +74,12 @@ export function fundingJson(columns: FundingColumns, isoTimes: boolean): string 
       return [name, name === 'calc_time' && isoTimes ? new Date(value).toISOString() : Number.isNaN(value) ? null : value];
     })));
   }
-  return JSON.stringify(rows);
+  return rows;
+}
+
+/** JSON array of the events (fundingRecords). */
+export function fundingJson(columns: FundingColumns, isoTimes: boolean): string {
+  return JSON.stringify(fundingRecords(columns, isoTimes));
 }
 
 function text(value: number, iso: boolean): string {

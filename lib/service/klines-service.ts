@@ -135,9 +135,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
     const id = datasetId(dataset);
     const owner = randomUUID();
     const granularity = granularityFor(dataset.interval);
-    const stats: KlinesStats = {
-      ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, leaseWaits: 0, elapsedMs: 0,
-    };
+    const stats = createKlinesStats();
     const periodKeys = (ranges: readonly Range[]) => ranges.flatMap((r) => periodsInRange(r, granularity).map((p) => p.key));
 
     let records = await deps.cache.readCoverage(dataset, range);
@@ -316,6 +314,13 @@ function gapError(dataset: Dataset, failures: readonly FetchFailure[]): Upstream
     `${dataset.symbol} ${dataset.interval} (${dataset.market}): could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`,
     { cause: first, code, details: { ranges, failures: failures.length } },
   );
+}
+
+/** Statistics of a request before it has done anything: every count 0. */
+export function createKlinesStats(): KlinesStats {
+  return {
+    ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, leaseWaits: 0, elapsedMs: 0,
+  };
 }
 
 /** Adds each row's source (codes of kline-columns.ts: 0 cache, 1 vision, else rest) to the row counts of `stats`. */

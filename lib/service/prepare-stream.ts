@@ -14,8 +14,7 @@ import { InvalidInputError } from '../domain/errors.ts';
 import { INTERVAL_MS } from '../domain/intervals.ts';
 import { granularityFor, periodsInRange } from '../domain/periods.ts';
 import { formatRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
-import { createUpstreamStats } from '../sources/types.ts';
-import type { KlinesRequest, KlinesStats } from './klines-service.ts';
+import { createKlinesStats, type KlinesRequest } from './klines-service.ts';
 import { planFetches } from './plan.ts';
 import { SourceRuns } from './source-runs.ts';
 import { addStats, batchPeriods, inOrder, streamKlines, type KlinesStream, type KlinesStreamDeps } from './stream-klines.ts';
@@ -39,9 +38,7 @@ export async function prepareStream(deps: KlinesStreamDeps, request: KlinesReque
   const withGaps = batchPeriods(periods, INTERVAL_MS[dataset.interval]).filter((batch) => intersectRanges([batch], plan.gaps).length > 0);
   const startedMs = performance.now();
   const fetched = new SourceRuns();
-  const stats: KlinesStats = {
-    ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, leaseWaits: 0, elapsedMs: 0,
-  };
+  const stats = createKlinesStats();
   let done = 0;
   const answers = inOrder(withGaps, deps.readAhead ?? 3, async (batch: Range) => {
     const answer = await deps.service.getKlines({ ...request, range: batch, recordStats: false, onProgress: undefined });

@@ -18,10 +18,9 @@ import { datasetId } from '../domain/kline.ts';
 import { columnsInRange, uniformSources, type SourcedColumns } from '../domain/kline-columns.ts';
 import { granularityFor, periodsInRange } from '../domain/periods.ts';
 import { formatRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
-import { createUpstreamStats } from '../sources/types.ts';
 import { CorruptPeriodError, type KlineCache } from '../store/kline-cache.ts';
 import type { CacheStatsStore, PeriodRecord } from '../store/types.ts';
-import { countSources, type KlinesRequest, type KlinesService, type KlinesStats } from './klines-service.ts';
+import { countSources, createKlinesStats, type KlinesRequest, type KlinesService, type KlinesStats } from './klines-service.ts';
 import { planFetches } from './plan.ts';
 import type { SourceRuns } from './source-runs.ts';
 
@@ -66,9 +65,7 @@ export interface KlinesStream extends AsyncIterable<SourcedColumns> {
 export function streamKlines(deps: KlinesStreamDeps, request: KlinesRequest, start: StreamStart = {}): KlinesStream {
   const { range } = request;
   if (!(range.endMs > range.startMs)) throw new InvalidInputError(`range: ${formatRange(range)} is empty; end must be after start`, { ...range });
-  const stats: KlinesStats = {
-    ...createUpstreamStats(), rowsFromCache: 0, rowsFromVision: 0, rowsFromRest: 0, gaps: 0, fetchesPlanned: 0, visionFallbacks: 0, leaseWaits: 0, elapsedMs: 0,
-  };
+  const stats = createKlinesStats();
   if (start.stats) addStats(stats, start.stats);
   const state = { rows: 0 };
   const stream = {

@@ -31,11 +31,11 @@ import { resolveQuery } from '../lib/service/request.ts';
 import { objectMessages } from '../lib/service/validation.ts';
 import { API_GATEWAY_TIMEOUT_MS, startDeadline } from './middleware/deadline.ts';
 import { httpErrors } from './middleware/http-errors.ts';
-import { fillWithinDeadline, type AcceptedFill } from './shared/fill-within-deadline.ts';
+import type { AcceptedFill } from './shared/fill-within-deadline.ts';
 import { answerFunding, fundingHttpResponse } from './shared/funding-answer.ts';
-import { answerRows, shapeHttpAnswer, streamsAnswer } from './shared/http-answer.ts';
+import { answerRows, shapeHttpAnswer } from './shared/http-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
-import { isStream, streamUntil, WRITE_FINISH_MS } from './shared/write-deadline.ts';
+import { answerWithinDeadline } from './shared/write-deadline.ts';
 
 const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT' };
 const QuerySchema = v.object({
@@ -67,11 +67,9 @@ async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promi
     if (query.interval === undefined) throw new InvalidInputError('query: interval is required, e.g. 1m (only data_type=fundingRate takes none)');
     const resolved = resolveQuery({ ...query, interval: query.interval, dataType: query.data_type }, runtime.nowMs());
     const notice = resolved.notices.length > 0 ? { 'x-klines-notice': resolved.notices.join('; ') } : undefined;
-    const outcome = streamsAnswer(resolved, runtime.config.maxInlineRows)
-      ? await fillWithinDeadline(runtime, resolved, deadline, runtime.prepareStream)
-      : await fillWithinDeadline(runtime, resolved, deadline);
+    const outcome = await answerWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return acceptedResponse(outcome.accepted, notice);
-    const answer = isStream(outcome.answer) ? streamUntil(outcome.answer, deadline.answerByMs - WRITE_FINISH_MS) : outcome.answer;
+    const { answer } = outcome;
     const { response, delivery } = await shapeHttpAnswer({
       answer,
       format: query.format,

@@ -26,12 +26,10 @@ import { resolveQuery } from '../lib/service/request.ts';
 import { objectMessages } from '../lib/service/validation.ts';
 import { startDeadline } from './middleware/deadline.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
-import { fillWithinDeadline } from './shared/fill-within-deadline.ts';
 import { answerFunding, fundingInvokeResult } from './shared/funding-answer.ts';
-import { streamsAnswer } from './shared/http-answer.ts';
 import { shapeInvokeAnswer } from './shared/invoke-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
-import { isStream, streamUntil, WRITE_FINISH_MS } from './shared/write-deadline.ts';
+import { answerWithinDeadline } from './shared/write-deadline.ts';
 
 const TIME_ERROR = 'must be ISO-8601 or epoch ms';
 const time = v.pipe(v.union([v.string(), v.pipe(v.number(), v.integer(TIME_ERROR), v.minValue(0, TIME_ERROR))], TIME_ERROR), v.transform(String));
@@ -70,13 +68,11 @@ async function invokeGetKlines(payload: unknown, context: Context): Promise<Invo
     if (query.dataType === 'fundingRate') return fundingInvokeResult(runtime, await answerFunding(runtime, query));
     if (query.interval === undefined) throw new InvalidInputError('payload: interval is required, e.g. 1h (only dataType fundingRate takes none)');
     const resolved = resolveQuery({ ...query, interval: query.interval }, runtime.nowMs());
-    const outcome = streamsAnswer(resolved, runtime.config.maxInlineRows)
-      ? await fillWithinDeadline(runtime, resolved, deadline, runtime.prepareStream)
-      : await fillWithinDeadline(runtime, resolved, deadline);
+    const outcome = await answerWithinDeadline(runtime, resolved, deadline);
     if (outcome.kind === 'accepted') return { ok: true, accepted: true, ...outcome.accepted };
-    const answer = isStream(outcome.answer) ? streamUntil(outcome.answer, deadline.answerByMs - WRITE_FINISH_MS) : outcome.answer;
+    const { answer } = outcome;
     const { result, delivery } = await shapeInvokeAnswer(answer, runtime.config, runtime.results);
-    recordKlinesRequest(runtime.obs, { stats: outcome.answer.stats, rowsServed: result.count, durationMs: performance.now() - startedMs, delivery });
+    recordKlinesRequest(runtime.obs, { stats: answer.stats, rowsServed: result.count, durationMs: performance.now() - startedMs, delivery });
     return result;
   } finally {
     deadline.dispose();

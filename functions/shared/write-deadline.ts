@@ -8,7 +8,13 @@
  * of a gateway timeout. The rows stay cached, so the retry only reads.
  */
 import { DeadlineReachedError } from '../../lib/domain/errors.ts';
+import type { KlinesAnswer } from '../../lib/service/klines-service.ts';
+import type { ResolvedQuery } from '../../lib/service/request.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
+import type { Deadline } from '../middleware/deadline.ts';
+import { fillWithinDeadline, type FillOutcome } from './fill-within-deadline.ts';
+import { streamsAnswer } from './http-answer.ts';
+import type { Runtime } from './runtime.ts';
 
 /** Time kept after the stream's last chunk to finish the upload (complete it, presign) and answer, in ms. */
 export const WRITE_FINISH_MS = 1_500;
@@ -38,7 +44,13 @@ export function streamUntil(stream: KlinesStream, stopAtMs: number, nowMs: () =>
   };
 }
 
-/** Whether an answer is a stream (stream-klines.ts) rather than whole columns. */
-export function isStream<T extends object>(answer: T | KlinesStream): answer is KlinesStream {
-  return Symbol.asyncIterator in answer;
+/**
+ * The klines answer of both handlers within `deadline` (fill-within-deadline.ts): a range of more
+ * candles than `KLINES_MAX_INLINE_ROWS` is filled, then streamed from the cache
+ * (`runtime.prepareStream`) under the write deadline above; a shorter one is answered whole.
+ */
+export async function answerWithinDeadline(runtime: Runtime, query: ResolvedQuery, deadline: Deadline): Promise<FillOutcome<KlinesAnswer | KlinesStream>> {
+  if (!streamsAnswer(query, runtime.config.maxInlineRows)) return fillWithinDeadline(runtime, query, deadline);
+  const outcome = await fillWithinDeadline(runtime, query, deadline, runtime.prepareStream);
+  return outcome.kind === 'answered' ? { kind: 'answered', answer: streamUntil(outcome.answer, deadline.answerByMs - WRITE_FINISH_MS) } : outcome;
 }

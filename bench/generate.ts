@@ -31,8 +31,8 @@ export interface GeneratedFile {
   readonly checksum: string;
 }
 
-/** A deterministic PRNG in [0, 1) (mulberry32). */
-function createRandom(seed: number): () => number {
+/** A deterministic PRNG in [0, 1) (mulberry32); also seeds scripts/make-synthetic-series.ts. */
+export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

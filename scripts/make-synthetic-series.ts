@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { strToU8, zipSync } from 'fflate';
+import { createRandom } from '../bench/generate.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures/binance');
 const out = path.join(root, 'synthetic');
@@ -22,25 +23,13 @@ const KLINE_HEADER = 'open_time,open,high,low,close,volume,close_time,quote_volu
 /** Header of the funding-rate files (issue 10: Vision's column names). */
 const FUNDING_HEADER = 'calc_time,funding_interval_hours,last_funding_rate';
 
-/** A fixed-seed generator (mulberry32), so every run writes the same values. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * 1h rows of a kline-shaped series in [startMs, endMs): OHLC with 8 decimals, volume fields "0"
  * and `count` 3600 (the number of index/mark samples, one a second), as Binance's docs show for
  * these series ("Index Price Kline/Candlestick Data": volumes "0", count = number of basic data).
  */
 function klineLines(startMs: number, endMs: number, base: number, spread: number, seed: number): string[] {
-  const next = random(seed);
+  const next = createRandom(seed);
   const lines: string[] = [];
   let price = base;
   for (let t = startMs; t < endMs; t += HOUR_MS) {
@@ -103,7 +92,7 @@ function writeKlineSeries(): void {
  * January (`calc_time,funding_interval_hours,last_funding_rate`, calc_time = fundingTime).
  */
 function writeFunding(): void {
-  const next = random(7);
+  const next = createRandom(7);
   const events: { symbol: string; fundingTime: number; fundingRate: string; markPrice: string }[] = [];
   for (let t = Date.UTC(2023, 11, 1); t < Date.UTC(2024, 2, 1); t += 8 * HOUR_MS) {
     const rate = (0.0001 + (next() - 0.4) * 0.0002).toFixed(8);

@@ -4,7 +4,8 @@
  * Binance gives one (futures). TRADING symbols only unless `--all`.
  */
 import { loadConfig } from '../lib/config.ts';
-import { createCacheHandles, createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
+import { createCacheHandles } from '../lib/create-service.ts';
+import { createSymbolDirectoryFromConfig } from '../lib/service/symbols.ts';
 import { parseMarket } from '../lib/domain/markets.ts';
 import { TRADING_STATUS } from '../lib/sources/exchange-info.ts';
 import { compilePattern } from '../lib/service/symbols.ts';

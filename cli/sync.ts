@@ -7,7 +7,8 @@
  */
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../lib/config.ts';
-import { createCacheHandles, createServiceFromConfig, createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
+import { createCacheHandles, createServiceFromConfig } from '../lib/create-service.ts';
+import { createSymbolDirectoryFromConfig } from '../lib/service/symbols.ts';
 import type { Range } from '../lib/domain/ranges.ts';
 import { resolveSyncQuery, runSync, type PublicSyncQuery, type SyncProgress, type SyncResult } from '../lib/service/sync.ts';
 import type { Market } from '../lib/domain/markets.ts';

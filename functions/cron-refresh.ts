@@ -12,13 +12,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createSymbolDirectoryFromConfig } from '../lib/create-service.ts';
-import { observe } from '../lib/observability.ts';
+import { awsOptions, loadConfig } from '../lib/config.ts';
+import { createObservability, observe } from '../lib/observability.ts';
 import type { RefreshResult } from '../lib/service/refresh.ts';
+import { createSymbolDirectoryFromConfig } from '../lib/service/symbols.ts';
 import { loadWatchlist, watchEntryId, type WatchlistEntry } from '../lib/service/watchlist.ts';
+import { createS3Client } from '../lib/store/s3-api.ts';
 import { encodeRefreshMessage } from './shared/refresh-message.ts';
-import { runRefresh } from './shared/refresh-runner.ts';
-import { createRuntime } from './shared/runtime.ts';
+import type { Runtime } from './shared/runtime.ts';
+import { s3ObjectReader } from './shared/s3-object-reader.ts';
 import { createSqsClientFromConfig, type SendMessageBatchEntry, type SqsClient } from './shared/sqs-client.ts';
 
 /** What one scheduled run did. */
@@ -29,22 +31,40 @@ export type CronRefreshResult =
 /** SQS's limit of entries per SendMessageBatch (AWS docs, "SendMessageBatch"). */
 export const SQS_BATCH_SIZE = 10;
 
-const runtime = createRuntime();
+// Deployed with a queue, this function reads the watchlist and sends messages: it builds the
+// configuration, the watchlist's S3 client and the SQS client, and no cache or service (issue 9,
+// cold starts). Without a queue (local), the whole runtime is built on the first inline refresh.
+const config = loadConfig();
+const obs = createObservability(config);
+const readS3Object = s3ObjectReader(config.watchlist?.kind === 's3' ? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined);
 // exchangeInfo for `symbols_regex` entries, kept a day in this container's memory.
-const symbols = createSymbolDirectoryFromConfig(runtime.config);
-const queueUrl = runtime.config.refreshQueueUrl;
-const sqs = queueUrl ? createSqsClientFromConfig(runtime.config) : undefined;
+const symbols = createSymbolDirectoryFromConfig(config);
+const queueUrl = config.refreshQueueUrl;
+const sqs = queueUrl ? createSqsClientFromConfig(config) : undefined;
+let inlineRuntime: Promise<{ runtime: Runtime; runRefresh: typeof import('./shared/refresh-runner.ts').runRefresh }> | undefined;
+
+/** The full runtime and the refresh runner, imported and built once, for inline refreshes. */
+function loadInlineRuntime(): NonNullable<typeof inlineRuntime> {
+  inlineRuntime ??= Promise.all([import('./shared/runtime.ts'), import('./shared/refresh-runner.ts')])
+    .then(([{ createRuntime }, { runRefresh }]) => ({ runtime: createRuntime(config, obs), runRefresh }))
+    .catch((error: unknown) => {
+      inlineRuntime = undefined; // the next run tries again
+      throw error;
+    });
+  return inlineRuntime;
+}
 
 async function cronRefresh(event: ScheduledEvent, context: Context): Promise<CronRefreshResult> {
-  const entries = await loadWatchlist(runtime.config.watchlist, runtime.readS3Object, (market, pattern) => symbols.resolve(market, pattern));
-  runtime.obs.logger.info('scheduled refresh', { scheduledAt: event.time, rule: event.resources?.[0], datasets: entries.length, mode: sqs ? 'queue' : 'inline' });
-  runtime.obs.metrics.addMetric('WatchedDatasets', MetricUnit.Count, entries.length);
+  const entries = await loadWatchlist(config.watchlist, readS3Object, (market, pattern) => symbols.resolve(market, pattern));
+  obs.logger.info('scheduled refresh', { scheduledAt: event.time, rule: event.resources?.[0], datasets: entries.length, mode: sqs ? 'queue' : 'inline' });
+  obs.metrics.addMetric('WatchedDatasets', MetricUnit.Count, entries.length);
   if (sqs && queueUrl) {
     const messages = await fanOut(sqs, queueUrl, entries);
     return { mode: 'queue', datasets: entries.length, messages };
   }
   const results: RefreshResult[] = [];
   const failed: string[] = [];
+  const { runtime, runRefresh } = await loadInlineRuntime();
   for (const entry of entries) {
     try {
       results.push(await runRefresh(runtime, entry, abortBeforeTimeout(context)));
@@ -73,7 +93,7 @@ async function fanOut(client: SqsClient, url: string, entries: readonly Watchlis
       batch = failedEntries;
     }
   }
-  runtime.obs.metrics.addMetric('RefreshMessagesSent', MetricUnit.Count, sent);
+  obs.metrics.addMetric('RefreshMessagesSent', MetricUnit.Count, sent);
   return sent;
 }
 
@@ -84,4 +104,4 @@ function abortBeforeTimeout(context: Context): AbortSignal | undefined {
 }
 
 /** The Lambda handler. */
-export const handler = middy<ScheduledEvent, CronRefreshResult>().use(observe(runtime.obs)).handler(cronRefresh);
+export const handler = middy<ScheduledEvent, CronRefreshResult>().use(observe(obs)).handler(cronRefresh);

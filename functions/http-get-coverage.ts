@@ -27,7 +27,7 @@ import { observe } from '../lib/observability.ts';
 import { objectMessages } from '../lib/service/validation.ts';
 import type { PeriodRecord } from '../lib/store/types.ts';
 import { httpErrors } from './middleware/http-errors.ts';
-import { createRuntime } from './shared/runtime.ts';
+import { createIndexRuntime } from './shared/index-runtime.ts';
 
 const REQUIRED = { symbol: 'symbol is required, e.g. BTCUSDT' };
 const QuerySchema = v.object({
@@ -41,13 +41,13 @@ const QuerySchema = v.object({
 const FIRST_PERIOD = '0000';
 const LAST_PERIOD = '9999-99-99';
 
-const runtime = createRuntime();
+const runtime = createIndexRuntime();
 
 async function getCoverage(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = v.safeParse(QuerySchema, event.queryStringParameters ?? {});
   if (!parsed.success) throw new InvalidInputError(`query: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
   const { id, named, granularity } = datasetOfQuery(parsed.output);
-  const records = await runtime.handles.index.query(id, FIRST_PERIOD, LAST_PERIOD);
+  const records = await runtime.index.query(id, FIRST_PERIOD, LAST_PERIOD);
   const periods = records.map(describePeriod);
   const body = {
     datasetId: id, ...named, granularity,

@@ -13,7 +13,7 @@ import { InvalidInputError } from '../lib/domain/errors.ts';
 import { listDatasets, parseDatasetFilter } from '../lib/service/datasets.ts';
 import { observe } from '../lib/observability.ts';
 import { httpErrors } from './middleware/http-errors.ts';
-import { createRuntime } from './shared/runtime.ts';
+import { createIndexRuntime } from './shared/index-runtime.ts';
 
 const QuerySchema = v.strictObject({
   market: v.optional(v.string()),
@@ -22,13 +22,13 @@ const QuerySchema = v.strictObject({
   data_type: v.optional(v.string()),
 }, 'query parameters: use market, symbol, interval, data_type');
 
-const runtime = createRuntime();
+const runtime = createIndexRuntime();
 
 async function getDatasets(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const parsed = v.safeParse(QuerySchema, event.queryStringParameters ?? {});
   if (!parsed.success) throw new InvalidInputError(`query: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
   const { data_type: dataType, ...rest } = parsed.output;
-  const datasets = await listDatasets(runtime.handles.index, parseDatasetFilter({ ...rest, dataType }));
+  const datasets = await listDatasets(runtime.index, parseDatasetFilter({ ...rest, dataType }));
   runtime.obs.metrics.addMetric('DatasetListings', MetricUnit.Count, 1);
   runtime.obs.logger.info('datasets listed', { datasets: datasets.length });
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ datasets }) };

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { InvalidInputError } from './domain/errors.ts';
 import { parseTime } from './domain/time.ts';
+import type { AwsClientOptions } from './store/aws-http.ts';
 
 /** Resolved configuration. URLs have no trailing slash. */
 export interface Config {
@@ -204,4 +205,9 @@ function readUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string
     throw new InvalidInputError(`${name}: "${value}" is not an http(s) URL (e.g. http://127.0.0.1:8080)`, { [name]: value });
   }
   return value.replace(/\/+$/, '');
+}
+
+/** The endpoint, region and credentials of one AWS service (lib/store/aws-http.ts) from `config`. */
+export function awsOptions(config: Pick<Config, 'aws'>, endpoint: string | undefined): AwsClientOptions {
+  return { endpoint, region: config.aws.region, credentials: config.aws.credentials };
 }

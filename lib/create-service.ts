@@ -4,20 +4,16 @@
  * (`KLINES_STORE=s3://bucket/prefix`) and DynamoDB (`KLINES_INDEX=dynamodb://table`). Built once
  * per process (a Lambda's cold start, a CLI run) and shared; AWS clients can be passed in.
  */
-import type { Config } from './config.ts';
 import { buildService, createFsCacheHandles } from './open-service.ts';
 import type { KlinesService } from './service/klines-service.ts';
-import { createSymbolDirectory, type SymbolDirectory } from './service/symbols.ts';
-import { createExchangeInfoSource } from './sources/exchange-info.ts';
-import { createLazyHttpClient } from './sources/lazy-http-client.ts';
-import { createDynamoDbClient, type DynamoDbClient } from './store/dynamodb-api.ts';
-import { createDynamoDbCoverageIndex } from './store/dynamodb-coverage-index.ts';
+import { awsOptions, type Config } from './config.ts';
+import { createCoverageIndexFromConfig, indexDynamoDbClient } from './open-index.ts';
+import type { DynamoDbClient } from './store/dynamodb-api.ts';
 import { createDynamoDbLeaseStore } from './store/dynamodb-lease-store.ts';
 import { createDynamoDbStatsStore } from './store/dynamodb-stats-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
 import { createS3Client, type S3Client } from './store/s3-api.ts';
 import { createS3ObjectStore } from './store/s3-object-store.ts';
-import type { AwsClientOptions } from './store/aws-http.ts';
 import type { CacheStatsStore, CoverageIndex, LeaseStore, ObjectStore } from './store/types.ts';
 
 /** The cache's storage, built from configuration, and the AWS clients it uses (if any). */
@@ -39,34 +35,21 @@ export interface AwsClientsOverride {
 /** Builds the store, index, leases and statistics that `config` names. */
 export function createCacheHandles(config: Config, clients: AwsClientsOverride = {}): CacheHandles {
   const s3 = config.store.kind === 's3' ? clients.s3 ?? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined;
-  const dynamodb = config.index.kind === 'dynamodb'
-    ? clients.dynamodb ?? createDynamoDbClient(awsOptions(config, config.aws.dynamodbEndpoint)) : undefined;
+  const dynamodb = indexDynamoDbClient(config, clients.dynamodb);
   const store = config.store.kind === 's3' && s3
     ? createS3ObjectStore({ client: s3, bucket: config.store.bucket, prefix: config.store.prefix })
     : createFsObjectStore(config.cacheDir);
   if (config.index.kind === 'dynamodb' && dynamodb) {
     const table = { client: dynamodb, tableName: config.index.table };
-    return { store, index: createDynamoDbCoverageIndex(table), leases: createDynamoDbLeaseStore(table), stats: createDynamoDbStatsStore(table), s3, dynamodb };
+    return { store, index: createCoverageIndexFromConfig(config, dynamodb), leases: createDynamoDbLeaseStore(table), stats: createDynamoDbStatsStore(table), s3, dynamodb };
   }
   const local = createFsCacheHandles(config);
   return { ...local, store, s3, dynamodb };
 }
 
-/** The endpoint, region and credentials of one AWS service from `config`. */
-export function awsOptions(config: Pick<Config, 'aws'>, endpoint: string | undefined): AwsClientOptions {
-  return { endpoint, region: config.aws.region, credentials: config.aws.credentials };
-}
+export { awsOptions };
 
 /** Builds the service for `config` (open-service.ts's buildService on these handles). */
 export function createServiceFromConfig(config: Config, handles: CacheHandles = createCacheHandles(config)): KlinesService {
   return buildService(config, handles);
-}
-
-/**
- * The symbol directory for `config` (issue 10: `klines symbols`, `--symbols-regex`, watchlist
- * patterns): exchangeInfo at the configured REST bases, kept a day in `store` when given.
- */
-export function createSymbolDirectoryFromConfig(config: Config, store?: ObjectStore): SymbolDirectory {
-  const source = createExchangeInfoSource({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http: createLazyHttpClient() });
-  return createSymbolDirectory({ source, store, nowMs: () => config.nowMs ?? Date.now() });
 }

@@ -4,8 +4,8 @@
  * The cache statistics are buffered per container (buffered-stats-store.ts).
  * Handlers call createRuntime() at module load, after the environment is set.
  */
-import { loadConfig, type Config } from '../../lib/config.ts';
-import { awsOptions, createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
+import { awsOptions, loadConfig, type Config } from '../../lib/config.ts';
+import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
 import { createObservability, type Observability } from '../../lib/observability.ts';
 import { buildFundingService, buildStreamer, buildStreamPreparer } from '../../lib/open-service.ts';
 import type { FundingService } from '../../lib/service/funding-service.ts';
@@ -13,8 +13,8 @@ import type { KlinesRequest, KlinesService } from '../../lib/service/klines-serv
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
 import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
 import { createS3Client, type S3Client } from '../../lib/store/s3-api.ts';
-import { createS3ObjectStore } from '../../lib/store/s3-object-store.ts';
 import { createResultsLocation, type ResultsLocation } from './results.ts';
+import { s3ObjectReader } from './s3-object-reader.ts';
 
 /** The per-container state of a handler. */
 export interface Runtime {
@@ -37,8 +37,11 @@ export interface Runtime {
   readS3Object(bucket: string, key: string): Promise<Uint8Array | undefined>;
 }
 
-/** Builds the runtime from `process.env` (through loadConfig). Throws InvalidInputError naming a bad variable. */
-export function createRuntime(config: Config = loadConfig()): Runtime {
+/**
+ * Builds the runtime from `process.env` (through loadConfig), on `obs` when given (a handler that
+ * built its own logger and metrics first). Throws InvalidInputError naming a bad variable.
+ */
+export function createRuntime(config: Config = loadConfig(), obs: Observability = createObservability(config)): Runtime {
   // Statistics are summed per container and written every 100 requests or 60 s (buffered-stats-store.ts),
   // so a warm read costs no DynamoDB write.
   const unbuffered = createCacheHandles(config);
@@ -55,12 +58,9 @@ export function createRuntime(config: Config = loadConfig()): Runtime {
     funding: buildFundingService(config, handles),
     prepareStream: buildStreamPreparer(config, handles, service),
     results: createResultsLocation(config, s3, nowMs),
-    obs: createObservability(config),
+    obs,
     s3,
     nowMs,
-    readS3Object: async (bucket, key) => {
-      if (!s3) throw new Error(`runtime: s3://${bucket}/${key} needs an S3 client`);
-      return createS3ObjectStore({ client: s3, bucket }).get(key);
-    },
+    readS3Object: s3ObjectReader(s3),
   };
 }

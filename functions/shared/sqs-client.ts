@@ -5,7 +5,7 @@
  * configured endpoint (`AWS_ENDPOINT_URL_SQS`) or `https://sqs.{region}.amazonaws.com`.
  */
 import type { Config } from '../../lib/config.ts';
-import { awsOptions } from '../../lib/create-service.ts';
+import { awsOptions } from '../../lib/config.ts';
 import { createAwsHttpClient, errorFromResponse, type AwsClientOptions } from '../../lib/store/aws-http.ts';
 
 /** One message of a batch: `Id` unique within the batch (≤ 80 of `[A-Za-z0-9_-]`), the body as text. */

@@ -7,7 +7,9 @@
  */
 import { InvalidInputError } from '../domain/errors.ts';
 import type { Market } from '../domain/markets.ts';
-import { TRADING_STATUS, type ExchangeInfoSource, type SymbolInfo } from '../sources/exchange-info.ts';
+import type { Config } from '../config.ts';
+import { createExchangeInfoSource, TRADING_STATUS, type ExchangeInfoSource, type SymbolInfo } from '../sources/exchange-info.ts';
+import { createLazyHttpClient } from '../sources/lazy-http-client.ts';
 import type { ObjectStore } from '../store/types.ts';
 
 /** How long a market's symbol list is kept before exchangeInfo is asked again: a day. */
@@ -87,4 +89,13 @@ function decode(body: Uint8Array | undefined, market: Market): SymbolList | unde
   } catch {
     return undefined; // a damaged copy is fetched anew
   }
+}
+
+/**
+ * The symbol directory for `config` (issue 10: `klines symbols`, `--symbols-regex`, watchlist
+ * patterns): exchangeInfo at the configured REST bases, kept a day in `store` when given.
+ */
+export function createSymbolDirectoryFromConfig(config: Config, store?: ObjectStore): SymbolDirectory {
+  const source = createExchangeInfoSource({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http: createLazyHttpClient() });
+  return createSymbolDirectory({ source, store, nowMs: () => config.nowMs ?? Date.now() });
 }

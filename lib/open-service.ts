@@ -12,10 +12,8 @@ import { createFundingService, type FundingService } from './service/funding-ser
 import { createKlinesService, type KlinesRequest, type KlinesService } from './service/klines-service.ts';
 import { prepareStream } from './service/prepare-stream.ts';
 import { streamKlines, type KlinesStream, type KlinesStreamDeps } from './service/stream-klines.ts';
-import { createFundingSources } from './sources/funding-sources.ts';
 import { createLazyHttpClient } from './sources/lazy-http-client.ts';
-import { createRestClient } from './sources/rest-client.ts';
-import { createVisionClient } from './sources/vision-client.ts';
+import { createLazyFundingSources, createLazyRestClient, createLazyVisionClient } from './sources/lazy-sources.ts';
 import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
 import { createFundingCache } from './store/funding-cache.ts';
 import { createFsLeaseStore } from './store/fs-lease-store.ts';
@@ -58,8 +56,8 @@ export function buildService(config: Config, handles: CacheHandles): KlinesServi
     cache: cacheOn(handles),
     leases: handles.leases,
     stats: handles.stats,
-    vision: createVisionClient({ baseUrl: config.visionUrl, http }),
-    rest: createRestClient({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
+    vision: createLazyVisionClient({ baseUrl: config.visionUrl, http }),
+    rest: createLazyRestClient({ spotUrl: config.spotApiUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
     nowMs: () => config.nowMs ?? Date.now(),
     leaseTtlMs: config.leaseTtlMs,
     leaseWaitMs: config.leaseWaitMs,
@@ -85,7 +83,7 @@ export function buildFundingService(config: Config, handles: CacheHandles): Fund
   const http = createLazyHttpClient();
   return createFundingService({
     cache: createFundingCache({ store: handles.store, index: handles.index }),
-    sources: createFundingSources({ visionUrl: config.visionUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
+    sources: createLazyFundingSources({ visionUrl: config.visionUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
     nowMs: () => config.nowMs ?? Date.now(),
   });
 }

@@ -6,7 +6,7 @@
  * PLAIN values: a month holds about 90 events (8-hourly), so layout choices buy nothing.
  * Decoding goes through hyparquet, with ZSTD pages by node:zlib.
  */
-import { parquetMetadata, parquetRead } from 'hyparquet';
+import { parquetMetadata } from 'hyparquet/src/metadata.js';
 import type { DecodedArray } from 'hyparquet';
 import zlib from 'node:zlib';
 import { DataValidationError } from '../domain/errors.ts';
@@ -14,6 +14,7 @@ import { allocateFundingColumns, FUNDING_COLUMNS, type FundingColumns } from '..
 import { CREATED_BY } from './parquet-codec.ts';
 import { encodePlainDouble, encodePlainInt64, zstdCompress } from './parquet-page-codecs.ts';
 import { writeParquetFile, type ColumnChunkInput } from './parquet-writer.ts';
+import { parquetReadLazily } from './parquet-read-lazy.ts';
 
 /** Encodes the columns (rows in the order given). Throws DataValidationError for a calc_time that is not a safe integer. */
 export function encodeFundingColumns(c: FundingColumns): Uint8Array {
@@ -47,7 +48,7 @@ export async function decodeFundingColumns(bytes: Uint8Array): Promise<FundingCo
   const missing = FUNDING_COLUMNS.filter((name) => !present.has(name));
   if (missing.length > 0) throw new DataValidationError(`funding-codec: file lacks column(s) ${missing.join(', ')}`, { missing });
   const columns = allocateFundingColumns(Number(metadata.num_rows));
-  await parquetRead({
+  await parquetReadLazily({
     file, metadata, columns: [...FUNDING_COLUMNS], parsers,
     compressors: { ZSTD: (input) => zlib.zstdDecompressSync(input) },
     onChunk: ({ columnName, columnData, rowStart }) => copy(columnData, columns[columnName as (typeof FUNDING_COLUMNS)[number]], rowStart),

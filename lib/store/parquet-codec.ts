@@ -19,7 +19,7 @@
  * better of PLAIN and BYTE_STREAM_SPLIT on every double column. The files come out at
  * 0.80-0.94x the bytes of Vision's zips of the same rows (bench/parquet-size.ts).
  */
-import { parquetMetadata, parquetRead } from 'hyparquet';
+import { parquetMetadata } from 'hyparquet/src/metadata.js';
 import type { Compressors, DecodedArray, FileMetaData } from 'hyparquet';
 import zlib from 'node:zlib';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -30,6 +30,7 @@ import { canDeltaEncode, encodeDeltaInt64 } from './parquet-delta.ts';
 import { fastReadableChunks, readKlineColumnsFast } from './parquet-fast-reader.ts';
 import { encodeByteStreamSplit, encodePlainDouble, encodePlainInt64, zstdCompress } from './parquet-page-codecs.ts';
 import { writeParquetFile, type ColumnChunkInput, type ColumnSchema } from './parquet-writer.ts';
+import { parquetReadLazily } from './parquet-read-lazy.ts';
 
 type Column = (typeof KLINE_COLUMNS)[number];
 
@@ -178,7 +179,7 @@ async function decodeWithHyparquet(bytes: Uint8Array, metadata: FileMetaData): P
     throw new DataValidationError(`parquet-codec: file lacks column(s) ${missing.join(', ')}`, { missing });
   }
   try {
-    await parquetRead({
+    await parquetReadLazily({
       file,
       metadata,
       columns: [...KLINE_COLUMNS],

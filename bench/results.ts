@@ -59,7 +59,7 @@ export function renderResults(r: BenchResults): string {
     ['S3: warm read of a year of 1m, object GETs', '≤ ~12', String(r.s3Read.warmRequests.GetObject ?? 0), verdict((r.s3Read.warmRequests.GetObject ?? 0) <= 12)],
     ['S3: warm read of a year of 1m, index queries (DynamoDB Query)', '1', String(r.s3Read.warmRequests.Query ?? 0), verdict((r.s3Read.warmRequests.Query ?? 0) === 1)],
     ['S3: warm read of a year of 1m, median time (local s3rver)', '—', formatMs(r.s3Read.warmMedianMs), 'info'],
-    ...r.coldStart.map((row): [string, string, string, string] => [`Lambda bundle \`${row.name}\` (index.mjs, unzipped)`, `≤ ${formatCount(row.budgetBytes / 1000)} kB`, `${formatCount(row.bundleBytes / 1000)} kB`, verdict(row.bundleBytes <= row.budgetBytes)]),
+    ...r.coldStart.map((row): [string, string, string, string] => [`Lambda bundle \`${row.name}\` (index.mjs + chunks, unzipped)`, `≤ ${formatCount(row.budgetBytes / 1000)} kB`, `${formatCount(row.codeBytes / 1000)} kB`, verdict(row.codeBytes <= row.budgetBytes)]),
     ['CSV parse (`parseVisionCsvColumns`)', '—', rate(codecs.csvParse.rowsPerSecond), 'info'],
     ['Parquet encode (`encodeKlineColumns`)', '—', `${rate(codecs.parquetEncode.rowsPerSecond)} (${codecs.parquetEncode.bytesPerRow.toFixed(1)} bytes/row)`, 'info'],
     ['Parquet decode (`decodeKlines`)', '—', rate(codecs.parquetDecode.rowsPerSecond), 'info'],
@@ -144,17 +144,22 @@ Lambda container does (lib/store/buffered-stats-store.ts), and written once per 
 
 ## Lambda bundles: cold-start import
 
-| function | index.mjs | import, median (min – max) | with \`--enable-source-maps\` | whole process |
-|---|---|---|---|---|
-${r.coldStart.map((row) => `| ${row.name} | ${formatCount(row.bundleBytes / 1000)} kB | ${formatMs(row.importMedianMs)} (${formatMs(row.importMinMs)} – ${formatMs(row.importMaxMs)}) | ${formatMs(row.sourceMapsImportMedianMs)} | ${formatMs(row.processMedianMs)} |`).join('\n')}
+| function | code at start (of all) | import, median (min – max) | import ÷ bare \`node -e 0\` | with \`--enable-source-maps\` | whole process ÷ bare |
+|---|---|---|---|---|---|
+${r.coldStart.map((row) => `| ${row.name} | ${formatCount(row.startBytes / 1000)} kB (${formatCount(row.codeBytes / 1000)} kB) | ${formatMs(row.importMedianMs)} (${formatMs(row.importMinMs)} – ${formatMs(row.importMaxMs)}) | ${(row.importMedianMs / row.bareProcessMedianMs).toFixed(2)} (bare ${formatMs(row.bareProcessMedianMs)}) | ${formatMs(row.sourceMapsImportMedianMs)} | ${formatMs(row.processMedianMs)} ÷ ${formatMs(row.bareProcessMedianMs)} = ${(row.processMedianMs / row.bareProcessMedianMs).toFixed(2)} |`).join('\n')}
 
 Measured by bench/cold-start.ts: \`npm run bundle\` (scripts/bundle.mjs: esbuild, ESM, node24,
-minified, split at dynamic imports, no AWS SDK), then for each function ${r.coldStart[0]?.runs ?? 0} fresh \`node\` processes, one at a time,
+minified, split at dynamic imports, no AWS SDK; "code at start" is index.mjs and the chunks it
+imports statically, the rest loads on first use), then for each function ${r.coldStart[0]?.runs ?? 0} fresh \`node\` processes, one at a time,
 each timing \`await import(bundle)\` (loading the file and running its top level: configuration,
 clients, middy; no handler call, nothing contacted), after one untimed run to warm the file
 cache; median by nearest rank. Then the same with \`--enable-source-maps\` (as deployed, via
 NODE_OPTIONS in serverless.yml). "Whole process" is spawn to exit, Node's own start included.
 Lambda's init phase adds the runtime's bootstrap and its own CPU share (memory-sized) to these.
+Issue 9 asks for "each Lambda bundle's import ≤ 1.5× a bare node start": read as the import time
+(how its own figures were taken: "Lambda bundle import 386 ms" and "of 324 ms, the AWS SDK is
+149 ms"), it is the "import ÷ bare" column; read as the whole process (node start + import), it is
+the last column here and the bundle rows of the side-by-side table.
 
 ## How each figure was measured
 

@@ -39,7 +39,7 @@ export function renderSideBySide(r: SideBySideResults): string {
   for (const b of r.bundles) {
     const wall = paired(b.project);
     const cpu = paired(b.cpu);
-    rows.push([`Lambda bundle \`${b.name}\`: node + import, whole process (median of ${b.project.project.length})`, `${ms(wall.project)} (CPU ${ms(cpu.project)})`, `bare \`node -e 0\`: ${ms(wall.reference)} (CPU ${ms(cpu.reference)})`, `${ratio(wall.project, wall.reference)} wall; ${ratio(cpu.project, cpu.reference)} CPU`, verdict(wall.project / wall.reference, 1.5)]);
+    rows.push([`Lambda bundle \`${b.name}\`: node + import, whole process (median of ${b.project.project.length})`, `${ms(wall.project)} (CPU ${ms(cpu.project)})`, `bare \`node -e\`: ${ms(wall.reference)} (CPU ${ms(cpu.reference)})`, `${ratio(wall.project, wall.reference)} wall; ${ratio(cpu.project, cpu.reference)} CPU`, verdict(wall.project / wall.reference, 1.5)]);
   }
   rows.push([`\`klines --help\`, whole process (median of ${r.help.wall.project.length})`, `${ms(helpWall.project)} (CPU ${ms(helpCpu.project)})`, `bare \`node -e 0\`: ${ms(helpWall.reference)} (CPU ${ms(helpCpu.reference)})`, `${ratio(helpWall.project, helpWall.reference)} wall; ${ratio(helpCpu.project, helpCpu.reference)} CPU`, verdict(helpWall.project / helpWall.reference, 2)]);
   return [
@@ -48,6 +48,36 @@ export function renderSideBySide(r: SideBySideResults): string {
     '| figure | project | reference | ratio | target |',
     '|---|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    renderBundleStarts(r),
+  ].join('\n');
+}
+
+/**
+ * The Lambda bundles in detail: what their cold start loads, the issue's figure (whole process
+ * against a bare `node -e`, wall and CPU), the same import on top of a Lambda-runtime-like start,
+ * and the first AWS request after the import (which loads Node's fetch, undici).
+ */
+function renderBundleStarts(r: SideBySideResults): string {
+  const lines = r.bundles.map((b) => {
+    const wall = paired(b.project);
+    const cpu = paired(b.cpu);
+    const runtime = paired(b.runtimeLike);
+    const first = median(b.withFirstRequest);
+    return `| ${b.name} | ${(b.startBytes / 1000).toFixed(0)} kB | ${ms(wall.reference)} → ${ms(wall.project)}: **${ratio(wall.project, wall.reference)}** | ${ms(cpu.reference)} → ${ms(cpu.project)}: ${ratio(cpu.project, cpu.reference)} | ${ms(runtime.reference)} → ${ms(runtime.project)}: ${ratio(runtime.project, runtime.reference)} | ${ms(first)}: ${ratio(first, wall.reference)} |`;
+  });
+  return [
+    `### Lambda bundles: start-up in detail (medians of ${r.bundles[0]?.project.project.length ?? 0} interleaved runs, fresh processes)`,
+    '',
+    'Wall times from the bench\'s clock around each spawn; CPU as the child reports it (`process.cpuUsage()`).',
+    '"Runtime-like start": an ESM entry that loads what Lambda\'s runtime interface client loads before any',
+    'handler (`http`, `net`, `util`, `fs`, `path`, `assert`, `module`; aws-lambda-nodejs-runtime-interface-client',
+    '`src/`), i.e. the import as a Lambda init adds it. "+ first request": the import, then one `fetch` to a',
+    'closed loopback port, as the first S3 or DynamoDB call of a container makes it (it loads undici), against bare node.',
+    '',
+    '| function | code at start | node + import vs bare (wall) | CPU | runtime-like start → + import | + first request vs bare |',
+    '|---|---|---|---|---|---|',
+    ...lines,
     '',
   ].join('\n');
 }

@@ -6,11 +6,13 @@
  * against the reference shell pipeline (curl + sha256sum + unzip + DuckDB → ZSTD), a warm month
  * in process, bytes per row, and start-up times against a bare `node -e 0`.
  */
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Dataset } from '../lib/domain/kline.ts';
 import { canonicalKey, granularityFor, periodsInRange } from '../lib/domain/periods.ts';
@@ -26,7 +28,10 @@ import { median, timeProcess, type ProcessRun } from './process-time.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
-const FUNCTIONS = ['http-get-klines', 'http-get-coverage', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
+const FUNCTIONS = ['http-get-klines', 'http-get-coverage', 'http-get-datasets', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
+/** Interleaved runs of each start-up figure (bundles, `klines --help`). */
+const START_RUNS = 9;
+const execFileAsync = promisify(execFile);
 
 /** Samples in ms of the project and of its reference. */
 export interface Paired {
@@ -52,8 +57,32 @@ export interface SideBySideResults {
   readonly warmMonth: Paired;
   readonly warmYearProcess: { readonly project: ProcessRun; readonly reference: ProcessRun };
   readonly coldProcess: { readonly project: ProcessRun; readonly reference: ProcessRun; readonly months: number };
-  readonly bundles: readonly { readonly name: string; readonly project: Paired; readonly cpu: Paired }[];
+  readonly bundles: readonly BundleStart[];
   readonly help: { readonly wall: Paired; readonly cpu: Paired };
+}
+
+/**
+ * Start-up samples of one Lambda bundle, each from a fresh process, interleaved run by run with its
+ * references. Wall times in ms from the bench's clock around the spawn (ms resolution); CPU times
+ * in ms from the child's own `process.cpuUsage()` at its end (µs resolution).
+ */
+export interface BundleStart {
+  readonly name: string;
+  /** Bytes of code the cold start loads (scripts/bundle.mjs sizes.json `startBytes`). */
+  readonly startBytes: number;
+  /** Wall: node + import of index.mjs, against a bare `node -e` (the issue's figure). */
+  readonly project: Paired;
+  /** CPU of the same two processes. */
+  readonly cpu: Paired;
+  /**
+   * Wall: a Lambda-runtime-like start + the import, against that start alone. The start is an ESM
+   * entry loading the builtins the runtime interface client loads before any handler (http, net,
+   * util, fs, path, assert, module: aws-lambda-nodejs-runtime-interface-client src/), as Lambda's
+   * `/var/runtime/index.mjs` does.
+   */
+  readonly runtimeLike: Paired;
+  /** Wall: node + import + one fetch to a closed loopback port (the first AWS call loads undici). */
+  readonly withFirstRequest: readonly number[];
 }
 
 /** What the side-by-side figures run on: the bench's filled cache, its Vision server and data. */
@@ -113,23 +142,45 @@ async function bytesPerRow(db: DuckDBConnection, name: string, zip: Uint8Array, 
   return { name, rows: columns.length, project: encodeKlineColumns(columns).length / columns.length, zip: zip.length / columns.length, duckdb: duckdb / columns.length };
 }
 
+// Children print their own CPU time (user + system, ms) last; the parent times the wall clock.
+const PRINT_CPU = 'const u = process.cpuUsage(); process.stdout.write("\\n" + (u.user + u.system) / 1000);';
+const RUNTIME_LIKE_START = "import 'node:http'; import 'node:net'; import 'node:util'; import 'node:fs'; import 'node:path'; import 'node:assert'; import 'node:module';";
+const FIRST_REQUEST = "await fetch('http://127.0.0.1:9/').catch(() => undefined);";
+
+/** One fresh `node` process: wall (ms, the bench's clock) and the CPU the child reports. */
+async function timeStart(node: string, args: readonly string[]): Promise<{ wallMs: number; cpuMs: number }> {
+  const startedMs = performance.now();
+  const { stdout } = await execFileAsync(node, args, { env: CHILD_ENV });
+  return { wallMs: performance.now() - startedMs, cpuMs: Number(stdout.trim().split('\n').pop()) };
+}
+
 async function startTimes(node: string, runs: number): Promise<Pick<SideBySideResults, 'bundles' | 'help'>> {
-  const bare = (): Promise<ProcessRun> => timeProcess(node, ['-e', '0']);
-  const bundles = [];
+  const sizes = JSON.parse(await readFile(path.join(REPO_ROOT, 'dist', 'functions', 'sizes.json'), 'utf8')) as { functions: { name: string; startBytes: number }[] };
+  const esm = (code: string): string[] => ['--input-type=module', '-e', code];
+  const bundles: BundleStart[] = [];
   for (const name of FUNCTIONS) {
-    const url = pathToFileURL(path.join(REPO_ROOT, 'dist', 'functions', name, 'index.mjs')).href;
-    const runsOf: { p: ProcessRun; b: ProcessRun }[] = [];
+    const importIt = `await import(${JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'dist', 'functions', name, 'index.mjs')).href)});`;
+    const samples = { p: [] as { wallMs: number; cpuMs: number }[], b: [] as { wallMs: number; cpuMs: number }[], rp: [] as number[], rb: [] as number[], fr: [] as number[] };
+    await timeStart(node, esm(importIt + PRINT_CPU)); // warms the OS file cache, as a container's disk would be
     for (let i = 0; i < runs; i++) {
-      runsOf.push({ p: await timeProcess(node, ['--input-type=module', '-e', `await import(${JSON.stringify(url)})`], CHILD_ENV), b: await bare() });
+      samples.p.push(await timeStart(node, esm(importIt + PRINT_CPU)));
+      samples.b.push(await timeStart(node, ['-e', PRINT_CPU]));
+      samples.rp.push((await timeStart(node, esm(RUNTIME_LIKE_START + importIt + PRINT_CPU))).wallMs);
+      samples.rb.push((await timeStart(node, esm(RUNTIME_LIKE_START + PRINT_CPU))).wallMs);
+      samples.fr.push((await timeStart(node, esm(importIt + FIRST_REQUEST + PRINT_CPU))).wallMs);
     }
     bundles.push({
       name,
-      project: { project: runsOf.map((r) => r.p.wallMs), reference: runsOf.map((r) => r.b.wallMs) },
-      cpu: { project: runsOf.map((r) => r.p.cpuMs), reference: runsOf.map((r) => r.b.cpuMs) },
+      startBytes: sizes.functions.find((row) => row.name === name)?.startBytes ?? Number.NaN,
+      project: { project: samples.p.map((r) => r.wallMs), reference: samples.b.map((r) => r.wallMs) },
+      cpu: { project: samples.p.map((r) => r.cpuMs), reference: samples.b.map((r) => r.cpuMs) },
+      runtimeLike: { project: samples.rp, reference: samples.rb },
+      withFirstRequest: samples.fr,
     });
   }
+  const bare = (): Promise<ProcessRun> => timeProcess(node, ['-e', '0']);
   const help: { p: ProcessRun; b: ProcessRun }[] = [];
-  for (let i = 0; i < runs * 2; i++) help.push({ p: await timeProcess(node, [path.join(REPO_ROOT, 'bin', 'klines.mjs'), '--help']), b: await bare() });
+  for (let i = 0; i < runs; i++) help.push({ p: await timeProcess(node, [path.join(REPO_ROOT, 'bin', 'klines.mjs'), '--help']), b: await bare() });
   return {
     bundles,
     help: {
@@ -198,7 +249,7 @@ export async function benchSideBySide(input: SideBySideInput, log: (message: str
     await rm(coldDir, { recursive: true, force: true });
 
     log('side by side: start-up times against node -e 0 ...');
-    const starts = await startTimes(node, 3);
+    const starts = await startTimes(node, START_RUNS);
     return { duckdbVersion, bytesPerRow: perRow, csvInProcess, jsonInProcess, warmMonth, warmYearProcess, coldProcess, ...starts };
   } finally {
     db.closeSync();

@@ -1,5 +1,5 @@
 /** `klines get`: resolves the request, asks the service, writes the answer. */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { rename, rm, stat } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SingleBar } from 'cli-progress';
+import { onExit } from 'signal-exit';
 import { loadConfig } from '../lib/config.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { openCacheHandles } from '../lib/open-cache-handles.ts';
@@ -79,16 +80,20 @@ async function writeText(stream: KlinesStream, options: GetOptions): Promise<voi
 /**
  * Writes `bytes` to a hidden temporary file next to `out`, renamed to `out` once complete: a
  * failure midway removes it and leaves `out` as it was (a Parquet file cut short is not readable,
- * and must not look like an answer).
+ * and must not look like an answer). So does Ctrl-C or a kill (SIGINT, SIGTERM, SIGHUP): signal-exit
+ * removes the temporary file before the process ends by that signal.
  */
 async function writeWholeFile(out: string, bytes: AsyncIterable<Uint8Array>): Promise<void> {
   const temporary = join(dirname(out), `.${basename(out)}.${randomUUID()}.partial`);
+  const removeOnSignal = onExit(() => rmSync(temporary, { force: true }));
   try {
     await pipeline(Readable.from(bytes), createWriteStream(temporary));
     await rename(temporary, out);
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  } finally {
+    removeOnSignal();
   }
 }
 

@@ -2,12 +2,14 @@
  * `klines get --format parquet --out FILE` as a user runs it (the built bin in a child process,
  * against the fake Binance serving the real files): the answer streams into the file row group
  * by row group (lib/store/parquet-stream.ts), which DuckDB and hyparquet read exactly; an empty
- * answer is a readable file of no rows; a failure midway leaves no file (and an earlier file at
- * FILE as it was), nor a temporary one.
+ * answer is a readable file of no rows; a failure midway, Ctrl-C or a kill leaves no file (and an
+ * earlier file at FILE as it was), nor a temporary one.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KLINE_COLUMNS } from '../../lib/domain/kline.ts';
@@ -88,4 +90,32 @@ describe('klines get --format parquet', () => {
     expect(await readFile(out, 'utf8')).toBe('an earlier answer');
     expect((await readdir(dir)).sort()).toEqual(['answer.parquet', 'cache']);
   });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} midway (Ctrl-C, a kill) ends the process by that signal and leaves an earlier file as it was and no temporary file`, async () => {
+      const out = join(dir, 'answer.parquet');
+      await writeFile(out, 'an earlier answer');
+      fake.inject('BTCUSDT-1h-2020-0', { kind: 'delay', ms: 30_000 }, 20); // the first months hang
+      const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/klines.mjs'), 'get', 'BTCUSDT', '1h', '--start', '2020-01-01', '--end', '2020-06-30', '--format', 'parquet', '--out', out], {
+        env: {
+          PATH: process.env.PATH, KLINES_CACHE_DIR: join(dir, 'cache'), KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl,
+          BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
+        },
+        stdio: 'ignore',
+      });
+      const exited = once(child, 'exit');
+      // Wait until the answer is being written (its temporary file exists), then interrupt.
+      const deadline = Date.now() + 15_000;
+      while (!(await readdir(dir)).some((name) => name.endsWith('.partial'))) {
+        if (Date.now() > deadline) throw new Error('klines get never started writing its temporary file');
+        await new Promise((done) => setTimeout(done, 25));
+      }
+      child.kill(signal);
+      const [code, endedBy] = await exited;
+      expect({ code, endedBy }).toEqual({ code: null, endedBy: signal });
+      expect(await readFile(out, 'utf8')).toBe('an earlier answer');
+      // (the cache folder exists or not, by how far the fill got)
+      expect((await readdir(dir)).filter((name) => name !== 'cache')).toEqual(['answer.parquet']);
+    });
+  }
 });

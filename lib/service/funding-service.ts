@@ -11,6 +11,7 @@ import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.
 import { fundingInRange, mergeFunding, type FundingColumns, type FundingDataset } from '../domain/funding-rate.ts';
 import { periodsInRange } from '../domain/periods.ts';
 import { formatRange, normalizeRanges, type Range } from '../domain/ranges.ts';
+import { CorruptPeriodError } from '../store/cache-integrity.ts';
 import type { FundingCache } from '../store/funding-cache.ts';
 import type { FundingSources } from '../sources/funding-sources.ts';
 import { createUpstreamStats, type UpstreamStats } from '../sources/types.ts';
@@ -52,44 +53,60 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
   const limit = pLimit(4);
   return {
     async getFundingRates(request) {
-      const { dataset, range } = request;
-      const source = request.source ?? 'auto';
-      if (!(range.endMs > range.startMs)) throw new InvalidInputError(`range: ${formatRange(range)} is empty; end must be after start`, { ...range });
-      const nowMs = deps.nowMs();
-      const stats: FundingStats = { ...createUpstreamStats(), rowsFromCache: 0, rowsFetched: 0 };
-      const records = await deps.cache.readCoverage(dataset, range);
-      const plan = planFundingFetches({ range, covered: normalizeRanges(records.flatMap((r) => r.covered)), nowMs, source });
-      const cached = await Promise.all(plan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
-      const fresh: FundingColumns[] = [];
-      const answered: Range[] = [];
-      const failures: { range: Range; error: unknown }[] = [];
-
-      const run = async (fetch: FundingFetch): Promise<void> => {
+      // A corrupt or missing object drops its month (funding-cache.ts): the request is answered
+      // again, which fetches that month anew, as the klines service does.
+      for (let retries = CORRUPT_RETRIES; ; retries--) {
         try {
-          const got = await limit(() => executeFetch(fetch, { sources: deps.sources, dataset, nowMs, source, stats }));
-          if (Array.isArray(got)) return void (await Promise.all(got.map(run)));
-          await deps.cache.append(dataset, got.columns, [got.answered], [got.origin]);
-          fresh.push(got.columns);
-          answered.push(got.answered);
+          return await answer(request);
         } catch (error) {
-          if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
-          for (const piece of fetch.kind === 'rest' ? [fetch.range] : fetch.need) failures.push({ range: piece, error });
+          if (!(error instanceof CorruptPeriodError) || retries === 0) throw error;
         }
-      };
-      await Promise.all(plan.fetches.map(run));
-      if (failures.length > 0) throw gapError(dataset, failures);
-      // Only months this request appended to, or that held parts when read: a warm read compacts nothing.
-      const withParts = new Set(records.filter((r) => r.parts.length > 0).map((r) => r.period));
-      const touched = new Set(answered.flatMap((r) => periodsInRange(r, 'monthly').map((p) => p.key)));
-      await deps.cache.compact(dataset, periodsInRange(plan.requested, 'monthly').filter((p) => withParts.has(p.key) || touched.has(p.key)), nowMs);
-      const fromCache = mergeFunding(cached);
-      stats.rowsFromCache = fundingInRange(fromCache, plan.requested.startMs, plan.requested.endMs).length;
-      const columns = fundingInRange(mergeFunding([...cached, ...fresh]), plan.requested.startMs, plan.requested.endMs);
-      stats.rowsFetched = columns.length - stats.rowsFromCache;
-      return { columns, plan, stats };
+      }
     },
   };
+
+  /** One answer: the plan, the cached months, the fetches, the appends and compaction. Throws CorruptPeriodError after dropping a bad month. */
+  async function answer(request: FundingRequest): Promise<FundingAnswer> {
+    const { dataset, range } = request;
+    const source = request.source ?? 'auto';
+    if (!(range.endMs > range.startMs)) throw new InvalidInputError(`range: ${formatRange(range)} is empty; end must be after start`, { ...range });
+    const nowMs = deps.nowMs();
+    const stats: FundingStats = { ...createUpstreamStats(), rowsFromCache: 0, rowsFetched: 0 };
+    const records = await deps.cache.readCoverage(dataset, range);
+    const plan = planFundingFetches({ range, covered: normalizeRanges(records.flatMap((r) => r.covered)), nowMs, source });
+    const cached = await Promise.all(plan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
+    const fresh: FundingColumns[] = [];
+    const answered: Range[] = [];
+    const failures: { range: Range; error: unknown }[] = [];
+
+    const run = async (fetch: FundingFetch): Promise<void> => {
+      try {
+        const got = await limit(() => executeFetch(fetch, { sources: deps.sources, dataset, nowMs, source, stats }));
+        if (Array.isArray(got)) return void (await Promise.all(got.map(run)));
+        await deps.cache.append(dataset, got.columns, [got.answered], [got.origin]);
+        fresh.push(got.columns);
+        answered.push(got.answered);
+      } catch (error) {
+        if (error instanceof KlinesError && error.code === 'STORE_FAILED') throw error;
+        for (const piece of fetch.kind === 'rest' ? [fetch.range] : fetch.need) failures.push({ range: piece, error });
+      }
+    };
+    await Promise.all(plan.fetches.map(run));
+    if (failures.length > 0) throw gapError(dataset, failures);
+    // Only months this request appended to, or that held parts when read: a warm read compacts nothing.
+    const withParts = new Set(records.filter((r) => r.parts.length > 0).map((r) => r.period));
+    const touched = new Set(answered.flatMap((r) => periodsInRange(r, 'monthly').map((p) => p.key)));
+    await deps.cache.compact(dataset, periodsInRange(plan.requested, 'monthly').filter((p) => withParts.has(p.key) || touched.has(p.key)), nowMs);
+    const fromCache = mergeFunding(cached);
+    stats.rowsFromCache = fundingInRange(fromCache, plan.requested.startMs, plan.requested.endMs).length;
+    const columns = fundingInRange(mergeFunding([...cached, ...fresh]), plan.requested.startMs, plan.requested.endMs);
+    stats.rowsFetched = columns.length - stats.rowsFromCache;
+    return { columns, plan, stats };
+  }
 }
+
+/** Times a request is answered again after the cache dropped a corrupt month. */
+const CORRUPT_RETRIES = 3;
 
 /** What one fetch needs. */
 interface FetchContext {

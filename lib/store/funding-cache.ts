@@ -3,28 +3,34 @@
  * the klines (DESIGN.md, Storage) and the same rules: monthly partitions keyed by calc_time, data
  * first and coverage second, appends as immutable parts, and a month compacted into its canonical
  * file once it is over and fully covered. Every object is verified against its ref before use; a
- * bad one is never served (StoreError naming the key). Records and keys:
+ * bad or missing one is never served: its month is dropped (coverage and objects, as the klines'
+ * cache-integrity.ts does) and CorruptPeriodError thrown, for the service to fetch the month
+ * again. Records and keys:
  * `binance/{market}/fundingRate/{SYMBOL}` / `binance/{market}/fundingRate/monthly/{SYMBOL}/{YYYY-MM}.parquet`.
  */
-import { ConflictError, StoreError } from '../domain/errors.ts';
+import { ConflictError } from '../domain/errors.ts';
 import {
   fundingCanonicalKey, fundingDatasetId, fundingInRange, fundingPartKey, mergeFunding, type FundingColumns, type FundingDataset,
 } from '../domain/funding-rate.ts';
-import { periodsInRange, type Period } from '../domain/periods.ts';
+import { periodOf, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { sha256Hex } from '../domain/sha256.ts';
 import { checkRowsInside, newPartId } from './cache-pieces.ts';
-import { refsOf } from './cache-integrity.ts';
+import { CorruptPeriodError, dropCorruptPeriod, refsOf } from './cache-integrity.ts';
 import { decodeFundingColumns, encodeFundingColumns } from './funding-codec.ts';
 import { crc32Of, verifyObject } from './object-verify.ts';
-import { createRecordWriter } from './record-writer.ts';
+import { createRecordWriter, type RecordWriter } from './record-writer.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
 /** The funding cache. Ranges are half-open on calc_time, UTC epoch ms. */
 export interface FundingCache {
   /** One index query: the records of the months overlapping `range`, in order. */
   readCoverage(dataset: FundingDataset, range: Range): Promise<PeriodRecord[]>;
-  /** The cached events with calc_time in `range`, merged (mergeFunding). Throws StoreError for an object missing or unlike its ref. */
+  /**
+   * The cached events with calc_time in `range`, merged (mergeFunding). An object missing or
+   * unlike its ref drops its month from the cache and throws CorruptPeriodError (a StoreError
+   * naming the key); other StoreErrors pass through.
+   */
   readColumns(dataset: FundingDataset, records: readonly PeriodRecord[], range: Range): Promise<FundingColumns>;
   /**
    * Stores fetched events (sorted, each inside `answered`, else DataValidationError and nothing
@@ -46,11 +52,16 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     ...(columns.length > 0 ? { firstOpenMs: columns.calc_time[0], lastOpenMs: columns.calc_time[columns.length - 1] } : {}),
   });
 
-  const readRef = async (ref: ObjectRef, id: string): Promise<FundingColumns> => {
+  /** The events of one object of `record`; a bad object drops the month (dropCorruptPeriod) and throws CorruptPeriodError. */
+  const readRef = async (dataset: FundingDataset, record: PeriodRecord, ref: ObjectRef): Promise<FundingColumns> => {
     const body = await store.get(ref.key);
     const problem = verifyObject(body, ref);
-    if (problem) throw new StoreError(`funding cache: object ${ref.key} of ${id} failed verification (${problem}); run klines repair`, { details: { key: ref.key } });
-    return decodeFundingColumns(body!);
+    if (problem) throw await dropMonth(writer, store, dataset, record, { key: ref.key, reason: problem });
+    try {
+      return await decodeFundingColumns(body!);
+    } catch (error) {
+      throw await dropMonth(writer, store, dataset, record, { key: ref.key, reason: error instanceof Error ? error.message : String(error) });
+    }
   };
 
   const appendMonth = async (dataset: FundingDataset, period: Period, columns: FundingColumns, covered: Range[], sources: readonly UpstreamName[]): Promise<void> => {
@@ -101,7 +112,7 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     await writer.exclusive(id, period.key, async () => {
       const record = await writer.read(id, period.key);
       if (!record || record.parts.length === 0 || !coversRange(record.covered, period.range)) return;
-      const merged = mergeFunding(await Promise.all(refsOf(record).map((ref) => readRef(ref, id))));
+      const merged = mergeFunding(await Promise.all(refsOf(record).map((ref) => readRef(dataset, record, ref))));
       const key = fundingCanonicalKey(dataset, period);
       const existing = await store.getTagged(key);
       const body = encodeFundingColumns(merged);
@@ -124,9 +135,8 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     },
 
     async readColumns(dataset, records, range) {
-      const id = fundingDatasetId(dataset);
       const wanted = records.filter((r) => intersectRanges(r.covered, [range]).length > 0);
-      const pieces = await Promise.all(wanted.flatMap((record) => refsOf(record).map((ref) => readRef(ref, id))));
+      const pieces = await Promise.all(wanted.flatMap((record) => refsOf(record).map((ref) => readRef(dataset, record, ref))));
       return fundingInRange(mergeFunding(pieces), range.startMs, range.endMs);
     },
 
@@ -145,4 +155,10 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
       for (const period of periods) if (period.range.endMs <= nowMs) await compactMonth(dataset, period);
     },
   };
+}
+
+/** Drops the month of `record` (its coverage and objects, the canonical key included) and returns the error to throw. */
+async function dropMonth(writer: RecordWriter, store: ObjectStore, dataset: FundingDataset, record: PeriodRecord, bad: { key: string; reason: string }): Promise<CorruptPeriodError> {
+  const month = periodOf(Date.parse(`${record.period}-01T00:00:00Z`), 'monthly');
+  return dropCorruptPeriod(writer, store, record, bad, fundingCanonicalKey(dataset, month), {});
 }

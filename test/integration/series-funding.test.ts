@@ -141,4 +141,26 @@ describe('funding rate', () => {
     const damaged = await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' });
     expect(damaged.problems.map((p) => [p.key, p.kind])).toEqual([[key, 'checksum']]);
   });
+
+  it('never serves a damaged or missing month: it is dropped from the cache and fetched again, and the answer is exact', async () => {
+    const range = { startMs: t('2023-12-01T00:00:00Z'), endMs: t('2024-02-01T00:00:00Z') };
+    const expected = [...visionRows('2023-12'), ...visionRows('2024-01')];
+    await service().getFundingRates({ dataset: BTC, range });
+    const handles = createCacheHandles(loadConfig({ KLINES_CACHE_DIR: cacheDir }));
+    const january = 'binance/um/fundingRate/monthly/BTCUSDT/2024-01.parquet';
+    const december = 'binance/um/fundingRate/monthly/BTCUSDT/2023-12.parquet';
+    const body = (await handles.store.get(january))!;
+    await handles.store.put(january, body.subarray(0, body.length - 1)); // cut short: fails its size and CRC-32
+    await handles.store.delete(december); // lost
+    fake.clearRequests();
+
+    const answer = await service().getFundingRates({ dataset: BTC, range });
+    expect(fundingRowsFromColumns(answer.columns)).toEqual(expected);
+    // Both months came again from their Vision files, and the cache holds good copies.
+    expect(fake.requests.filter((r) => r.kind === 'vision-zip').map((r) => r.path.split('/').pop()).sort()).toEqual(['BTCUSDT-fundingRate-2023-12.zip', 'BTCUSDT-fundingRate-2024-01.zip']);
+    expect((await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' })).problems).toEqual([]);
+    fake.clearRequests();
+    expect(fundingRowsFromColumns((await service().getFundingRates({ dataset: BTC, range })).columns)).toEqual(expected);
+    expect(fake.requests).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { InvokeFundingResult } from '../../lib/client/klines-client.ts';
+import { CONTENT_TYPES } from '../../lib/service/format.ts';
 import { fundingCsv, fundingJson, fundingRecords, resolveFundingQuery, type PublicFundingQuery } from '../../lib/service/funding-request.ts';
 import type { FundingAnswer } from '../../lib/service/funding-service.ts';
 import { encodeFundingColumns } from '../../lib/store/funding-codec.ts';
@@ -22,11 +23,11 @@ export async function fundingHttpResponse(runtime: Runtime, answer: FundingAnswe
   const headers = { 'x-klines-rows': String(rows), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache) };
   const body = format === 'csv' ? fundingCsv(answer.columns, false) : format === 'json' ? fundingJson(answer.columns, false) : undefined;
   if (body !== undefined && Buffer.byteLength(body) <= runtime.config.inlineLimitBytes) {
-    return { statusCode: 200, headers: { 'content-type': format === 'csv' ? 'text/csv' : 'application/json', ...headers }, body };
+    return { statusCode: 200, headers: { 'content-type': CONTENT_TYPES[format], ...headers }, body };
   }
   const stored = body !== undefined
-    ? await runtime.results.put(body, format, format === 'csv' ? 'text/csv' : 'application/json')
-    : await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', 'application/vnd.apache.parquet');
+    ? await runtime.results.put(body, format, CONTENT_TYPES[format])
+    : await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', CONTENT_TYPES.parquet);
   return { statusCode: 200, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows, format }) };
 }
 
@@ -36,5 +37,5 @@ export async function fundingInvokeResult(runtime: Runtime, answer: FundingAnswe
   // With numeric times every field is a number or null, the invoke rows' shape.
   const rows = fundingRecords(answer.columns, false) as unknown as NonNullable<Extract<InvokeFundingResult, { ok: true }>['rows']>;
   if (Buffer.byteLength(JSON.stringify(rows)) <= runtime.config.inlineLimitBytes) return { ok: true, count, rows };
-  return { ok: true, count, uri: (await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', 'application/vnd.apache.parquet')).uri };
+  return { ok: true, count, uri: (await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', CONTENT_TYPES.parquet)).uri };
 }

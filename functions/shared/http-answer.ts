@@ -15,12 +15,8 @@ import { INTERVAL_MS } from '../../lib/domain/intervals.ts';
 import type { KlinesStats } from '../../lib/service/klines-service.ts';
 import type { ResolvedQuery } from '../../lib/service/request.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
-import { parquetBytes, writeCsv, writeJson, type OutputFormat } from '../../lib/service/format.ts';
+import { CONTENT_TYPES, parquetBytes, writeCsv, writeJson, type OutputFormat } from '../../lib/service/format.ts';
 import type { ResultsLocation, StoredResult } from './results.ts';
-
-const CONTENT_TYPES: Record<OutputFormat, string> = {
-  json: 'application/json', csv: 'text/csv; charset=utf-8', parquet: 'application/vnd.apache.parquet',
-};
 
 /** A shaped answer and how it went out. */
 export interface HttpAnswer {

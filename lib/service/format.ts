@@ -15,6 +15,11 @@ import { AnswerTextWriter, type EmitBytes } from './answer-text.ts';
 export const OUTPUT_FORMATS = ['csv', 'json', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The media type of each output format, as the HTTP answers and result objects carry it (Parquet: the IANA registration). */
+export const CONTENT_TYPES: Record<OutputFormat, string> = {
+  json: 'application/json', csv: 'text/csv; charset=utf-8', parquet: 'application/vnd.apache.parquet',
+};
+
 /**
  * How times (open_time, close_time) are written in CSV and JSON: `ms` UTC epoch milliseconds (the
  * default, as Binance publishes them), `iso` ISO-8601 UTC with milliseconds and a `Z`

@@ -62,6 +62,7 @@ describe('data_type on the handlers', () => {
     const query = { market: 'um', symbol: 'BTCUSDT', start: '2024-02-01T00:00:00Z', data_type: 'fundingRate', format: 'csv' };
     const response = await klines(httpApiEvent('/klines', query), lambdaContext()) as APIGatewayProxyStructuredResultV2;
     expect(response.statusCode).toBe(200);
+    expect(response.headers?.['content-type']).toBe('text/csv; charset=utf-8'); // as the klines' CSV
     const events = (JSON.parse(readFileSync(join(realDataDir(), 'synthetic/rest/fapi-v1-fundingRate-BTCUSDT.json'), 'utf8')) as { fundingTime: number; fundingRate: string; markPrice: string }[])
       .filter((e) => e.fundingTime >= Date.parse('2024-02-01') && e.fundingTime <= Date.parse(NOW));
     expect(response.body).toBe(`${['calc_time,funding_interval_hours,last_funding_rate,mark_price', ...events.map((e) => `${e.fundingTime},,${Number(e.fundingRate)},${Number(e.markPrice)}`)].join('\n')}\n`);

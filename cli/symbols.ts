@@ -5,10 +5,9 @@
  */
 import { loadConfig } from '../lib/config.ts';
 import { createCacheHandles } from '../lib/create-service.ts';
-import { createSymbolDirectoryFromConfig } from '../lib/service/symbols.ts';
 import { parseMarket } from '../lib/domain/markets.ts';
 import { TRADING_STATUS } from '../lib/sources/exchange-info.ts';
-import { compilePattern } from '../lib/service/symbols.ts';
+import { compilePattern, createSymbolDirectoryFromConfig } from '../lib/service/symbols.ts';
 import { formatTable } from './table.ts';
 
 /** Options of `klines symbols` as commander parses them. */

@@ -7,8 +7,9 @@
 import { buildService, createFsCacheHandles } from './open-service.ts';
 import type { KlinesService } from './service/klines-service.ts';
 import { awsOptions, type Config } from './config.ts';
-import { createCoverageIndexFromConfig, indexDynamoDbClient } from './open-index.ts';
+import { indexDynamoDbClient } from './open-index.ts';
 import type { DynamoDbClient } from './store/dynamodb-api.ts';
+import { createDynamoDbCoverageIndex } from './store/dynamodb-coverage-index.ts';
 import { createDynamoDbLeaseStore } from './store/dynamodb-lease-store.ts';
 import { createDynamoDbStatsStore } from './store/dynamodb-stats-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
@@ -41,13 +42,12 @@ export function createCacheHandles(config: Config, clients: AwsClientsOverride =
     : createFsObjectStore(config.cacheDir);
   if (config.index.kind === 'dynamodb' && dynamodb) {
     const table = { client: dynamodb, tableName: config.index.table };
-    return { store, index: createCoverageIndexFromConfig(config, dynamodb), leases: createDynamoDbLeaseStore(table), stats: createDynamoDbStatsStore(table), s3, dynamodb };
+    return { store, index: createDynamoDbCoverageIndex(table), leases: createDynamoDbLeaseStore(table), stats: createDynamoDbStatsStore(table), s3, dynamodb };
   }
   const local = createFsCacheHandles(config);
   return { ...local, store, s3, dynamodb };
 }
 
-export { awsOptions };
 
 /** Builds the service for `config` (open-service.ts's buildService on these handles). */
 export function createServiceFromConfig(config: Config, handles: CacheHandles = createCacheHandles(config)): KlinesService {

@@ -82,7 +82,7 @@ export function buildStreamer(config: Config, handles: CacheHandles, service: Kl
 export function buildFundingService(config: Config, handles: CacheHandles): FundingService {
   const http = createLazyHttpClient();
   return createFundingService({
-    cache: createFundingCache({ store: handles.store, index: handles.index }),
+    cache: createFundingCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) }),
     sources: createLazyFundingSources({ visionUrl: config.visionUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
     nowMs: () => config.nowMs ?? Date.now(),
   });

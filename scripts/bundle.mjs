@@ -29,8 +29,18 @@ const FUNCTION_NAMES = ['http-get-klines', 'http-get-coverage', 'http-get-datase
 const BUDGET_BYTES = 1_100_000;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// KLINES_BUNDLE_DIR (an absolute folder) lets a test build the zips away from dist/.
-const OUT_DIR = process.env.KLINES_BUNDLE_DIR ? path.resolve(process.env.KLINES_BUNDLE_DIR) : path.join(REPO_ROOT, 'dist', 'functions');
+// KLINES_BUNDLE_DIR (an absolute folder) lets a test build the zips away from dist/. The folder is
+// emptied first, so neither a relative path nor the repository or a folder holding it is accepted.
+const OUT_DIR = process.env.KLINES_BUNDLE_DIR ? checkedOutDir(process.env.KLINES_BUNDLE_DIR) : path.join(REPO_ROOT, 'dist', 'functions');
+
+function checkedOutDir(dir) {
+  const relative = path.relative(dir, REPO_ROOT);
+  if (!path.isAbsolute(dir) || relative === '' || !relative.startsWith('..')) {
+    process.stderr.write(`bundle: KLINES_BUNDLE_DIR must be an absolute folder outside the repository (it is emptied first), not "${dir}"\n`);
+    process.exit(2);
+  }
+  return dir;
+}
 // DOS time cannot go before 1980; a fixed stamp keeps the zips byte-identical between builds.
 const ZIP_MTIME = new Date('1980-01-01T00:00:00Z');
 // Unix host, regular file, rw-r--r--: Lambda needs the files world-readable.

@@ -1,8 +1,10 @@
 /**
- * What every handler builds once per container (cold start; Middy's rule): the configuration,
- * the cache handles and the service, the results location, Powertools' logger and metrics.
- * The cache statistics are buffered per container (buffered-stats-store.ts).
- * Handlers call createRuntime() at module load, after the environment is set.
+ * What the handlers that read or fill klines build once per container (cold start; Middy's rule):
+ * the configuration, the cache handles and the service, the results location, Powertools' logger
+ * and metrics. The cache statistics are buffered per container (buffered-stats-store.ts).
+ * GET /klines, invoke and sqs-refresh-dataset call createRuntime() at module load, after the
+ * environment is set; cron-refresh only on its first inline refresh; GET /coverage and GET
+ * /datasets build the index alone (index-runtime.ts).
  */
 import { awsOptions, loadConfig, type Config } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';

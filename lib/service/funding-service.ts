@@ -11,7 +11,7 @@ import { InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.
 import { fundingInRange, mergeFunding, type FundingColumns, type FundingDataset } from '../domain/funding-rate.ts';
 import { periodsInRange } from '../domain/periods.ts';
 import { formatRange, normalizeRanges, type Range } from '../domain/ranges.ts';
-import { CorruptPeriodError } from '../store/cache-integrity.ts';
+import { answerAgainOnCorrupt } from '../store/cache-integrity.ts';
 import type { FundingCache } from '../store/funding-cache.ts';
 import type { FundingSources } from '../sources/funding-sources.ts';
 import { createUpstreamStats, type UpstreamStats } from '../sources/types.ts';
@@ -52,17 +52,9 @@ export interface FundingService {
 export function createFundingService(deps: { cache: FundingCache; sources: FundingSources; nowMs: () => number }): FundingService {
   const limit = pLimit(4);
   return {
-    async getFundingRates(request) {
-      // A corrupt or missing object drops its month (funding-cache.ts): the request is answered
-      // again, which fetches that month anew, as the klines service does.
-      for (let retries = CORRUPT_RETRIES; ; retries--) {
-        try {
-          return await answer(request);
-        } catch (error) {
-          if (!(error instanceof CorruptPeriodError) || retries === 0) throw error;
-        }
-      }
-    },
+    // A corrupt or missing object drops its month (funding-cache.ts): the request is answered
+    // again, which fetches that month anew, as the klines service does.
+    getFundingRates: (request) => answerAgainOnCorrupt(() => answer(request)),
   };
 
   /** One answer: the plan, the cached months, the fetches, the appends and compaction. Throws CorruptPeriodError after dropping a bad month. */
@@ -104,9 +96,6 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
     return { columns, plan, stats };
   }
 }
-
-/** Times a request is answered again after the cache dropped a corrupt month. */
-const CORRUPT_RETRIES = 3;
 
 /** What one fetch needs. */
 interface FetchContext {

@@ -16,6 +16,7 @@ import {
 import { granularityFor, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, formatRange, intersectRanges, normalizeRanges, subtractRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { CorruptPeriodError, MAX_OPEN_PARTS, type KlineCache } from '../store/kline-cache.ts';
+import { answerAgainOnCorrupt } from '../store/cache-integrity.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
 import { createBoundsResolver, lastCandleOfEnded, type BoundsStore } from './dataset-bounds.ts';
@@ -85,7 +86,7 @@ export interface KlinesService {
    * InvalidInputError for an empty range; StoreError when the cache cannot be read or written.
    * A cached object that fails verification is never served: the cache drops its period and the
    * request is answered again from the top, so the period is fetched anew (at most
-   * CORRUPT_RETRIES times; issue 8, item 3).
+   * CORRUPT_RETRIES times, cache-integrity.ts; issue 8, item 3).
    */
   getKlines(request: KlinesRequest): Promise<KlinesAnswer>;
 }
@@ -116,14 +117,8 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   const leaseTtlMs = deps.leaseTtlMs ?? 60_000;
   const leaseWaitMs = deps.leaseWaitMs ?? 120_000;
 
-  async function getVerifiedKlines(request: KlinesRequest): Promise<KlinesAnswer> {
-    for (let retries = CORRUPT_RETRIES; ; retries--) {
-      try {
-        return await getKlines(request, retries > 0);
-      } catch (error) {
-        if (!(error instanceof CorruptPeriodError) || retries === 0) throw error;
-      }
-    }
+  function getVerifiedKlines(request: KlinesRequest): Promise<KlinesAnswer> {
+    return answerAgainOnCorrupt((mayRetry) => getKlines(request, mayRetry));
   }
 
   async function getKlines(request: KlinesRequest, mayRetry: boolean): Promise<KlinesAnswer> {
@@ -267,8 +262,6 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
   return { getKlines: getVerifiedKlines };
 }
 
-/** Times a request is answered again after the cache dropped a corrupt period (one per period found bad at once, in practice). */
-const CORRUPT_RETRIES = 3;
 
 /** The rows of `piece` inside `ranges` (normalized), one chunk per range that holds any. */
 function piecesInRanges(piece: SourcedColumns, ranges: readonly Range[]): SourcedColumns[] {

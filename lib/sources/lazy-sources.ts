@@ -3,17 +3,21 @@
  * first use (issue 9, cold starts), as lazy-http-client.ts does for got: the CSV parser, the zip
  * reader and the REST paging are code only a fill needs, so a process that answers from the
  * cache (a Lambda's warm reads) neither parses nor links it. Same behaviour, answers and errors
- * as the clients they load; a failed load (a missing chunk) rejects every call alike.
+ * as the clients they load; a failed load (a missing chunk) rejects the call, and the next call
+ * loads again.
  */
 import type { FundingSourceOptions, FundingSources } from './funding-sources.ts';
 import type { RestClientOptions } from './rest-client.ts';
 import type { RestSource, VisionSource } from './types.ts';
 import type { VisionClientOptions } from './vision-client.ts';
 
-/** A loader run once, on the first call; later calls share its promise. */
+/** A loader run once, on the first call; later calls share its promise (a failed load is tried again). */
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
-  return () => (loaded ??= load());
+  return () => (loaded ??= load().catch((error: unknown) => {
+    loaded = undefined;
+    throw error;
+  }));
 }
 
 /** createVisionClient(options) from vision-client.ts, imported on the first fetchFile. */

@@ -53,10 +53,30 @@ async function notify<E>(hook: ((event: E) => void | Promise<void>) | undefined,
  * (klines-service.ts does so once by itself). `details`: key, datasetId, period, reason.
  */
 export class CorruptPeriodError extends StoreError {
-  constructor(event: CorruptObjectEvent) {
-    super(`kline cache: object ${event.key} of ${event.datasetId} ${event.period} failed verification (${event.reason}); the period was dropped from the cache to be fetched again`, {
+  /** `cacheName` begins the message: `kline cache` (the default) or `funding cache`. */
+  constructor(event: CorruptObjectEvent, cacheName = 'kline cache') {
+    super(`${cacheName}: object ${event.key} of ${event.datasetId} ${event.period} failed verification (${event.reason}); the period was dropped from the cache to be fetched again`, {
       details: { key: event.key, datasetId: event.datasetId, period: event.period, reason: event.reason },
     });
+  }
+}
+
+/** Times a request is answered again after the cache dropped a corrupt period (one per period found bad at once, in practice). */
+export const CORRUPT_RETRIES = 3;
+
+/**
+ * Runs `attempt`, and again (at most CORRUPT_RETRIES more times) when it throws
+ * CorruptPeriodError: the cache dropped the period, so the next attempt fetches it anew (issue 8,
+ * item 3). `mayRetry` tells an attempt whether another would follow such a failure. Other errors,
+ * and the last CorruptPeriodError, are thrown.
+ */
+export async function answerAgainOnCorrupt<T>(attempt: (mayRetry: boolean) => Promise<T>): Promise<T> {
+  for (let retries = CORRUPT_RETRIES; ; retries--) {
+    try {
+      return await attempt(retries > 0);
+    } catch (error) {
+      if (!(error instanceof CorruptPeriodError) || retries === 0) throw error;
+    }
   }
 }
 
@@ -95,6 +115,7 @@ export async function deleteSuperseded(
  */
 export async function dropCorruptPeriod(
   writer: RecordWriter, store: ObjectStore, record: PeriodRecord, bad: { key: string; reason: string }, canonicalKey: string, events: KlineCacheEvents,
+  cacheName?: string,
 ): Promise<CorruptPeriodError> {
   const badRef = refsOf(record).find((ref) => ref.key === bad.key);
   let dropped: PeriodRecord | undefined;
@@ -107,5 +128,5 @@ export async function dropCorruptPeriod(
   if (dropped) await deleteSuperseded(store, dropped, [...new Set([...refsOf(dropped).map((ref) => ref.key), canonicalKey])], events);
   const event: CorruptObjectEvent = { datasetId: record.datasetId, period: record.period, key: bad.key, reason: bad.reason, dropped: dropped !== undefined };
   await notify(events.onCorruptObject, event);
-  return new CorruptPeriodError(event);
+  return new CorruptPeriodError(event, cacheName);
 }

@@ -8,7 +8,7 @@
  */
 import pLimit from 'p-limit';
 import { StoreError } from '../domain/errors.ts';
-import { datasetId, type Dataset } from '../domain/kline.ts';
+import type { Dataset } from '../domain/kline.ts';
 import { columnsInRange, concatColumns, emptyColumns, type KlineColumns } from '../domain/kline-columns.ts';
 import { datasetFolder } from '../domain/periods.ts';
 import { intersectRanges, subtractRanges, type Range } from '../domain/ranges.ts';
@@ -61,39 +61,10 @@ export function createCacheReader(store: ObjectStore, writer: RecordWriter, even
     return 'bad' in pieces ? pieces : mergePieces(pieces);
   };
 
-  /**
-   * The period's rows from `record`; on a bad object, the record as it is now, read again (a
-   * compaction may have replaced the object, or be about to commit a canonical file it just
-   * wrote: then waited for, CANONICAL_SETTLE_MS). Still bad at an unchanged record → dropped.
-   */
-  const readPeriod = async (dataset: Dataset, record: PeriodRecord, range: Range): Promise<KlineColumns> => {
-    const id = datasetId(dataset);
-    let result = await readRecordColumns(record, range);
-    let current = record;
-    for (let wait = 0; 'bad' in result; wait++) {
-      const badCanonical = result.bad.key === current.canonical?.key;
-      const fresh = await writer.read(id, record.period);
-      // A period whose coverage shrank meanwhile (`klines repair` dropped it) must not be served
-      // as empty: that would be a partial answer passed off as complete.
-      const stillCovered = fresh !== undefined && subtractRanges(intersectRanges(record.covered, [range]), fresh.covered).length === 0;
-      if (!stillCovered) {
-        throw new StoreError(`kline cache: ${id} ${record.period} was dropped from the cache while being read (a repair?); ask again to fetch it anew`, {
-          details: { datasetId: id, period: record.period },
-        });
-      }
-      if (fresh.version === current.version) {
-        const settle = CANONICAL_SETTLE_MS[wait];
-        if (!badCanonical || settle === undefined) {
-          const canonicalKey = `${datasetFolder(dataset, fresh.granularity)}/${fresh.period}.parquet`; // periods.ts canonicalKey
-          throw await dropCorruptPeriod(writer, store, fresh, result.bad, canonicalKey, events);
-        }
-        await sleep(settle);
-      }
-      current = fresh;
-      result = await readRecordColumns(fresh, range);
-    }
-    return result;
-  };
+  const readPeriod = (dataset: Dataset, record: PeriodRecord, range: Range): Promise<KlineColumns> => readPeriodVerified(
+    { writer, store, events, cacheName: 'kline cache', canonicalKey: (fresh) => `${datasetFolder(dataset, fresh.granularity)}/${fresh.period}.parquet` }, // periods.ts canonicalKey
+    record, range, (current) => readRecordColumns(current, range),
+  );
 
   const readColumns = async (dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns> => {
     const relevant = [...records]
@@ -105,4 +76,54 @@ export function createCacheReader(store: ObjectStore, writer: RecordWriter, even
   };
 
   return { readRecordPieces, readColumns };
+}
+
+/** What readPeriodVerified needs of its cache. */
+export interface VerifiedPeriodContext {
+  readonly writer: RecordWriter;
+  readonly store: ObjectStore;
+  readonly events: KlineCacheEvents;
+  /** Begins the messages: `kline cache`, `funding cache`. */
+  readonly cacheName: string;
+  /** The canonical key of a record's period (deleted with the period when it is dropped). */
+  readonly canonicalKey: (record: PeriodRecord) => string;
+}
+
+/**
+ * One period's content from `record` through `read` (its objects verified against their refs and
+ * decoded, or `{ bad }` naming the first object missing or unlike its ref). On a bad object, the
+ * record as it is now is read again (a compaction may have replaced the object, or be about to
+ * commit a canonical file it just wrote: then waited for, CANONICAL_SETTLE_MS). Still bad at an
+ * unchanged record → the period is dropped and CorruptPeriodError thrown; a period whose
+ * coverage of `range` shrank meanwhile (a repair) → StoreError. Shared by the kline and the
+ * funding caches.
+ */
+export async function readPeriodVerified<T extends object>(
+  context: VerifiedPeriodContext, record: PeriodRecord, range: Range, read: (record: PeriodRecord) => Promise<T | { bad: BadObject }>,
+): Promise<T> {
+  const { writer, store, events, cacheName } = context;
+  const id = record.datasetId;
+  let result = await read(record);
+  let current = record;
+  for (let wait = 0; 'bad' in result; wait++) {
+    const bad = result.bad as BadObject;
+    const badCanonical = bad.key === current.canonical?.key;
+    const fresh = await writer.read(id, record.period);
+    // A period whose coverage shrank meanwhile (`klines repair` dropped it) must not be served
+    // as empty: that would be a partial answer passed off as complete.
+    const stillCovered = fresh !== undefined && subtractRanges(intersectRanges(record.covered, [range]), fresh.covered).length === 0;
+    if (!stillCovered) {
+      throw new StoreError(`${cacheName}: ${id} ${record.period} was dropped from the cache while being read (a repair?); ask again to fetch it anew`, {
+        details: { datasetId: id, period: record.period },
+      });
+    }
+    if (fresh.version === current.version) {
+      const settle = CANONICAL_SETTLE_MS[wait];
+      if (!badCanonical || settle === undefined) throw await dropCorruptPeriod(writer, store, fresh, bad, context.canonicalKey(fresh), events, cacheName);
+      await sleep(settle);
+    }
+    current = fresh;
+    result = await read(fresh);
+  }
+  return result;
 }

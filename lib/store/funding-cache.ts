@@ -3,9 +3,10 @@
  * the klines (DESIGN.md, Storage) and the same rules: monthly partitions keyed by calc_time, data
  * first and coverage second, appends as immutable parts, and a month compacted into its canonical
  * file once it is over and fully covered. Every object is verified against its ref before use; a
- * bad or missing one is never served: its month is dropped (coverage and objects, as the klines'
- * cache-integrity.ts does) and CorruptPeriodError thrown, for the service to fetch the month
- * again. Records and keys:
+ * bad or missing one is never served: read through the klines' readPeriodVerified (cache-reader.ts),
+ * a month still bad at an unchanged record is dropped (coverage and objects) and CorruptPeriodError
+ * thrown, for the service to fetch the month again; compaction leaves a bad month to the reader.
+ * Records and keys:
  * `binance/{market}/fundingRate/{SYMBOL}` / `binance/{market}/fundingRate/monthly/{SYMBOL}/{YYYY-MM}.parquet`.
  */
 import { ConflictError } from '../domain/errors.ts';
@@ -16,10 +17,11 @@ import { periodOf, periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { sha256Hex } from '../domain/sha256.ts';
 import { checkRowsInside, newPartId } from './cache-pieces.ts';
-import { CorruptPeriodError, dropCorruptPeriod, refsOf } from './cache-integrity.ts';
+import { refsOf, type KlineCacheEvents } from './cache-integrity.ts';
+import { readPeriodVerified, type BadObject } from './cache-reader.ts';
 import { decodeFundingColumns, encodeFundingColumns } from './funding-codec.ts';
 import { crc32Of, verifyObject } from './object-verify.ts';
-import { createRecordWriter, type RecordWriter } from './record-writer.ts';
+import { createRecordWriter } from './record-writer.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
 /** The funding cache. Ranges are half-open on calc_time, UTC epoch ms. */
@@ -42,9 +44,13 @@ export interface FundingCache {
   compact(dataset: FundingDataset, periods: readonly Period[], nowMs: number): Promise<void>;
 }
 
-/** Builds the cache over a store and an index. */
-export function createFundingCache(options: { store: ObjectStore; index: CoverageIndex }): FundingCache {
+/**
+ * Builds the cache over a store and an index; `events` hears of objects that failed verification
+ * and of failed clean-ups, as the kline cache's do (the cache statistics count them).
+ */
+export function createFundingCache(options: { store: ObjectStore; index: CoverageIndex; events?: KlineCacheEvents | undefined }): FundingCache {
   const { store, index } = options;
+  const events = options.events ?? {};
   const writer = createRecordWriter(index);
 
   const describe = (key: string, columns: FundingColumns, body: Uint8Array, sources: readonly UpstreamName[]): ObjectRef => ({
@@ -52,16 +58,22 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     ...(columns.length > 0 ? { firstOpenMs: columns.calc_time[0], lastOpenMs: columns.calc_time[columns.length - 1] } : {}),
   });
 
-  /** The events of one object of `record`; a bad object drops the month (dropCorruptPeriod) and throws CorruptPeriodError. */
-  const readRef = async (dataset: FundingDataset, record: PeriodRecord, ref: ObjectRef): Promise<FundingColumns> => {
-    const body = await store.get(ref.key);
-    const problem = verifyObject(body, ref);
-    if (problem) throw await dropMonth(writer, store, dataset, record, { key: ref.key, reason: problem });
-    try {
-      return await decodeFundingColumns(body!);
-    } catch (error) {
-      throw await dropMonth(writer, store, dataset, record, { key: ref.key, reason: error instanceof Error ? error.message : String(error) });
-    }
+  /** The events of each object of `record`, verified against its ref, or `{ bad }` naming the first object missing or unlike it. */
+  const readRecord = async (record: PeriodRecord): Promise<FundingColumns[] | { bad: BadObject }> => {
+    const pieces = await Promise.all(refsOf(record).map(async (ref): Promise<FundingColumns | { bad: BadObject }> => {
+      const body = await store.get(ref.key);
+      const reason = verifyObject(body, ref);
+      // A verified object is the bytes written: a decoding failure is not damage, and propagates.
+      return reason || !body ? { bad: { key: ref.key, reason: reason ?? 'the object does not exist' } } : decodeFundingColumns(body);
+    }));
+    return pieces.find((piece): piece is { bad: BadObject } => 'bad' in piece) ?? (pieces as FundingColumns[]);
+  };
+
+  /** A month's events from `record`, verified (readPeriodVerified: a month still bad is dropped, CorruptPeriodError). */
+  const readMonth = async (dataset: FundingDataset, record: PeriodRecord, range: Range): Promise<FundingColumns> => {
+    const canonicalKey = (fresh: PeriodRecord): string => fundingCanonicalKey(dataset, periodOf(Date.parse(`${fresh.period}-01T00:00:00Z`), 'monthly'));
+    const pieces = await readPeriodVerified({ writer, store, events, cacheName: 'funding cache', canonicalKey }, record, range, readRecord);
+    return mergeFunding(pieces);
   };
 
   const appendMonth = async (dataset: FundingDataset, period: Period, columns: FundingColumns, covered: Range[], sources: readonly UpstreamName[]): Promise<void> => {
@@ -112,7 +124,9 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     await writer.exclusive(id, period.key, async () => {
       const record = await writer.read(id, period.key);
       if (!record || record.parts.length === 0 || !coversRange(record.covered, period.range)) return;
-      const merged = mergeFunding(await Promise.all(refsOf(record).map((ref) => readRef(dataset, record, ref))));
+      const pieces = await readRecord(record);
+      if ('bad' in pieces) return; // damage is the reader's to drop and fetch again; this month stays as it is
+      const merged = mergeFunding(pieces);
       const key = fundingCanonicalKey(dataset, period);
       const existing = await store.getTagged(key);
       const body = encodeFundingColumns(merged);
@@ -136,8 +150,8 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
 
     async readColumns(dataset, records, range) {
       const wanted = records.filter((r) => intersectRanges(r.covered, [range]).length > 0);
-      const pieces = await Promise.all(wanted.flatMap((record) => refsOf(record).map((ref) => readRef(dataset, record, ref))));
-      return fundingInRange(mergeFunding(pieces), range.startMs, range.endMs);
+      const months = await Promise.all(wanted.map((record) => readMonth(dataset, record, range)));
+      return fundingInRange(mergeFunding(months), range.startMs, range.endMs);
     },
 
     async append(dataset, columns, answered, sources) {
@@ -155,10 +169,4 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
       for (const period of periods) if (period.range.endMs <= nowMs) await compactMonth(dataset, period);
     },
   };
-}
-
-/** Drops the month of `record` (its coverage and objects, the canonical key included) and returns the error to throw. */
-async function dropMonth(writer: RecordWriter, store: ObjectStore, dataset: FundingDataset, record: PeriodRecord, bad: { key: string; reason: string }): Promise<CorruptPeriodError> {
-  const month = periodOf(Date.parse(`${record.period}-01T00:00:00Z`), 'monthly');
-  return dropCorruptPeriod(writer, store, record, bad, fundingCanonicalKey(dataset, month), {});
 }

@@ -10,6 +10,9 @@ let reader: Promise<typeof import('hyparquet/src/read.js').parquetRead> | undefi
 
 /** hyparquet's `parquetRead(options)`, loading hyparquet's reader first when this process has not yet. */
 export async function parquetReadLazily(options: ParquetReadOptions): Promise<void> {
-  reader ??= import('hyparquet/src/read.js').then((module) => module.parquetRead);
+  reader ??= import('hyparquet/src/read.js').then((module) => module.parquetRead, (error: unknown) => {
+    reader = undefined; // a failed load (a missing chunk) is tried again by the next read
+    throw error;
+  });
   await (await reader)(options);
 }

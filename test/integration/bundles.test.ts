@@ -112,7 +112,7 @@ describe('the zips, unzipped and run as Lambda containers', () => {
 
 describe('what a cold start loads (sizes.json startInputs)', () => {
   const startOf = (name: string): string[] => sizes.find((row) => row.name === name)!.startInputs;
-  const FILL_ONLY = ['lib/sources/vision-csv.ts', 'lib/sources/rest-client.ts', 'lib/sources/zip-member.ts', 'lib/sources/http-client.ts', 'node_modules/got/', 'node_modules/yauzl/', 'node_modules/hyparquet/src/read.js'];
+  const FILL_ONLY = ['lib/sources/vision-client.ts', 'lib/sources/funding-sources.ts', 'lib/sources/vision-csv.ts', 'lib/sources/rest-client.ts', 'lib/sources/zip-member.ts', 'lib/sources/http-client.ts', 'node_modules/got/', 'node_modules/yauzl/', 'node_modules/hyparquet/src/read.js'];
   const SERVICE = ['lib/service/klines-service.ts', 'lib/store/kline-cache.ts', 'lib/store/parquet-codec.ts', 'node_modules/hyparquet/'];
 
   it('the index-only handlers and the queueing cron load no service, cache or Parquet code', () => {

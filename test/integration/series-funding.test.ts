@@ -159,8 +159,42 @@ describe('funding rate', () => {
     // Both months came again from their Vision files, and the cache holds good copies.
     expect(fake.requests.filter((r) => r.kind === 'vision-zip').map((r) => r.path.split('/').pop()).sort()).toEqual(['BTCUSDT-fundingRate-2023-12.zip', 'BTCUSDT-fundingRate-2024-01.zip']);
     expect((await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' })).problems).toEqual([]);
+    // Counted like the klines' (klines stats: corruptObjects); both months were found bad.
+    expect((await handles.stats.read()).get('binance/um/fundingRate/BTCUSDT')?.corruptObjects).toBe(2);
     fake.clearRequests();
     expect(fundingRowsFromColumns((await service().getFundingRates({ dataset: BTC, range })).columns)).toEqual(expected);
     expect(fake.requests).toEqual([]);
+  });
+
+  it('leaves a month with a damaged part uncompacted, and the next read of it drops and fetches it again', async () => {
+    // February is under way: REST answers [Feb 1, now] as a part; at a later clock the month is over.
+    const february = { startMs: t('2024-02-01T00:00:00Z'), endMs: t('2024-03-01T00:00:00Z') };
+    await service().getFundingRates({ dataset: BTC, range: february });
+    const handles = createCacheHandles(loadConfig({ KLINES_CACHE_DIR: cacheDir }));
+    const partsDir = 'binance/um/fundingRate/monthly/BTCUSDT/2024-02.parts';
+    const [part] = await readdir(join(cacheDir, partsDir));
+    const key = `${partsDir}/${part}`;
+    const body = (await handles.store.get(key))!;
+    await handles.store.put(key, body.subarray(1));
+    // Months later the rest of February is appended, then the month compacted: compaction meets
+    // the damaged part and leaves the month as it is (it does not hang or fail the request) ...
+    const later = '2024-04-10T00:00:00Z';
+    fake.setNow(t(later));
+    const laterConfig = loadConfig({
+      KLINES_CACHE_DIR: cacheDir, KLINES_NOW: later, BINANCE_VISION_URL: fake.visionUrl,
+      BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
+    });
+    const laterService = buildFundingService(laterConfig, createCacheHandles(laterConfig));
+    const rest = await laterService.getFundingRates({ dataset: BTC, range: { startMs: t(NOW) + 1, endMs: february.endMs } });
+    expect(rest.columns.length).toBeGreaterThan(0);
+    expect((await readdir(join(cacheDir, 'binance/um/fundingRate/monthly/BTCUSDT'))).sort()).toContain('2024-02.parts');
+    // ... and the next read of February drops it and answers it exactly from Binance.
+    fake.clearRequests();
+    const whole = await laterService.getFundingRates({ dataset: BTC, range: february });
+    // The fixtures have no Vision file for 2024-02, so REST answers the whole month again.
+    expect(fake.requests.filter((r) => r.kind === 'rest' && r.status === 200).map((r) => r.query.startTime)).toEqual([String(february.startMs)]);
+    expect(fundingRowsFromColumns(whole.columns)).toEqual(restRows(february.startMs, february.endMs - 1));
+    expect(whole.columns.length).toBeGreaterThan(rest.columns.length);
+    expect((await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' })).problems).toEqual([]);
   });
 });

@@ -37,9 +37,9 @@ export function renderSideBySide(r: SideBySideResults): string {
   rows.push([`cold ${cold.months} months of 1m → CSV, one process`, proc(cold.project), `curl + sha256sum + unzip + DuckDB → ZSTD + CSV: ${proc(cold.reference)}`, `${ratio(cold.project.wallMs, cold.reference.wallMs)} time; ${ratio(cold.project.maxRssKb, cold.reference.maxRssKb)} memory`, verdict(cold.project.wallMs / cold.reference.wallMs, 1)]);
   rows.push(['warm month of 1m, in process (median of 20, after 3 untimed)', ms(month.project), `DuckDB SELECT *: ${ms(month.reference)}`, ratio(month.project, month.reference), verdict(month.project / month.reference, 1)]);
   for (const b of r.bundles) {
+    const imported = paired(b.importMs);
     const wall = paired(b.project);
-    const cpu = paired(b.cpu);
-    rows.push([`Lambda bundle \`${b.name}\`: node + import, whole process (median of ${b.project.project.length})`, `${ms(wall.project)} (CPU ${ms(cpu.project)})`, `bare \`node -e\`: ${ms(wall.reference)} (CPU ${ms(cpu.reference)})`, `${ratio(wall.project, wall.reference)} wall; ${ratio(cpu.project, cpu.reference)} CPU`, verdict(wall.project / wall.reference, 1.5)]);
+    rows.push([`Lambda bundle \`${b.name}\`: import, in process (median of ${b.importMs.project.length}; whole process: ${ratio(wall.project, wall.reference)}× bare)`, ms(imported.project), `bare \`node -e\`, whole process: ${ms(imported.reference)}`, ratio(imported.project, imported.reference), verdict(imported.project / imported.reference, 1.5)]);
   }
   rows.push([`\`klines --help\`, whole process (median of ${r.help.wall.project.length})`, `${ms(helpWall.project)} (CPU ${ms(helpCpu.project)})`, `bare \`node -e 0\`: ${ms(helpWall.reference)} (CPU ${ms(helpCpu.reference)})`, `${ratio(helpWall.project, helpWall.reference)} wall; ${ratio(helpCpu.project, helpCpu.reference)} CPU`, verdict(helpWall.project / helpWall.reference, 2)]);
   return [
@@ -64,19 +64,24 @@ function renderBundleStarts(r: SideBySideResults): string {
     const cpu = paired(b.cpu);
     const runtime = paired(b.runtimeLike);
     const first = median(b.withFirstRequest);
-    return `| ${b.name} | ${(b.startBytes / 1000).toFixed(0)} kB | ${ms(wall.reference)} → ${ms(wall.project)}: **${ratio(wall.project, wall.reference)}** | ${ms(cpu.reference)} → ${ms(cpu.project)}: ${ratio(cpu.project, cpu.reference)} | ${ms(runtime.reference)} → ${ms(runtime.project)}: ${ratio(runtime.project, runtime.reference)} | ${ms(first)}: ${ratio(first, wall.reference)} |`;
+    const imported = paired(b.importMs);
+    return `| ${b.name} | ${(b.startBytes / 1000).toFixed(0)} kB | ${ms(imported.project)} ÷ ${ms(imported.reference)} = **${ratio(imported.project, imported.reference)}** | ${ms(wall.reference)} → ${ms(wall.project)}: **${ratio(wall.project, wall.reference)}** | ${ms(cpu.reference)} → ${ms(cpu.project)}: ${ratio(cpu.project, cpu.reference)} | ${ms(runtime.reference)} → ${ms(runtime.project)}: ${ratio(runtime.project, runtime.reference)} | ${ms(first)}: ${ratio(first, wall.reference)} |`;
   });
   return [
     `### Lambda bundles: start-up in detail (medians of ${r.bundles[0]?.project.project.length ?? 0} interleaved runs, fresh processes)`,
     '',
-    'Wall times from the bench\'s clock around each spawn; CPU as the child reports it (`process.cpuUsage()`).',
+    'Wall times from the bench\'s clock around each spawn; CPU as the child reports it (`process.cpuUsage()`);',
+    'the import as the child times its `await import()`. Issue 9\'s target ("each Lambda bundle\'s import ≤ 1.5× a bare',
+    'node start") is read as the import time against a bare start, the way its own figures were taken ("Lambda',
+    'bundle import 386 ms", "of 324 ms, the AWS SDK is 149 ms, got 91 ms and zod 53 ms": a sum that leaves no',
+    'room for a node start); the whole process against a bare start is the stricter reading, shown beside it.',
     '"Runtime-like start": an ESM entry that loads what Lambda\'s runtime interface client loads before any',
     'handler (`http`, `net`, `util`, `fs`, `path`, `assert`, `module`; aws-lambda-nodejs-runtime-interface-client',
     '`src/`), i.e. the import as a Lambda init adds it. "+ first request": the import, then one `fetch` to a',
     'closed loopback port, as the first S3 or DynamoDB call of a container makes it (it loads undici), against bare node.',
     '',
-    '| function | code at start | node + import vs bare (wall) | CPU | runtime-like start → + import | + first request vs bare |',
-    '|---|---|---|---|---|---|',
+    '| function | code at start | import ÷ bare | whole process: node + import vs bare (wall) | CPU | runtime-like start → + import | + first request vs bare |',
+    '|---|---|---|---|---|---|---|',
     ...lines,
     '',
   ].join('\n');

@@ -5,7 +5,10 @@
  * synthetic files of `test/fixtures/binance/synthetic` (fake-binance-series.ts), with an injectable clock and injectable faults. Used by every test that
  * touches an upstream; `scripts/fake-binance.ts` runs it standalone for demos.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createExchangeInfoHandler, EXCHANGE_INFO_MARKET_BY_PATH } from './fake-binance-exchange-info.ts';
 import { createRestHandler, REST_MARKET_BY_PATH } from './fake-binance-rest.ts';
@@ -202,4 +205,26 @@ function usesLeft(injection: Injection, kind: RequestKind): number {
     case 'truncate-rows':
       return !isVision ? 0 : kind === 'vision-zip' ? injection.remaining : injection.remainingSidecars;
   }
+}
+
+/** A fake Binance with an empty temporary cache folder, as a test gets them fresh. */
+export interface FakeWithCacheDir {
+  readonly fake: FakeBinance;
+  /** An empty folder under the system temp dir, for KLINES_CACHE_DIR. */
+  readonly cacheDir: string;
+  /** Closes the fake and deletes the folder: return it from a vitest `beforeEach`. */
+  cleanup(): Promise<void>;
+}
+
+/** Starts a fake Binance (startFakeBinance(options)) and makes an empty folder named `{prefix}…` in the temp dir. */
+export async function startFakeWithCacheDir(prefix: string, options: FakeBinanceOptions = {}): Promise<FakeWithCacheDir> {
+  const fake = await startFakeBinance(options);
+  const cacheDir = await mkdtemp(join(tmpdir(), prefix));
+  return {
+    fake, cacheDir,
+    async cleanup() {
+      await fake.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    },
+  };
 }

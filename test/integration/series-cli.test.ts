@@ -5,12 +5,10 @@
  * `ls --json` lists both datasets; spot refuses the futures-only series by name.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeWithCacheDir, type FakeBinance } from '../helpers/fake-binance.ts';
 import { realDataDir } from '../helpers/real-data.ts';
 import { runKlines } from '../helpers/run-klines.ts';
 
@@ -33,12 +31,9 @@ function lines(relative: string): string[] {
 const asNumbers = (line: string, keep = 11): string => line.split(',').slice(0, keep).map((field) => String(Number(field))).join(',');
 
 beforeEach(async () => {
-  fake = await startFakeBinance();
-  cacheDir = await mkdtemp(join(tmpdir(), 'klines-series-cli-'));
-  return async () => {
-    await fake.close();
-    await rm(cacheDir, { recursive: true, force: true });
-  };
+  let cleanup: () => Promise<void>;
+  ({ fake, cacheDir, cleanup } = await startFakeWithCacheDir('klines-series-cli-'));
+  return cleanup;
 });
 
 describe('klines get --data-type', () => {

@@ -5,8 +5,7 @@
  * from the fake's files; a rerun makes no upstream request.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import { buildFundingService } from '../../lib/open-service.ts';
 import { createFundingSources } from '../../lib/sources/funding-sources.ts';
 import { validateCache } from '../../lib/service/integrity.ts';
 import { createUpstreamStats } from '../../lib/sources/types.ts';
-import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeWithCacheDir, type FakeBinance } from '../helpers/fake-binance.ts';
 import { realDataDir } from '../helpers/real-data.ts';
 
 const t = (iso: string): number => Date.parse(iso);
@@ -54,12 +53,9 @@ function restRows(startMs: number, endMs: number): FundingRow[] {
 }
 
 beforeEach(async () => {
-  fake = await startFakeBinance();
-  cacheDir = await mkdtemp(join(tmpdir(), 'klines-funding-'));
-  return async () => {
-    await fake.close();
-    await rm(cacheDir, { recursive: true, force: true });
-  };
+  let cleanup: () => Promise<void>;
+  ({ fake, cacheDir, cleanup } = await startFakeWithCacheDir('klines-funding-'));
+  return cleanup;
 });
 
 describe('funding rate', () => {

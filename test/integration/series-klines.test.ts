@@ -6,8 +6,7 @@
  * lands under the series' own `{data_nature}` folder, and a rerun makes no upstream request.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { createServiceFromConfig } from '../../lib/create-service.ts';
 import { datasetOf, KLINE_COLUMNS, type Dataset, type Kline } from '../../lib/domain/kline.ts';
 import type { KlinesService } from '../../lib/service/klines-service.ts';
-import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeWithCacheDir, type FakeBinance } from '../helpers/fake-binance.ts';
 import { realDataDir } from '../helpers/real-data.ts';
 
 const t = (iso: string): number => Date.parse(iso);
@@ -58,12 +57,9 @@ const describeData = () => fake.requests.filter((r) => r.status === 200 && (r.ki
   .map((r) => (r.kind === 'rest' ? `${r.path} ${new URLSearchParams(r.query).toString()}` : r.path.split('/').pop() ?? ''));
 
 beforeEach(async () => {
-  fake = await startFakeBinance();
-  cacheDir = await mkdtemp(join(tmpdir(), 'klines-series-'));
-  return async () => {
-    await fake.close();
-    await rm(cacheDir, { recursive: true, force: true });
-  };
+  let cleanup: () => Promise<void>;
+  ({ fake, cacheDir, cleanup } = await startFakeWithCacheDir('klines-series-'));
+  return cleanup;
 });
 
 describe('mark-price klines', () => {

@@ -2,9 +2,6 @@
  * The main job end to end on the embedded local default, against the fake Binance serving the
  * real files: exact rows, gap-only fetching, fallbacks, and nothing bad ever cached.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { createServiceFromConfig } from '../../lib/create-service.ts';
@@ -13,7 +10,7 @@ import type { Dataset } from '../../lib/domain/kline.ts';
 import type { KlinesService } from '../../lib/service/klines-service.ts';
 import type { SourceMode } from '../../lib/service/plan.ts';
 import { expectedKlines, withoutSource } from '../helpers/expected.ts';
-import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeWithCacheDir, type FakeBinance } from '../helpers/fake-binance.ts';
 
 const t = (iso: string): number => Date.parse(iso);
 const BTC_1H: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1h' };
@@ -37,12 +34,9 @@ const count = (kind: string) => fake.requests.filter((r) => r.kind === kind).len
 
 // A fresh fake and cache per test, so no injected fault or cached piece leaks between tests.
 beforeEach(async () => {
-  fake = await startFakeBinance();
-  cacheDir = await mkdtemp(join(tmpdir(), 'klines-service-'));
-  return async () => {
-    await fake.close();
-    await rm(cacheDir, { recursive: true, force: true });
-  };
+  let cleanup: () => Promise<void>;
+  ({ fake, cacheDir, cleanup } = await startFakeWithCacheDir('klines-service-'));
+  return cleanup;
 });
 
 describe('cold, warm and extended requests (spot BTCUSDT 1h, replayed at 2020-12-15T10:30Z)', () => {

@@ -4,9 +4,6 @@
  * gap is fetched whole, once; gaps before a dataset's first candle, or after a delisted one's
  * last, cost no upstream request once the bounds are known.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig } from '../../lib/create-service.ts';
@@ -14,7 +11,7 @@ import type { Dataset } from '../../lib/domain/kline.ts';
 import type { KlinesService } from '../../lib/service/klines-service.ts';
 import type { SourceMode } from '../../lib/service/plan.ts';
 import { expectedKlines, withoutSource } from '../helpers/expected.ts';
-import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';
+import { startFakeWithCacheDir, type FakeBinance } from '../helpers/fake-binance.ts';
 
 const t = (iso: string): number => Date.parse(iso);
 const BTC_1H: Dataset = { market: 'spot', symbol: 'BTCUSDT', interval: '1h' };
@@ -43,12 +40,9 @@ const describeRequest = (r: FakeBinance['requests'][number]): string =>
   (r.kind === 'rest' ? `rest ${new URLSearchParams(r.query).toString()}` : `${r.kind} ${r.status} ${r.path.split('/').pop()}`);
 
 beforeEach(async () => {
-  fake = await startFakeBinance();
-  cacheDir = await mkdtemp(join(tmpdir(), 'klines-whole-'));
-  return async () => {
-    await fake.close();
-    await rm(cacheDir, { recursive: true, force: true });
-  };
+  let cleanup: () => Promise<void>;
+  ({ fake, cacheDir, cleanup } = await startFakeWithCacheDir('klines-whole-'));
+  return cleanup;
 });
 
 describe('whole Vision files', () => {

@@ -13,13 +13,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { awsOptions, loadConfig } from '../lib/config.ts';
+import { once } from '../lib/lazy.ts';
 import { createObservability, observe } from '../lib/observability.ts';
 import type { RefreshResult } from '../lib/service/refresh.ts';
 import { createSymbolDirectoryFromConfig } from '../lib/service/symbols.ts';
 import { loadWatchlist, watchEntryId, type WatchlistEntry } from '../lib/service/watchlist.ts';
 import { createS3Client } from '../lib/store/s3-api.ts';
 import { encodeRefreshMessage } from './shared/refresh-message.ts';
-import type { Runtime } from './shared/runtime.ts';
 import { s3ObjectReader } from './shared/s3-object-reader.ts';
 import { createSqsClientFromConfig, type SendMessageBatchEntry, type SqsClient } from './shared/sqs-client.ts';
 
@@ -41,18 +41,9 @@ const readS3Object = s3ObjectReader(config.watchlist?.kind === 's3' ? createS3Cl
 const symbols = createSymbolDirectoryFromConfig(config);
 const queueUrl = config.refreshQueueUrl;
 const sqs = queueUrl ? createSqsClientFromConfig(config) : undefined;
-let inlineRuntime: Promise<{ runtime: Runtime; runRefresh: typeof import('./shared/refresh-runner.ts').runRefresh }> | undefined;
-
-/** The full runtime and the refresh runner, imported and built once, for inline refreshes. */
-function loadInlineRuntime(): NonNullable<typeof inlineRuntime> {
-  inlineRuntime ??= Promise.all([import('./shared/runtime.ts'), import('./shared/refresh-runner.ts')])
-    .then(([{ createRuntime }, { runRefresh }]) => ({ runtime: createRuntime(config, obs), runRefresh }))
-    .catch((error: unknown) => {
-      inlineRuntime = undefined; // the next run tries again
-      throw error;
-    });
-  return inlineRuntime;
-}
+// The full runtime and the refresh runner, imported and built once, for inline refreshes.
+const loadInlineRuntime = once(() => Promise.all([import('./shared/runtime.ts'), import('./shared/refresh-runner.ts')])
+  .then(([{ createRuntime }, { runRefresh }]) => ({ runtime: createRuntime(config, obs), runRefresh })));
 
 async function cronRefresh(event: ScheduledEvent, context: Context): Promise<CronRefreshResult> {
   const entries = await loadWatchlist(config.watchlist, readS3Object, (market, pattern) => symbols.resolve(market, pattern));

@@ -6,19 +6,12 @@
  * as the clients they load; a failed load (a missing chunk) rejects the call, and the next call
  * loads again.
  */
+import { once } from '../lazy.ts';
 import type { FundingSourceOptions, FundingSources } from './funding-sources.ts';
 import type { RestClientOptions } from './rest-client.ts';
 import type { RestSource, VisionSource } from './types.ts';
 import type { VisionClientOptions } from './vision-client.ts';
 
-/** A loader run once, on the first call; later calls share its promise (a failed load is tried again). */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => (loaded ??= load().catch((error: unknown) => {
-    loaded = undefined;
-    throw error;
-  }));
-}
 
 /** createVisionClient(options) from vision-client.ts, imported on the first fetchFile. */
 export function createLazyVisionClient(options: VisionClientOptions): VisionSource {

@@ -10,13 +10,11 @@ import { promisify } from 'node:util';
 import type yauzlModule from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { DataValidationError } from '../domain/errors.ts';
+import { once } from '../lazy.ts';
 
 // Loaded with the first Vision file: a container answering from the cache never unzips (issue 9, cold starts).
-let opener: Promise<(zip: Buffer, options: yauzlModule.Options) => Promise<ZipFile>> | undefined;
-const openZip = async (zip: Buffer, options: yauzlModule.Options): Promise<ZipFile> => {
-  opener ??= import('yauzl').then((module) => promisify<Buffer, yauzlModule.Options, ZipFile>(module.default.fromBuffer));
-  return (await opener)(zip, options);
-};
+const opener = once(() => import('yauzl').then((module) => promisify<Buffer, yauzlModule.Options, ZipFile>(module.default.fromBuffer)));
+const openZip = async (zip: Buffer, options: yauzlModule.Options): Promise<ZipFile> => (await opener())(zip, options);
 
 /**
  * The bytes (ASCII CSV) of the single `.csv` member of `zip`. `context` names the file in errors.

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type lockfileModule from 'proper-lockfile';
+import { once } from '../lazy.ts';
 import { hasErrorCode } from './fs-object-store.ts';
 
 /** A lock not refreshed for this long belongs to a dead process and may be broken (proper-lockfile `stale`). */
@@ -22,8 +23,7 @@ const LOCK_RETRIES = { retries: 60, factor: 1.5, minTimeout: 10, maxTimeout: 500
  * on the first lock: a process whose stores are S3 and DynamoDB (a deployed Lambda) never takes
  * a file lock, so it does not pay for them at cold start (issue 9).
  */
-let lockfile: Promise<typeof lockfileModule> | undefined;
-const loadLockfile = (): Promise<typeof lockfileModule> => (lockfile ??= import('proper-lockfile').then((module) => module.default));
+const loadLockfile = once((): Promise<typeof lockfileModule> => import('proper-lockfile').then((module) => module.default));
 
 /** The last queued action per locked file in this process; see `withFileLock`. */
 const queues = new Map<string, Promise<unknown>>();

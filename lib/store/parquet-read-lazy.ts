@@ -5,14 +5,11 @@
  * outside our layouts and for funding-rate files. Same options, result and errors as parquetRead.
  */
 import type { ParquetReadOptions } from 'hyparquet';
+import { once } from '../lazy.ts';
 
-let reader: Promise<typeof import('hyparquet/src/read.js').parquetRead> | undefined;
+const loadReader = once(() => import('hyparquet/src/read.js').then((module) => module.parquetRead));
 
 /** hyparquet's `parquetRead(options)`, loading hyparquet's reader first when this process has not yet. */
 export async function parquetReadLazily(options: ParquetReadOptions): Promise<void> {
-  reader ??= import('hyparquet/src/read.js').then((module) => module.parquetRead, (error: unknown) => {
-    reader = undefined; // a failed load (a missing chunk) is tried again by the next read
-    throw error;
-  });
-  await (await reader)(options);
+  await (await loadReader())(options);
 }

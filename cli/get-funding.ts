@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { loadConfig } from '../lib/config.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { openCacheHandles } from '../lib/open-cache-handles.ts';
-import { buildFundingService } from '../lib/open-service.ts';
+import { buildFundingService } from '../lib/open-funding.ts';
 import { fundingCsv, fundingJson, resolveFundingQuery } from '../lib/service/funding-request.ts';
 import { encodeFundingColumns } from '../lib/store/funding-codec.ts';
 import type { GetOptions } from './get.ts';

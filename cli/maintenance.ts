@@ -32,19 +32,20 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
     .option('--no-refetch', 'leave dropped periods for the next request to fetch')
     .option('--json', 'print the result as JSON', false)
     .action(async (options: { dataset?: string; orphans: boolean; dryRun: boolean; refetch: boolean; json: boolean }) => {
-      const [{ loadConfig }, { openCacheHandles }, { buildService, buildFundingService }, { runRepair }, { parseDatasetId, parseFundingDatasetId }, { closedEndMs }] = await Promise.all([
-        import('../lib/config.ts'), import('../lib/open-cache-handles.ts'), import('../lib/open-service.ts'), import('./repair.ts'),
+      const [{ loadConfig }, { openCacheHandles }, { buildService }, { buildFundingService }, { runRepair }, { parseDatasetId, parseFundingDatasetId }, { closedEndMs }] = await Promise.all([
+        import('../lib/config.ts'), import('../lib/open-cache-handles.ts'), import('../lib/open-service.ts'), import('../lib/open-funding.ts'), import('./repair.ts'),
         import('../lib/service/cache-layout.ts'), import('../lib/domain/intervals.ts'),
       ]);
       const config = loadConfig();
       const handles = await openCacheHandles(config);
       const service = buildService(config, handles);
+      const fundingService = buildFundingService(config, handles);
       const nowMs = config.nowMs ?? Date.now();
       const refetch = options.refetch ? async (period: { datasetId: string; range: { startMs: number; endMs: number } }) => {
         const funding = parseFundingDatasetId(period.datasetId);
         if (funding) {
           // Events up to now only: the funding service clips the range itself.
-          await buildFundingService(config, handles).getFundingRates({ dataset: funding, range: period.range });
+          await fundingService.getFundingRates({ dataset: funding, range: period.range });
           return;
         }
         const dataset = parseDatasetId(period.datasetId);

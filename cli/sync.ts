@@ -12,7 +12,7 @@ import { createSymbolDirectoryFromConfig } from '../lib/service/symbols.ts';
 import type { Range } from '../lib/domain/ranges.ts';
 import { resolveSyncQuery, runSync, type PublicSyncQuery, type SyncProgress, type SyncResult } from '../lib/service/sync.ts';
 import type { Market } from '../lib/domain/markets.ts';
-import { buildFundingService } from '../lib/open-service.ts';
+import { buildFundingService } from '../lib/open-funding.ts';
 import { formatTable } from './table.ts';
 
 /** Options of `klines sync` as commander parses them. */

@@ -32,7 +32,6 @@ import { objectMessages } from '../lib/service/validation.ts';
 import { API_GATEWAY_TIMEOUT_MS, startDeadline } from './middleware/deadline.ts';
 import { httpErrors } from './middleware/http-errors.ts';
 import type { AcceptedFill } from './shared/fill-within-deadline.ts';
-import { answerFunding, fundingHttpResponse } from './shared/funding-answer.ts';
 import { answerRows, shapeHttpAnswer } from './shared/http-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 import { answerWithinDeadline } from './shared/write-deadline.ts';
@@ -63,7 +62,10 @@ async function getKlines(event: APIGatewayProxyEventV2, context: Context): Promi
       throw new InvalidInputError(`query: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
     }
     const query = parsed.output;
-    if (query.data_type === 'fundingRate') return await fundingHttpResponse(runtime, await answerFunding(runtime, query), query.format);
+    if (query.data_type === 'fundingRate') {
+      const { answerFunding, fundingHttpResponse } = await import('./shared/funding-answer.ts'); // with the first funding request (cold start)
+      return await fundingHttpResponse(runtime, await answerFunding(runtime, query), query.format);
+    }
     if (query.interval === undefined) throw new InvalidInputError('query: interval is required, e.g. 1m (only data_type=fundingRate takes none)');
     const resolved = resolveQuery({ ...query, interval: query.interval, dataType: query.data_type }, runtime.nowMs());
     const notice = resolved.notices.length > 0 ? { 'x-klines-notice': resolved.notices.join('; ') } : undefined;

@@ -26,7 +26,6 @@ import { resolveQuery } from '../lib/service/request.ts';
 import { objectMessages } from '../lib/service/validation.ts';
 import { startDeadline } from './middleware/deadline.ts';
 import { explainError, INTERNAL_ERROR } from './middleware/http-errors.ts';
-import { answerFunding, fundingInvokeResult } from './shared/funding-answer.ts';
 import { shapeInvokeAnswer } from './shared/invoke-answer.ts';
 import { createRuntime } from './shared/runtime.ts';
 import { answerWithinDeadline } from './shared/write-deadline.ts';
@@ -65,7 +64,10 @@ async function invokeGetKlines(payload: unknown, context: Context): Promise<Invo
   const deadline = startDeadline(context, { marginMs: runtime.config.answerMarginMs });
   try {
     const { action: _action, ...query } = parseOrThrow(PayloadSchema, payload);
-    if (query.dataType === 'fundingRate') return fundingInvokeResult(runtime, await answerFunding(runtime, query));
+    if (query.dataType === 'fundingRate') {
+      const { answerFunding, fundingInvokeResult } = await import('./shared/funding-answer.ts'); // with the first funding request (cold start)
+      return fundingInvokeResult(runtime, await answerFunding(runtime, query));
+    }
     if (query.interval === undefined) throw new InvalidInputError('payload: interval is required, e.g. 1h (only dataType fundingRate takes none)');
     const resolved = resolveQuery({ ...query, interval: query.interval }, runtime.nowMs());
     const outcome = await answerWithinDeadline(runtime, resolved, deadline);

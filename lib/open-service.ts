@@ -8,14 +8,12 @@
  */
 import type { Config } from './config.ts';
 import type { CacheHandles } from './create-service.ts';
-import { createFundingService, type FundingService } from './service/funding-service.ts';
 import { createKlinesService, type KlinesRequest, type KlinesService } from './service/klines-service.ts';
 import { prepareStream } from './service/prepare-stream.ts';
 import { streamKlines, type KlinesStream, type KlinesStreamDeps } from './service/stream-klines.ts';
 import { createLazyHttpClient } from './sources/lazy-http-client.ts';
-import { createLazyFundingSources, createLazyRestClient, createLazyVisionClient } from './sources/lazy-sources.ts';
+import { createLazyRestClient, createLazyVisionClient } from './sources/lazy-sources.ts';
 import { createFsCoverageIndex } from './store/fs-coverage-index.ts';
-import { createFundingCache } from './store/funding-cache.ts';
 import { createFsLeaseStore } from './store/fs-lease-store.ts';
 import { createFsObjectStore } from './store/fs-object-store.ts';
 import { createFsStatsStore } from './store/fs-stats-store.ts';
@@ -73,19 +71,6 @@ function streamDeps(config: Config, handles: CacheHandles, service: KlinesServic
 export function buildStreamer(config: Config, handles: CacheHandles, service: KlinesService): (request: KlinesRequest) => KlinesStream {
   const deps = streamDeps(config, handles, service);
   return (request) => streamKlines(deps, request);
-}
-
-/**
- * The funding-rate service on `handles` (issue 10, item 5): the same store and index as the
- * klines, its own monthly partitions under `binance/{market}/fundingRate/`.
- */
-export function buildFundingService(config: Config, handles: CacheHandles): FundingService {
-  const http = createLazyHttpClient();
-  return createFundingService({
-    cache: createFundingCache({ store: handles.store, index: handles.index, events: countingCacheEvents(handles.stats) }),
-    sources: createLazyFundingSources({ visionUrl: config.visionUrl, umUrl: config.umApiUrl, cmUrl: config.cmApiUrl, http }),
-    nowMs: () => config.nowMs ?? Date.now(),
-  });
 }
 
 /** Fills the gaps, then streams the answer from the cache (prepare-stream.ts), through `service` on the same handles. */

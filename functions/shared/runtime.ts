@@ -9,34 +9,28 @@
 import { awsOptions, loadConfig, type Config } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig, type CacheHandles } from '../../lib/create-service.ts';
 import { createObservability, type Observability } from '../../lib/observability.ts';
-import { buildFundingService, buildStreamer, buildStreamPreparer } from '../../lib/open-service.ts';
+import { once } from '../../lib/lazy.ts';
+import { buildStreamPreparer } from '../../lib/open-service.ts';
 import type { FundingService } from '../../lib/service/funding-service.ts';
 import type { KlinesRequest, KlinesService } from '../../lib/service/klines-service.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
 import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
-import { createS3Client, type S3Client } from '../../lib/store/s3-api.ts';
+import { createS3Client } from '../../lib/store/s3-api.ts';
 import { createResultsLocation, type ResultsLocation } from './results.ts';
-import { s3ObjectReader } from './s3-object-reader.ts';
 
 /** The per-container state of a handler. */
 export interface Runtime {
   readonly config: Config;
   readonly handles: CacheHandles;
   readonly service: KlinesService;
-  /** Answers streamed period by period (stream-klines.ts) on the same service: for CSV and JSON results. */
-  stream(request: KlinesRequest): KlinesStream;
-  /** The funding-rate service on the same handles (issue 10, item 5). */
+  /** The funding-rate service on the same handles (issue 10, item 5), imported and built with the first funding request. */
   readonly funding: FundingService;
   /** Fills the request's gaps (honouring `request.signal`), then streams its answer from the cache (prepare-stream.ts): for long answers. */
   prepareStream(request: KlinesRequest): Promise<KlinesStream>;
   readonly results: ResultsLocation;
   readonly obs: Observability;
-  /** An S3 client when anything configured lives in S3 (the cache, results, the watchlist). */
-  readonly s3: S3Client | undefined;
   /** The clock: KLINES_NOW when set, else the system clock (UTC epoch ms). */
   nowMs(): number;
-  /** Reads an S3 object (the watchlist); `undefined` when it does not exist. Throws StoreError. */
-  readS3Object(bucket: string, key: string): Promise<Uint8Array | undefined>;
 }
 
 /**
@@ -48,21 +42,18 @@ export function createRuntime(config: Config = loadConfig(), obs: Observability 
   // so a warm read costs no DynamoDB write.
   const unbuffered = createCacheHandles(config);
   const handles = { ...unbuffered, stats: createBufferedStatsStore(unbuffered.stats) };
-  const needsS3 = config.results.kind === 's3' || config.watchlist?.kind === 's3';
-  const s3 = handles.s3 ?? (needsS3 ? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined);
+  const s3 = handles.s3 ?? (config.results.kind === 's3' ? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined);
   const nowMs = (): number => config.nowMs ?? Date.now();
   const service = createServiceFromConfig(config, handles);
+  const funding = once(() => import('../../lib/open-funding.ts').then((module) => module.buildFundingService(config, handles)));
   return {
     config,
     handles,
     service,
-    stream: buildStreamer(config, handles, service),
-    funding: buildFundingService(config, handles),
+    funding: { getFundingRates: async (request) => (await funding()).getFundingRates(request) },
     prepareStream: buildStreamPreparer(config, handles, service),
     results: createResultsLocation(config, s3, nowMs),
     obs,
-    s3,
     nowMs,
-    readS3Object: s3ObjectReader(s3),
   };
 }

@@ -101,6 +101,24 @@ describe('the zips, unzipped and run as Lambda containers', () => {
     expect(JSON.parse(coverage.body)).toMatchObject({ datasetId: 'binance/spot/klines/BTCUSDT/1h', rows: expected.length });
   });
 
+  it('GET /klines answers a funding-rate request through the chunks it imports for it (the funding service and answer)', async () => {
+    const fundingNow = '2024-02-04T12:00:00Z';
+    fake.setNow(t(fundingNow));
+    try {
+      const query = { market: 'um', symbol: 'BTCUSDT', data_type: 'fundingRate', start: '2023-12-01T00:00:00Z', end: '2024-01-31T23:59:59Z' };
+      const answer = await invokeZip('http-get-klines', httpApiEvent('/klines', query), { KLINES_NOW: fundingNow });
+      expect(answer.statusCode).toBe(200);
+      const events = JSON.parse(answer.body) as { calc_time: number }[];
+      // The fixtures' December and January files (SOURCES.md, "Synthetic series"): 93 events each.
+      expect(events).toHaveLength(186);
+      expect(events.every((e, i) => e.calc_time >= t('2023-12-01') && e.calc_time < t('2024-02-01') && (i === 0 || e.calc_time > events[i - 1]!.calc_time))).toBe(true);
+      expect(fake.requests.filter((r) => r.kind === 'vision-zip' && r.status === 200).map((r) => r.path.split('/').pop()).sort())
+        .toEqual(['BTCUSDT-fundingRate-2023-12.zip', 'BTCUSDT-fundingRate-2024-01.zip']);
+    } finally {
+      fake.setNow(t(NOW));
+    }
+  });
+
   it('cron-refresh without a queue builds the service from its chunk and refreshes inline', async () => {
     const watchlist = JSON.stringify([{ market: 'spot', symbol: 'BTCUSDT', interval: '1h', since: '2020-12-10' }]);
     const answer = await invokeZip('cron-refresh', { 'detail-type': 'Scheduled Event', source: 'aws.events', time: NOW, resources: [], detail: {} }, { KLINES_WATCHLIST: watchlist });
@@ -113,6 +131,7 @@ describe('the zips, unzipped and run as Lambda containers', () => {
 describe('what a cold start loads (sizes.json startInputs)', () => {
   const startOf = (name: string): string[] => sizes.find((row) => row.name === name)!.startInputs;
   const FILL_ONLY = ['lib/sources/vision-client.ts', 'lib/sources/funding-sources.ts', 'lib/sources/vision-csv.ts', 'lib/sources/rest-client.ts', 'lib/sources/zip-member.ts', 'lib/sources/http-client.ts', 'node_modules/got/', 'node_modules/yauzl/', 'node_modules/hyparquet/src/read.js'];
+  const FUNDING = ['lib/open-funding.ts', 'lib/service/funding-service.ts', 'lib/store/funding-cache.ts', 'lib/store/funding-codec.ts', 'functions/shared/funding-answer.ts'];
   const SERVICE = ['lib/service/klines-service.ts', 'lib/store/kline-cache.ts', 'lib/store/parquet-codec.ts', 'node_modules/hyparquet/'];
 
   it('the index-only handlers and the queueing cron load no service, cache or Parquet code', () => {
@@ -128,6 +147,8 @@ describe('what a cold start loads (sizes.json startInputs)', () => {
       const start = startOf(name);
       expect(start).toEqual(expect.arrayContaining(['lib/service/klines-service.ts', 'lib/store/parquet-fast-reader.ts']));
       for (const prefix of FILL_ONLY) expect(start.filter((input) => input.startsWith(prefix)), `${name}: ${prefix}`).toEqual([]);
+      // Funding rates load with the first funding request.
+      for (const prefix of FUNDING) expect(start.filter((input) => input.startsWith(prefix)), `${name}: ${prefix}`).toEqual([]);
     }
   });
 });

@@ -13,7 +13,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { createCacheHandles, createServiceFromConfig } from '../../lib/create-service.ts';
 import { fundingRowsFromColumns } from '../../lib/domain/funding-rate.ts';
 import { datasetOf, type Kline } from '../../lib/domain/kline.ts';
-import { buildFundingService } from '../../lib/open-service.ts';
+import { buildFundingService } from '../../lib/open-funding.ts';
 import { parquetGlobs, parseReadmeBlocks } from '../../scripts/readme-blocks.ts';
 import { checkSqlRows } from '../../scripts/readme-sql.ts';
 import { startFakeBinance, type FakeBinance } from '../helpers/fake-binance.ts';

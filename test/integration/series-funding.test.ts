@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { fundingRowsFromColumns, type FundingDataset, type FundingRow } from '../../lib/domain/funding-rate.ts';
 import { createCacheHandles } from '../../lib/create-service.ts';
-import { buildFundingService } from '../../lib/open-service.ts';
+import { buildFundingService } from '../../lib/open-funding.ts';
 import { createFundingSources } from '../../lib/sources/funding-sources.ts';
 import { validateCache } from '../../lib/service/integrity.ts';
 import { createUpstreamStats } from '../../lib/sources/types.ts';

@@ -120,6 +120,9 @@ export function validateFundingColumns(c: FundingColumns, context: string): void
  * replaces a number: a Vision row and a REST row of one event become one full row.
  */
 export function mergeFunding(pieces: readonly FundingColumns[]): FundingColumns {
+  const nonEmpty = pieces.filter((piece) => piece.length > 0);
+  // The usual case (a month's single file, months read in order): nothing to merge, only to join.
+  if (nonEmpty.every((piece, i) => i === 0 || piece.calc_time[0]! > lastCalcTime(nonEmpty[i - 1]!))) return concatFunding(nonEmpty);
   const byTime = new Map<number, Record<FundingColumn, number>>();
   for (const piece of pieces) {
     for (let i = 0; i < piece.length; i++) {
@@ -130,4 +133,20 @@ export function mergeFunding(pieces: readonly FundingColumns[]): FundingColumns 
     }
   }
   return fundingColumnsFromRows([...byTime.values()].sort((a, b) => a.calc_time - b.calc_time));
+}
+
+function lastCalcTime(c: FundingColumns): number {
+  return c.calc_time[c.length - 1]!;
+}
+
+/** Pieces (each sorted, each after the one before) as one set of columns; a single piece is returned as it is. */
+function concatFunding(pieces: readonly FundingColumns[]): FundingColumns {
+  if (pieces.length === 1) return pieces[0]!;
+  const out = allocateFundingColumns(pieces.reduce((n, piece) => n + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    for (const name of FUNDING_COLUMNS) out[name].set(piece[name].subarray(0, piece.length), at);
+    at += piece.length;
+  }
+  return out;
 }

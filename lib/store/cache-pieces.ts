@@ -1,11 +1,17 @@
 /**
- * Pure helpers of the kline cache (kline-cache.ts): merging a period's pieces, checking appended
- * rows against the answered ranges, and naming new parts.
+ * Helpers of the kline and funding caches (kline-cache.ts, funding-cache.ts): merging a period's
+ * pieces, checking appended rows against the answered ranges, naming new parts, describing a
+ * written object, and recording an appended part.
  */
 import { randomBytes } from 'node:crypto';
-import { DataValidationError } from '../domain/errors.ts';
+import { ConflictError, DataValidationError } from '../domain/errors.ts';
 import { mergeSourcedColumns, type KlineColumns } from '../domain/kline-columns.ts';
-import { formatRange, type Range } from '../domain/ranges.ts';
+import { formatRange, sameRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { sha256Hex } from '../domain/sha256.ts';
+import { crc32Of } from './object-verify.ts';
+import type { RecordWriter } from './record-writer.ts';
+import type { Granularity } from '../domain/periods.ts';
+import type { ObjectRef, ObjectStore, UpstreamName } from './types.ts';
 
 /**
  * Pieces of one period (oldest first) as one sorted column set, one row per open_time, a later
@@ -40,4 +46,44 @@ export function checkRowsInside(openTimes: Float64Array, answered: readonly Rang
 /** Time-ordered then random, so part names sort by creation and never collide: `0001705312800123-9f2c4e1a7b3d`. */
 export function newPartId(): string {
   return `${String(Date.now()).padStart(16, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The ref of an object just written: its key, `rows`, checksums of `body`, sorted distinct
+ * sources, and the first and last row time (`times`, sorted: open_time or calc_time) when it has rows.
+ */
+export function describeObject(key: string, body: Uint8Array, times: Float64Array, rows: number, sources: readonly UpstreamName[]): ObjectRef {
+  return {
+    key, rows, sha256: sha256Hex(body), sizeBytes: body.byteLength, crc32: crc32Of(body), sources: [...new Set(sources)].sort(),
+    ...(rows > 0 ? { firstOpenMs: times[0], lastOpenMs: times[rows - 1] } : {}),
+  };
+}
+
+/**
+ * Adds `covered` and the part `ref` (when given) to the period's record, through `writer`. A
+ * retried write whose first attempt succeeded does not list the part twice, and a write that
+ * changes nothing is not made. On a ConflictError the part is deleted when the index surely does
+ * not name it (so no reader can need it), and the error rethrown.
+ */
+export async function appendPartToRecord(
+  writer: RecordWriter, store: ObjectStore, record: { datasetId: string; period: string; granularity: Granularity }, covered: readonly Range[], ref: ObjectRef | undefined,
+): Promise<void> {
+  const { datasetId: id, period, granularity } = record;
+  try {
+    await writer.update(id, period, (current) => {
+      const nextCovered = unionRanges(current?.covered ?? [], covered);
+      const recorded = ref !== undefined && (current?.parts ?? []).some((part) => part.key === ref.key);
+      if ((!ref || recorded) && current && sameRanges(nextCovered, current.covered)) return undefined;
+      return {
+        datasetId: id, period, granularity, covered: nextCovered,
+        parts: ref && !recorded ? [...(current?.parts ?? []), ref] : current?.parts ?? [], canonical: current?.canonical,
+      };
+    });
+  } catch (error) {
+    if (ref && error instanceof ConflictError) {
+      const latest = await writer.read(id, period).catch(() => undefined);
+      if (latest && !latest.parts.some((part) => part.key === ref.key)) await store.delete(ref.key).catch(() => undefined);
+    }
+    throw error;
+  }
 }

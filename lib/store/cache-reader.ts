@@ -25,8 +25,8 @@ import type { ObjectStore, PeriodRecord } from './types.ts';
  * that names it: a compactor writes the file, then switches the index (about 1.5 s in all).
  */
 const CANONICAL_SETTLE_MS = [50, 100, 200, 400, 800] as const;
-/** Periods read at once. */
-const PERIOD_CONCURRENCY = 4;
+/** Periods read at once (by the kline and the funding caches). */
+export const PERIOD_CONCURRENCY = 4;
 
 /** A bad object of a record: its key and what is wrong with it. */
 export interface BadObject { readonly key: string; readonly reason: string }
@@ -44,16 +44,8 @@ export interface CacheReader {
 
 /** Builds the reader over a store and the cache's record writer (used to drop a corrupt period). */
 export function createCacheReader(store: ObjectStore, writer: RecordWriter, events: KlineCacheEvents): CacheReader {
-  const readRecordPieces = async (record: PeriodRecord, range: Range): Promise<KlineColumns[] | { bad: BadObject }> => {
-    const lists = await Promise.all(refsOf(record).map(async (ref) => {
-      const body = await store.get(ref.key);
-      const reason = verifyObject(body, ref);
-      if (reason || !body) return { bad: { key: ref.key, reason: reason ?? 'the object does not exist' } };
-      return columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs);
-    }));
-    const bad = lists.find((list): list is { bad: BadObject } => 'bad' in list);
-    return bad ?? (lists as KlineColumns[]);
-  };
+  const readRecordPieces = (record: PeriodRecord, range: Range): Promise<KlineColumns[] | { bad: BadObject }> =>
+    readVerifiedPieces(store, record, async (body) => columnsInRange(await decodeKlineColumns(body), range.startMs, range.endMs));
 
   /** A record's rows in `range`: its objects read and verified, then merged. */
   const readRecordColumns = async (record: PeriodRecord, range: Range): Promise<KlineColumns | { bad: BadObject }> => {
@@ -76,6 +68,22 @@ export function createCacheReader(store: ObjectStore, writer: RecordWriter, even
   };
 
   return { readRecordPieces, readColumns };
+}
+
+/**
+ * Each object of `record` (canonical first, then parts in order), verified against its ref and
+ * then decoded by `decode`; `{ bad }` names the first object missing or unlike its ref. A
+ * verified object is the bytes written, so a decoding failure is not damage: it propagates.
+ * Shared by the kline and the funding caches.
+ */
+export async function readVerifiedPieces<T>(store: ObjectStore, record: PeriodRecord, decode: (body: Uint8Array) => Promise<T>): Promise<T[] | { bad: BadObject }> {
+  const read = await Promise.all(refsOf(record).map(async (ref): Promise<{ piece: T } | { bad: BadObject }> => {
+    const body = await store.get(ref.key);
+    const reason = verifyObject(body, ref);
+    return reason || !body ? { bad: { key: ref.key, reason: reason ?? 'the object does not exist' } } : { piece: await decode(body) };
+  }));
+  const bad = read.find((one): one is { bad: BadObject } => 'bad' in one);
+  return bad ?? read.map((one) => (one as { piece: T }).piece);
 }
 
 /** What readPeriodVerified needs of its cache. */

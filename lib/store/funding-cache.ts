@@ -9,18 +9,18 @@
  * Records and keys:
  * `binance/{market}/fundingRate/{SYMBOL}` / `binance/{market}/fundingRate/monthly/{SYMBOL}/{YYYY-MM}.parquet`.
  */
+import pLimit from 'p-limit';
 import { ConflictError } from '../domain/errors.ts';
 import {
-  fundingCanonicalKey, fundingDatasetId, fundingInRange, fundingPartKey, mergeFunding, type FundingColumns, type FundingDataset,
+  fundingCanonicalKey, fundingDatasetId, fundingFolder, fundingInRange, fundingPartKey, mergeFunding, type FundingColumns, type FundingDataset,
 } from '../domain/funding-rate.ts';
-import { periodOf, periodsInRange, type Period } from '../domain/periods.ts';
+import { periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
-import { sha256Hex } from '../domain/sha256.ts';
-import { checkRowsInside, newPartId } from './cache-pieces.ts';
-import { refsOf, type KlineCacheEvents } from './cache-integrity.ts';
-import { readPeriodVerified, type BadObject } from './cache-reader.ts';
+import { appendPartToRecord, checkRowsInside, describeObject, newPartId } from './cache-pieces.ts';
+import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
+import { PERIOD_CONCURRENCY, readPeriodVerified, readVerifiedPieces, type BadObject } from './cache-reader.ts';
 import { decodeFundingColumns, encodeFundingColumns } from './funding-codec.ts';
-import { crc32Of, verifyObject } from './object-verify.ts';
+import { verifyObject } from './object-verify.ts';
 import { createRecordWriter } from './record-writer.ts';
 import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
@@ -53,31 +53,19 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
   const events = options.events ?? {};
   const writer = createRecordWriter(index);
 
-  const describe = (key: string, columns: FundingColumns, body: Uint8Array, sources: readonly UpstreamName[]): ObjectRef => ({
-    key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, crc32: crc32Of(body), sources: [...new Set(sources)].sort(),
-    ...(columns.length > 0 ? { firstOpenMs: columns.calc_time[0], lastOpenMs: columns.calc_time[columns.length - 1] } : {}),
-  });
+  const describe = (key: string, columns: FundingColumns, body: Uint8Array, sources: readonly UpstreamName[]): ObjectRef =>
+    describeObject(key, body, columns.calc_time, columns.length, sources);
 
-  /** The events of each object of `record`, verified against its ref, or `{ bad }` naming the first object missing or unlike it. */
-  const readRecord = async (record: PeriodRecord): Promise<FundingColumns[] | { bad: BadObject }> => {
-    const pieces = await Promise.all(refsOf(record).map(async (ref): Promise<FundingColumns | { bad: BadObject }> => {
-      const body = await store.get(ref.key);
-      const reason = verifyObject(body, ref);
-      // A verified object is the bytes written: a decoding failure is not damage, and propagates.
-      return reason || !body ? { bad: { key: ref.key, reason: reason ?? 'the object does not exist' } } : decodeFundingColumns(body);
-    }));
-    return pieces.find((piece): piece is { bad: BadObject } => 'bad' in piece) ?? (pieces as FundingColumns[]);
-  };
+  /** The events of each object of `record`, verified (readVerifiedPieces), or `{ bad }`. */
+  const readRecord = (record: PeriodRecord): Promise<FundingColumns[] | { bad: BadObject }> => readVerifiedPieces(store, record, decodeFundingColumns);
 
   /** A month's events from `record`, verified (readPeriodVerified: a month still bad is dropped, CorruptPeriodError). */
   const readMonth = async (dataset: FundingDataset, record: PeriodRecord, range: Range): Promise<FundingColumns> => {
-    const canonicalKey = (fresh: PeriodRecord): string => fundingCanonicalKey(dataset, periodOf(Date.parse(`${fresh.period}-01T00:00:00Z`), 'monthly'));
-    const pieces = await readPeriodVerified({ writer, store, events, cacheName: 'funding cache', canonicalKey }, record, range, readRecord);
-    return mergeFunding(pieces);
+    const canonicalKey = (fresh: PeriodRecord): string => `${fundingFolder(dataset)}/${fresh.period}.parquet`;
+    return mergeFunding(await readPeriodVerified({ writer, store, events, cacheName: 'funding cache', canonicalKey }, record, range, readRecord));
   };
 
   const appendMonth = async (dataset: FundingDataset, period: Period, columns: FundingColumns, covered: Range[], sources: readonly UpstreamName[]): Promise<void> => {
-    const id = fundingDatasetId(dataset);
     if (columns.length > 0 && coversRange(covered, period.range) && (await writeWholeMonth(dataset, period, columns, covered, sources))) return;
     let ref: ObjectRef | undefined;
     if (columns.length > 0) {
@@ -86,10 +74,7 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
       await store.put(key, body);
       ref = describe(key, columns, body, sources);
     }
-    await writer.update(id, period.key, (current) => ({
-      datasetId: id, period: period.key, granularity: 'monthly', covered: unionRanges(current?.covered ?? [], covered),
-      parts: ref ? [...(current?.parts ?? []), ref] : current?.parts ?? [], canonical: current?.canonical,
-    }));
+    await appendPartToRecord(writer, store, { datasetId: fundingDatasetId(dataset), period: period.key, granularity: 'monthly' }, covered, ref);
   };
 
   /**
@@ -119,16 +104,24 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     });
   };
 
+  /**
+   * As the kline cache's writeCanonical: the canonical object is read (with its tag) before the
+   * record, so a compactor in another process that commits meanwhile makes this conditional put
+   * fail instead of being overwritten; its bytes are used only when they verify against the
+   * record (else another compaction is in flight, or damage the reader will handle). Superseded
+   * parts are deleted one at a time and failures reported (deleteSuperseded).
+   */
   const compactMonth = async (dataset: FundingDataset, period: Period): Promise<void> => {
     const id = fundingDatasetId(dataset);
+    const key = fundingCanonicalKey(dataset, period);
     await writer.exclusive(id, period.key, async () => {
+      const existing = await store.getTagged(key);
       const record = await writer.read(id, period.key);
       if (!record || record.parts.length === 0 || !coversRange(record.covered, period.range)) return;
-      const pieces = await readRecord(record);
-      if ('bad' in pieces) return; // damage is the reader's to drop and fetch again; this month stays as it is
-      const merged = mergeFunding(pieces);
-      const key = fundingCanonicalKey(dataset, period);
-      const existing = await store.getTagged(key);
+      if (record.canonical && (!existing || verifyObject(existing.body, record.canonical) !== undefined)) return;
+      const parts = await readRecord({ ...record, canonical: undefined });
+      if ('bad' in parts) return; // damage is the reader's to drop and fetch again; this month stays as it is
+      const merged = mergeFunding(record.canonical && existing ? [await decodeFundingColumns(existing.body), ...parts] : parts);
       const body = encodeFundingColumns(merged);
       try {
         await store.put(key, body, existing ? { ifMatch: existing.tag } : { ifNoneMatch: true });
@@ -137,7 +130,7 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
         if (error instanceof ConflictError) return; // another compactor won; its file is as good
         throw error;
       }
-      await Promise.all(record.parts.map((part) => store.delete(part.key).catch(() => undefined)));
+      await deleteSuperseded(store, record, record.parts.map((part) => part.key), events);
     });
   };
 
@@ -150,7 +143,8 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
 
     async readColumns(dataset, records, range) {
       const wanted = records.filter((r) => intersectRanges(r.covered, [range]).length > 0);
-      const months = await Promise.all(wanted.map((record) => readMonth(dataset, record, range)));
+      const limit = pLimit(PERIOD_CONCURRENCY);
+      const months = await Promise.all(wanted.map((record) => limit(() => readMonth(dataset, record, range))));
       return fundingInRange(mergeFunding(months), range.startMs, range.endMs);
     },
 

@@ -9,14 +9,13 @@ import pLimit from 'p-limit';
 import { ConflictError } from '../domain/errors.ts';
 import { datasetId, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, intersectRanges, normalizeRanges, sameRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { coversRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
-import { sha256Hex } from '../domain/sha256.ts';
 import { sleep } from '../domain/sleep.ts';
-import { checkRowsInside, mergePieces, newPartId } from './cache-pieces.ts';
+import { appendPartToRecord, checkRowsInside, describeObject, mergePieces, newPartId } from './cache-pieces.ts';
 import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
 import { createCacheReader } from './cache-reader.ts';
-import { crc32Of, verifyObject } from './object-verify.ts';
+import { verifyObject } from './object-verify.ts';
 import { conflictBackoffMs, createRecordWriter } from './record-writer.ts';
 import {
   columnsInRange, emptyColumns, rowsFromColumns, type KlineColumns,
@@ -84,10 +83,8 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
   const writer = createRecordWriter(options.index);
   const { readRecordPieces, readColumns } = createCacheReader(store, writer, events);
 
-  const describe = (key: string, columns: KlineColumns, body: Uint8Array, sources: readonly UpstreamName[]): ObjectRef => ({
-    key, rows: columns.length, sha256: sha256Hex(body), sizeBytes: body.byteLength, crc32: crc32Of(body), sources: [...new Set(sources)].sort(),
-    ...(columns.length > 0 ? { firstOpenMs: columns.open_time[0], lastOpenMs: columns.open_time[columns.length - 1] } : {}),
-  });
+  const describe = (key: string, columns: KlineColumns, body: Uint8Array, sources: readonly UpstreamName[]): ObjectRef =>
+    describeObject(key, body, columns.open_time, columns.length, sources);
 
   const writePart = async (key: string, columns: KlineColumns, sources: readonly UpstreamName[]): Promise<ObjectRef> => {
     const body = encodeKlineColumns(columns);
@@ -101,25 +98,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     const id = datasetId(dataset);
     if (columns.length > 0 && coversRange(covered, period.range) && (await writeWholePeriod(dataset, period, columns, covered, sources))) return;
     const ref = columns.length > 0 ? await writePart(partKey(dataset, period, newPartId()), columns, sources) : undefined;
-    try {
-      await writer.update(id, period.key, (current) => {
-        const nextCovered = unionRanges(current?.covered ?? [], covered);
-        // Already recorded: a retried write whose first attempt succeeded must not list the part twice.
-        const recorded = ref !== undefined && (current?.parts ?? []).some((part) => part.key === ref.key);
-        if ((!ref || recorded) && current && sameRanges(nextCovered, current.covered)) return undefined;
-        return {
-          datasetId: id, period: period.key, granularity: period.granularity, covered: nextCovered,
-          parts: ref && !recorded ? [...(current?.parts ?? []), ref] : current?.parts ?? [], canonical: current?.canonical,
-        };
-      });
-    } catch (error) {
-      // Delete the part only when the index surely does not point at it, so no reader can need it.
-      if (ref && error instanceof ConflictError) {
-        const latest = await writer.read(id, period.key).catch(() => undefined);
-        if (latest && !latest.parts.some((part) => part.key === ref.key)) await store.delete(ref.key).catch(() => undefined);
-      }
-      throw error;
-    }
+    await appendPartToRecord(writer, store, { datasetId: id, period: period.key, granularity: period.granularity }, covered, ref);
   };
 
   /**

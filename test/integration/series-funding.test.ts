@@ -10,12 +10,16 @@ import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
-import { fundingRowsFromColumns, type FundingDataset, type FundingRow } from '../../lib/domain/funding-rate.ts';
+import { fundingColumnsFromRows, fundingRowsFromColumns, type FundingDataset, type FundingRow } from '../../lib/domain/funding-rate.ts';
+import { periodsInRange } from '../../lib/domain/periods.ts';
 import { createCacheHandles } from '../../lib/create-service.ts';
 import { buildFundingService } from '../../lib/open-funding.ts';
 import { createFundingSources } from '../../lib/sources/funding-sources.ts';
 import { validateCache } from '../../lib/service/integrity.ts';
 import { createUpstreamStats } from '../../lib/sources/types.ts';
+import { createFundingCache } from '../../lib/store/funding-cache.ts';
+import { encodeFundingColumns } from '../../lib/store/funding-codec.ts';
+import { describeObject } from '../../lib/store/cache-pieces.ts';
 import { startFakeWithCacheDir, type FakeBinance } from '../helpers/fake-binance.ts';
 import { realDataDir } from '../helpers/real-data.ts';
 
@@ -192,5 +196,41 @@ describe('funding rate', () => {
     expect(fundingRowsFromColumns(whole.columns)).toEqual(restRows(february.startMs, february.endMs - 1));
     expect(whole.columns.length).toBeGreaterThan(rest.columns.length);
     expect((await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' })).problems).toEqual([]);
+  });
+
+  it('compaction never overwrites the canonical file of a compactor that commits meanwhile (another process)', async () => {
+    const handles = createCacheHandles(loadConfig({ KLINES_CACHE_DIR: cacheDir }));
+    const id = 'binance/um/fundingRate/BTCUSDT';
+    const key = 'binance/um/fundingRate/monthly/BTCUSDT/2023-12.parquet';
+    const december = periodsInRange({ startMs: t('2023-12-01'), endMs: t('2024-01-01') }, 'monthly');
+    const rows = visionRows('2023-12');
+    const theirs = encodeFundingColumns(fundingColumnsFromRows(rows));
+    // The other process writes its canonical file and commits its record just as this compactor
+    // looks at the canonical key: before this compactor has read the record.
+    let interleaved = false;
+    const store = {
+      ...handles.store,
+      async getTagged(objectKey: string) {
+        if (objectKey === key && !interleaved) {
+          interleaved = true;
+          const record = (await handles.index.query(id, '2023-12', '2023-12'))[0]!;
+          await handles.store.put(key, theirs);
+          await handles.index.put({ ...record, parts: [], canonical: describeObject(key, theirs, fundingColumnsFromRows(rows).calc_time, rows.length, ['rest']), version: record.version + 1 });
+        }
+        return handles.store.getTagged(objectKey);
+      },
+    };
+    const cache = createFundingCache({ store, index: handles.index });
+    // The month as two parts, fully covered and over: ready to compact.
+    const half = Math.floor(rows.length / 2);
+    await cache.append(BTC, fundingColumnsFromRows(rows.slice(0, half)), [{ startMs: t('2023-12-01'), endMs: rows[half]!.calc_time }], ['rest']);
+    await cache.append(BTC, fundingColumnsFromRows(rows.slice(half, -1)), [{ startMs: rows[half]!.calc_time, endMs: t('2024-01-01') }], ['rest']);
+
+    await cache.compact(BTC, december, t(NOW));
+    expect(interleaved).toBe(true);
+    // Their file stays, and it is the one the record names: the month verifies and reads whole.
+    expect(Buffer.from((await handles.store.get(key))!)).toEqual(Buffer.from(theirs));
+    expect((await validateCache(handles, { datasetId: id })).problems).toEqual([]);
+    expect(fundingRowsFromColumns(await cache.readColumns(BTC, await cache.readCoverage(BTC, december[0]!.range), december[0]!.range))).toEqual(rows);
   });
 });

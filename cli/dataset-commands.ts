@@ -3,13 +3,12 @@
  * cache holds) and `symbols` (what Binance lists). Registered by main.ts.
  */
 import { Option, type Command } from 'commander';
+import { DATA_TYPES } from '../lib/domain/data-types.ts';
 import type { LsOptions } from './ls.ts';
 import type { SymbolsOptions } from './symbols.ts';
 import type { SyncCommandOptions } from './sync.ts';
 
 const MARKETS = ['spot', 'um', 'cm'];
-/** Vision's names of the kline-shaped series (lib/domain/data-types.ts; all but klines on um and cm only). */
-export const KLINE_DATA_TYPES = ['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines'];
 
 /** Adds `sync`, `ls` and `symbols`; `setExitCode` receives each command's exit code. */
 export function addDatasetCommands(program: Command, setExitCode: (code: number) => void): void {
@@ -23,7 +22,7 @@ export function addDatasetCommands(program: Command, setExitCode: (code: number)
     .option('--days <n>', 'the last N days up to --end (default: the last closed candle), in place of --start')
     .option('--end <time>', 'last open_time, inclusive (default: the last closed candle)')
     .addOption(new Option('--source <source>', 'upstreams allowed for the gaps').choices(['auto', 'vision', 'rest']).default('auto'))
-    .addOption(new Option('--data-type <type>', 'series to fill (all but klines on um and cm only)').choices([...KLINE_DATA_TYPES, 'fundingRate']).default('klines'))
+    .addOption(new Option('--data-type <type>', 'series to fill (all but klines on um and cm only)').choices([...DATA_TYPES]).default('klines'))
     .option('--json', 'print the summary as JSON', false)
     .action(async (options: SyncCommandOptions) => setExitCode(await (await import('./sync.ts')).runSyncCommand(options))); // loaded when run: `klines --help` stays light
   program.command('ls')
@@ -31,7 +30,7 @@ export function addDatasetCommands(program: Command, setExitCode: (code: number)
     .addOption(new Option('--market <market>', 'only this market').choices(MARKETS))
     .option('--symbol <symbol>', 'only this symbol')
     .option('--interval <interval>', 'only this interval')
-    .addOption(new Option('--data-type <type>', 'only this series').choices([...KLINE_DATA_TYPES, 'fundingRate']))
+    .addOption(new Option('--data-type <type>', 'only this series').choices([...DATA_TYPES]))
     .option('--json', 'print as JSON', false)
     .action(async (options: LsOptions) => setExitCode(await (await import('./ls.ts')).runLs(options)));
   program.command('symbols')

@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { KlinesError } from '../lib/domain/errors.ts';
+import { DATA_TYPES } from '../lib/domain/data-types.ts';
 import type { GetOptions } from './get.ts';
 import { addDatasetCommands } from './dataset-commands.ts';
 import { addMaintenanceCommands } from './maintenance.ts';
@@ -35,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json', 'parquet']).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
     .addOption(new Option('--source <source>', 'upstreams allowed for the gaps').choices(['auto', 'vision', 'rest']).default('auto'))
-    .addOption(new Option('--data-type <type>', 'series: klines, or on um/cm markPriceKlines indexPriceKlines premiumIndexKlines fundingRate').choices(['klines', 'markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines', 'fundingRate']).default('klines'))
+    .addOption(new Option('--data-type <type>', 'series: klines, or on um/cm markPriceKlines indexPriceKlines premiumIndexKlines fundingRate').choices([...DATA_TYPES]).default('klines'))
     .option('--with-source', 'add a source column: cache, vision or rest', false)
     .addOption(new Option('--time-format <format>', 'open_time/close_time in csv and json: epoch ms or ISO-8601 UTC').choices(['ms', 'iso']).default('ms'))
     .option('--stats', 'print one JSON line of figures on stderr', false)

@@ -14,8 +14,6 @@ export type DataType = (typeof DATA_TYPES)[number];
 /** The series with the 12-column kline shape and an interval grid (the kline pipeline serves them). */
 export type KlineDataType = Exclude<DataType, 'fundingRate'>;
 
-/** The series that exist on the futures markets only. */
-const FUTURES_ONLY: ReadonlySet<DataType> = new Set(['markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines', 'fundingRate']);
 
 /**
  * Parses a data type for a market (default `klines` when `value` is undefined or empty). Case
@@ -29,7 +27,7 @@ export function parseDataType(value: string | undefined, market: Market): DataTy
     throw new InvalidInputError(`data type: "${value}" is not a series; use one of ${DATA_TYPES.join(', ')}`, { dataType: value });
   }
   const dataType = text as DataType;
-  if (market === 'spot' && FUTURES_ONLY.has(dataType)) {
+  if (market === 'spot' && dataType !== 'klines') { // every other series exists on the futures markets only
     throw new InvalidInputError(
       `data type: ${dataType} exists on um and cm only, not on spot; on spot use klines`, { dataType: value, market },
     );

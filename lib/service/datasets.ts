@@ -12,7 +12,7 @@ import { parseMarket, type Market } from '../domain/markets.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import { normalizeRanges, subtractRanges, type Range } from '../domain/ranges.ts';
 import type { CoverageIndex, ObjectRef, PeriodRecord } from '../store/types.ts';
-import { parseDatasetId } from './cache-layout.ts';
+import { parseDatasetId, parseFundingDatasetId } from './cache-layout.ts';
 
 /** The series a dataset holds, by Vision's own names (data-types.ts). */
 export type { DataType } from '../domain/data-types.ts';
@@ -86,8 +86,8 @@ export function parseDatasetFilter(filter: PublicDatasetFilter): DatasetFilter {
 
 /** What a dataset id names (cache-layout.ts, parseDatasetId); undefined for an id of another shape, which a listing skips. */
 function nameOf(id: string): DatasetName | undefined {
-  const funding = /^binance\/(um|cm)\/fundingRate\/([A-Z0-9_]+)$/.exec(id);
-  if (funding) return { market: funding[1] as Market, dataType: 'fundingRate', symbol: funding[2]! };
+  const funding = parseFundingDatasetId(id);
+  if (funding) return { market: funding.market, dataType: 'fundingRate', symbol: funding.symbol };
   try {
     const dataset = parseDatasetId(id);
     return { market: dataset.market, dataType: dataTypeOf(dataset), symbol: dataset.symbol, interval: dataset.interval };

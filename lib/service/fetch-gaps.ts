@@ -50,6 +50,24 @@ export interface FetchFailure {
   readonly error: unknown;
 }
 
+/**
+ * The error of a request whose `failures` left gaps, naming the dataset (`label`, e.g.
+ * `BTCUSDT 1h (um)`), every range not fetched and the first reason; a restricted location
+ * (HTTP 451) is named first, as the one failure whose fix is the caller's. Its code is the
+ * failure's own (a lost index race, CONFLICT, is not an upstream's: UPSTREAM_FAILED then).
+ * Klines and funding rates alike.
+ */
+export function gapError(label: string, failures: readonly FetchFailure[]): UpstreamError {
+  const ranges = normalizeRanges(failures.map((f) => f.range));
+  const restricted = failures.find((f) => f.error instanceof KlinesError && f.error.code === 'UPSTREAM_RESTRICTED');
+  const first = (restricted ?? failures[0]!).error;
+  const reason = first instanceof Error ? first.message : String(first);
+  const code = first instanceof KlinesError && first.code !== 'CONFLICT' ? first.code : 'UPSTREAM_FAILED';
+  return new UpstreamError(`${label}: could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`, {
+    cause: first, code, details: { ranges, failures: failures.length },
+  });
+}
+
 /** What fetchGaps needs. The limits are shared by all requests of a service. */
 export interface FetchGapsDeps {
   readonly cache: KlineCache;

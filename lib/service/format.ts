@@ -7,7 +7,6 @@
  * text Binance printed (Vision writes `0.01000000`, we write `0.01`): the value is the same float64.
  */
 import type { KlineColumns, SourcedColumns } from '../domain/kline-columns.ts';
-import { encodeKlineColumns } from '../store/parquet-codec.ts';
 import { klineParquetBytes } from '../store/parquet-stream.ts';
 import { AnswerTextWriter, type EmitBytes } from './answer-text.ts';
 
@@ -44,11 +43,6 @@ export async function writeCsv(chunks: ColumnChunks, withSource: boolean, write:
  * write the rows) in batches of bytes, straight from the columns; `iso` times are strings. */
 export async function writeJson(chunks: ColumnChunks, withSource: boolean, write: EmitBytes, timeFormat: TimeFormat = 'ms', trailer = ''): Promise<void> {
   await writeText('json', chunks, withSource, write, timeFormat, trailer);
-}
-
-/** Parquet bytes of an answer's columns (no source column), one row group. */
-export function columnsToParquet(answer: SourcedColumns): Uint8Array {
-  return encodeKlineColumns(answer.columns);
 }
 
 /**

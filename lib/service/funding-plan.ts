@@ -10,8 +10,8 @@
  * REST for the gap pieces (adjacent pieces merged). `source: 'vision'` never plans REST: an
  * unpublished month still asks its file (a 404 is then an error).
  */
-import { intersectRanges, normalizeRanges, splitByMonth, subtractRanges, utcMonthStart, type Range } from '../domain/ranges.ts';
-import { VISION_MONTHLY_LAG_MS, type SourceMode } from './plan.ts';
+import { intersectRanges, splitByMonth, subtractRanges, utcMonthStart, type Range } from '../domain/ranges.ts';
+import { groupBy, restFetches, VISION_MONTHLY_LAG_MS, type SourceMode } from './plan.ts';
 
 /** A fetch: a month's Vision file (`range` its whole month, `need` the gap pieces in it) or a REST range. */
 export type FundingFetch =
@@ -32,12 +32,10 @@ export function planFundingFetches(input: { range: Range; covered: readonly Rang
   const requested = { startMs: input.range.startMs, endMs: Math.max(input.range.startMs, Math.min(input.range.endMs, input.nowMs + 1)) };
   const cached = intersectRanges([requested], input.covered);
   const gaps = subtractRanges([requested], input.covered);
-  if (input.source === 'rest') return { requested, cached, gaps, fetches: gaps.map((range) => ({ kind: 'rest', range })) };
+  if (input.source === 'rest') return { requested, cached, gaps, fetches: restFetches(gaps) };
   const fetches: FundingFetch[] = [];
   const rest: Range[] = [];
-  const months = new Map<number, Range[]>();
-  for (const piece of gaps.flatMap(splitByMonth)) months.set(utcMonthStart(piece.startMs), [...(months.get(utcMonthStart(piece.startMs)) ?? []), piece]);
-  for (const [monthStartMs, pieces] of months) {
+  for (const [monthStartMs, pieces] of groupBy(gaps.flatMap(splitByMonth), utcMonthStart)) {
     const month = { startMs: monthStartMs, endMs: utcMonthStart(monthStartMs, 1) };
     if (month.endMs + VISION_MONTHLY_LAG_MS <= input.nowMs || input.source === 'vision') {
       fetches.push({ kind: 'vision-monthly', monthStartMs, range: month, need: pieces });
@@ -45,5 +43,5 @@ export function planFundingFetches(input: { range: Range; covered: readonly Rang
       rest.push(...pieces);
     }
   }
-  return { requested, cached, gaps, fetches: [...fetches, ...normalizeRanges(rest).map((range) => ({ kind: 'rest' as const, range }))] };
+  return { requested, cached, gaps, fetches: [...fetches, ...restFetches(rest)] };
 }

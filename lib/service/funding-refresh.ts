@@ -6,10 +6,9 @@
  * clock asks no upstream.
  */
 import { fundingDatasetId } from '../domain/funding-rate.ts';
-import { periodsInRange } from '../domain/periods.ts';
 import type { CoverageIndex } from '../store/types.ts';
 import type { FundingService } from './funding-service.ts';
-import { DEFAULT_REFRESH_LOOKBACK_MS, type RefreshResult } from './refresh.ts';
+import { findCoverageEnd, refreshSinceMs, type RefreshResult } from './refresh.ts';
 import type { FundingWatchEntry } from './watchlist.ts';
 
 /** What a funding refresh needs; `nowMs` is the injectable clock. */
@@ -24,12 +23,10 @@ export interface FundingRefreshDeps {
 /** Refreshes one funding dataset. Throws what the funding service throws. */
 export async function refreshFunding(entry: FundingWatchEntry, deps: FundingRefreshDeps): Promise<RefreshResult> {
   const nowMs = deps.nowMs();
-  const sinceMs = entry.sinceMs ?? deps.defaultSinceMs ?? Math.floor((nowMs - DEFAULT_REFRESH_LOOKBACK_MS) / 86_400_000) * 86_400_000;
+  const sinceMs = refreshSinceMs(entry.sinceMs, deps.defaultSinceMs, nowMs);
   const toMs = nowMs + 1; // events at or before now are final
   const id = fundingDatasetId(entry.funding);
-  const months = periodsInRange({ startMs: sinceMs, endMs: Math.max(toMs, sinceMs + 1) }, 'monthly');
-  const records = months.length === 0 ? [] : await deps.index.query(id, months[0]!.key, months[months.length - 1]!.key);
-  const coverageEndMs = Math.max(sinceMs, ...records.flatMap((r) => r.covered.map((range) => range.endMs)));
+  const coverageEndMs = Math.max(sinceMs, (await findCoverageEnd(deps.index, id, 'monthly', { startMs: sinceMs, endMs: Math.max(toMs, sinceMs + 1) })) ?? sinceMs);
   const result = { datasetId: id, fromMs: coverageEndMs, toMs, upToDate: true, calls: 0, rowsAppended: 0, visionFiles: 0, restRequests: 0, restWeight: 0 };
   if (coverageEndMs >= toMs) return result;
   const { stats } = await deps.funding.getFundingRates({ dataset: entry.funding, range: { startMs: coverageEndMs, endMs: toMs } });

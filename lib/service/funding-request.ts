@@ -12,7 +12,7 @@ import { formatRange, type Range } from '../domain/ranges.ts';
 import { parseSymbol } from '../domain/symbols.ts';
 import { formatTime, parseTime } from '../domain/time.ts';
 import type { SourceMode } from './plan.ts';
-import { resolveStartMs } from './request.ts';
+import { parseSourceMode, resolveStartMs } from './request.ts';
 
 /** A validated funding-rate request: range half-open on calc_time, UTC epoch ms. */
 export interface ResolvedFundingQuery {
@@ -46,14 +46,13 @@ export function resolveFundingQuery(
   if (query.interval !== undefined && query.interval !== '') {
     throw new InvalidInputError(`interval: a fundingRate dataset has none (its events come every 1, 4 or 8 hours); leave "${query.interval}" out`, { interval: query.interval });
   }
-  const source = (query.source ?? 'auto').trim().toLowerCase();
-  if (!['auto', 'vision', 'rest'].includes(source)) throw new InvalidInputError(`source: "${query.source}" is not a source; use one of auto, vision, rest`, { source: query.source });
+  const source = parseSourceMode(query.source);
   const endMs = Math.min(query.end === undefined || query.end === '' ? nowMs : parseTime(query.end, 'end'), nowMs) + 1;
   const startMs = Math.max(resolveStartMs(query, endMs), MARKET_FIRST_MS[market]);
   if (!(endMs > startMs)) {
     throw new InvalidInputError(`start: no funding event can lie in ${formatRange({ startMs, endMs })} (now is ${formatTime(nowMs)})`, { start: query.start });
   }
-  return { dataset: { market: market as FundingDataset['market'], symbol: parseSymbol(query.symbol) }, range: { startMs, endMs }, source: source as SourceMode };
+  return { dataset: { market: market as FundingDataset['market'], symbol: parseSymbol(query.symbol) }, range: { startMs, endMs }, source };
 }
 
 /** CSV of the events: a header row of FUNDING_COLUMNS, NaN (not published by that upstream) as an empty field. */

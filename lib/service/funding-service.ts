@@ -16,6 +16,7 @@ import type { FundingCache } from '../store/funding-cache.ts';
 import type { FundingSources } from '../sources/funding-sources.ts';
 import { createUpstreamStats, type UpstreamStats } from '../sources/types.ts';
 import { planFundingFetches, type FundingFetch, type FundingPlan } from './funding-plan.ts';
+import { gapError, type FetchFailure } from './fetch-gaps.ts';
 import type { SourceMode } from './plan.ts';
 
 /** A request: calc_time range half-open, UTC epoch ms. */
@@ -69,7 +70,7 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
     const cached = await Promise.all(plan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
     const fresh: FundingColumns[] = [];
     const answered: Range[] = [];
-    const failures: { range: Range; error: unknown }[] = [];
+    const failures: FetchFailure[] = [];
 
     const run = async (fetch: FundingFetch): Promise<void> => {
       try {
@@ -84,7 +85,7 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
       }
     };
     await Promise.all(plan.fetches.map(run));
-    if (failures.length > 0) throw gapError(dataset, failures);
+    if (failures.length > 0) throw gapError(`${dataset.symbol} fundingRate (${dataset.market})`, failures);
     // Only months this request appended to, or that held parts when read: a warm read compacts nothing.
     const withParts = new Set(records.filter((r) => r.parts.length > 0).map((r) => r.period));
     const touched = new Set(answered.flatMap((r) => periodsInRange(r, 'monthly').map((p) => p.key)));
@@ -114,7 +115,7 @@ async function executeFetch(fetch: FundingFetch, context: FetchContext): Promise
   const { sources, dataset, nowMs, source, stats } = context;
   if (fetch.kind === 'rest') {
     const columns = await sources.fetchRange(dataset, fetch.range, nowMs, stats);
-    return { columns, answered: { startMs: fetch.range.startMs, endMs: Math.min(fetch.range.endMs, nowMs + 1) }, origin: 'rest' };
+    return { columns, answered: fetch.range, origin: 'rest' }; // the plan ends REST ranges at now + 1
   }
   let file: FundingColumns | undefined;
   try {
@@ -128,14 +129,4 @@ async function executeFetch(fetch: FundingFetch, context: FetchContext): Promise
     return fetch.need.map((piece) => ({ kind: 'rest', range: piece }));
   }
   return { columns: file, answered: fetch.range, origin: 'vision' };
-}
-
-function gapError(dataset: FundingDataset, failures: readonly { range: Range; error: unknown }[]): UpstreamError {
-  const ranges = normalizeRanges(failures.map((f) => f.range));
-  const first = failures[0]!.error;
-  const reason = first instanceof Error ? first.message : String(first);
-  const code = first instanceof KlinesError && first.code !== 'CONFLICT' ? first.code : 'UPSTREAM_FAILED';
-  return new UpstreamError(`${dataset.symbol} fundingRate (${dataset.market}): could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`, {
-    cause: first, code, details: { ranges },
-  });
 }

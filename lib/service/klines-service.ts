@@ -20,7 +20,7 @@ import { answerAgainOnCorrupt } from '../store/cache-integrity.ts';
 import type { CacheStatsStore, LeaseStore, PeriodRecord } from '../store/types.ts';
 import { createUpstreamStats, type RestSource, type UpstreamStats, type VisionSource } from '../sources/types.ts';
 import { createBoundsResolver, lastCandleOfEnded, type BoundsStore } from './dataset-bounds.ts';
-import { fetchGaps, type FetchFailure } from './fetch-gaps.ts';
+import { fetchGaps, gapError, type FetchFailure } from './fetch-gaps.ts';
 import { acquireLeases } from './leases.ts';
 import { planFetches, type Plan, type SourceMode } from './plan.ts';
 
@@ -184,7 +184,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         records = await deps.cache.readCoverage(dataset, range);
         plan = planNow(unionRanges(coverageOf(records), have));
       }
-      if (failures.length > 0) throw gapError(dataset, failures);
+      if (failures.length > 0) throw gapError(`${dataset.symbol} ${dataset.interval} (${dataset.market})`, failures);
       // What the dataset's bounds explain is covered, answered empty, like any range Binance
       // answered with no rows (so `klines ls` shows it, and later requests plan nothing there).
       const explained = subtractRanges(intersectRanges([firstPlan.requested], bounds.knownEmpty()), coverageOf(records));
@@ -292,20 +292,6 @@ function leaseTimeout(dataset: Dataset, plan: Plan): UpstreamError {
   return new UpstreamError(
     `${dataset.symbol} ${dataset.interval} (${dataset.market}): another worker is still filling ${ranges.map(formatRange).join(', ')}; try again shortly`,
     { code: 'UPSTREAM_FAILED', details: { ranges } },
-  );
-}
-
-function gapError(dataset: Dataset, failures: readonly FetchFailure[]): UpstreamError {
-  const ranges = normalizeRanges(failures.map((f) => f.range));
-  // A restricted location (HTTP 451) is the one failure whose fix is the caller's: name it first.
-  const restricted = failures.find((f) => f.error instanceof KlinesError && f.error.code === 'UPSTREAM_RESTRICTED');
-  const first = (restricted ?? failures[0]!).error;
-  const reason = first instanceof Error ? first.message : String(first);
-  // The caller's code says which side failed; a lost index race or store error is not an upstream's.
-  const code = first instanceof KlinesError && first.code !== 'CONFLICT' ? first.code : 'UPSTREAM_FAILED';
-  return new UpstreamError(
-    `${dataset.symbol} ${dataset.interval} (${dataset.market}): could not fetch ${ranges.map(formatRange).join(', ')}: ${reason}`,
-    { cause: first, code, details: { ranges, failures: failures.length } },
   );
 }
 

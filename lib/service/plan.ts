@@ -159,7 +159,8 @@ function shortFileTails(gaps: readonly Range[], interval: Interval): Range[] {
 }
 
 /** Ranges grouped by the start of the UTC day or month holding them, in order. */
-function groupBy(ranges: readonly Range[], fileStart: (ms: number) => number): Map<number, Range[]> {
+/** Ranges grouped by the start of the file (day or month, `fileStart`) holding each one's start, in first-seen order. */
+export function groupBy(ranges: readonly Range[], fileStart: (ms: number) => number): Map<number, Range[]> {
   const groups = new Map<number, Range[]>();
   for (const range of ranges) {
     const key = fileStart(range.startMs);
@@ -173,7 +174,8 @@ function visionFetch(kind: 'vision-monthly' | 'vision-daily', file: Range, need:
   return { kind, range, fileStartMs: file.startMs, need: intersectRanges(need, [range]) };
 }
 
-function restFetches(ranges: readonly Range[]): Fetch[] {
+/** One REST fetch per range of `ranges` normalized (klines and funding rates alike). */
+export function restFetches(ranges: readonly Range[]): { kind: 'rest'; range: Range }[] {
   return normalizeRanges(ranges).map((range) => ({ kind: 'rest' as const, range }));
 }
 

@@ -9,8 +9,8 @@
  */
 import { INTERVAL_MS, closedEndMs } from '../domain/intervals.ts';
 import { datasetId, type Dataset } from '../domain/kline.ts';
-import { granularityFor, periodsInRange } from '../domain/periods.ts';
-import type { Range } from '../domain/ranges.ts';
+import { granularityFor, periodsInRange, type Granularity } from '../domain/periods.ts';
+import { utcDayStart, type Range } from '../domain/ranges.ts';
 import type { CoverageIndex } from '../store/types.ts';
 import type { KlinesService } from './klines-service.ts';
 import type { KlinesWatchEntry } from './watchlist.ts';
@@ -54,9 +54,9 @@ const DEFAULT_MAX_ROWS_PER_CALL = 200_000;
 export async function refreshDataset(entry: KlinesWatchEntry, deps: RefreshDeps): Promise<RefreshResult> {
   const { dataset } = entry;
   const nowMs = deps.nowMs();
-  const sinceMs = entry.sinceMs ?? deps.defaultSinceMs ?? startOfUtcDay(nowMs - DEFAULT_REFRESH_LOOKBACK_MS);
+  const sinceMs = refreshSinceMs(entry.sinceMs, deps.defaultSinceMs, nowMs);
   const toMs = closedEndMs(nowMs, dataset.interval);
-  const coverageEndMs = await findCoverageEnd(deps.index, dataset, { startMs: sinceMs, endMs: Math.max(toMs, sinceMs + 1) });
+  const coverageEndMs = await findCoverageEnd(deps.index, datasetId(dataset), granularityFor(dataset.interval), { startMs: sinceMs, endMs: Math.max(toMs, sinceMs + 1) });
   const fromMs = Math.max(sinceMs, coverageEndMs ?? sinceMs);
   const result = { datasetId: datasetId(dataset), fromMs, toMs, upToDate: true, calls: 0, rowsAppended: 0, visionFiles: 0, restRequests: 0, restWeight: 0 };
   if (fromMs >= toMs) return result;
@@ -88,16 +88,22 @@ export async function fillRange(dataset: Dataset, range: Range, deps: Pick<Refre
   return result;
 }
 
+/** Where a refresh starts: the entry's `since`, else the deployment's default, else 7 UTC days (whole days) before `nowMs`. */
+export function refreshSinceMs(entrySinceMs: number | undefined, defaultSinceMs: number | undefined, nowMs: number): number {
+  return entrySinceMs ?? defaultSinceMs ?? utcDayStart(nowMs - DEFAULT_REFRESH_LOOKBACK_MS);
+}
+
 /**
- * The end (exclusive open_time, UTC epoch ms) of the last covered range of the dataset's periods
- * overlapping `window`, from one index query; undefined when none of them has coverage.
+ * The end (exclusive open_time or calc_time, UTC epoch ms) of the last covered range of dataset
+ * `id`'s periods (of `granularity`) overlapping `window`, from one index query; undefined when
+ * none of them has coverage. Klines and funding rates alike.
  */
-export async function findCoverageEnd(index: CoverageIndex, dataset: Dataset, window: Range): Promise<number | undefined> {
-  const periods = periodsInRange(window, granularityFor(dataset.interval));
+export async function findCoverageEnd(index: CoverageIndex, id: string, granularity: Granularity, window: Range): Promise<number | undefined> {
+  const periods = periodsInRange(window, granularity);
   const first = periods[0];
   const last = periods[periods.length - 1];
   if (!first || !last) return undefined;
-  const records = await index.query(datasetId(dataset), first.key, last.key);
+  const records = await index.query(id, first.key, last.key);
   let endMs: number | undefined;
   for (const record of records) for (const range of record.covered) endMs = Math.max(endMs ?? -Infinity, range.endMs);
   return endMs;
@@ -118,8 +124,4 @@ export function chunkByPeriods(dataset: Dataset, range: Range, maxRows: number):
     else chunks.push((current = { ...piece }));
   }
   return chunks;
-}
-
-function startOfUtcDay(ms: number): number {
-  return ms - (((ms % 86_400_000) + 86_400_000) % 86_400_000);
 }

@@ -41,6 +41,13 @@ export interface ResolvedQuery {
 
 const SOURCES: readonly SourceMode[] = ['auto', 'vision', 'rest'];
 
+/** The upstream choice a caller typed (`auto` when absent), trimmed and lower-cased. Throws InvalidInputError naming the accepted ones. */
+export function parseSourceMode(text: string | undefined): SourceMode {
+  const source = (text ?? 'auto').trim().toLowerCase();
+  if (!(SOURCES as readonly string[]).includes(source)) throw new InvalidInputError(`source: "${text}" is not a source; use one of ${SOURCES.join(', ')}`, { source: text });
+  return source as SourceMode;
+}
+
 /**
  * Validates a public query at `nowMs`. `market` defaults to spot. `end` defaults to the last
  * closed candle, and an `end` past it is clamped to it (the unfinished candle is never part of an
@@ -56,10 +63,7 @@ export function resolveQuery(query: PublicKlinesQuery, nowMs: number): ResolvedQ
   const symbol = parseSymbol(query.symbol);
   const interval = parseInterval(query.interval, market);
   const dataType = parseKlineDataType(query.dataType, market);
-  const source = (query.source ?? 'auto').trim().toLowerCase();
-  if (!(SOURCES as readonly string[]).includes(source)) {
-    throw new InvalidInputError(`source: "${query.source}" is not a source; use one of ${SOURCES.join(', ')}`, { source: query.source });
-  }
+  const source = parseSourceMode(query.source);
   const lastClosedOpenMs = closedEndMs(nowMs, interval) - 1;
   const requestedEndMs = query.end === undefined || query.end === '' ? lastClosedOpenMs : parseTime(query.end, 'end');
   const startMs = resolveStartMs(query, Math.min(requestedEndMs, lastClosedOpenMs) + 1);

@@ -11,11 +11,11 @@
  */
 import { DataValidationError, UpstreamError } from '../domain/errors.ts';
 import { restFundingRatePath } from '../domain/data-types.ts';
-import { allocateFundingColumns, validateFundingColumns, type FundingColumns, type FundingDataset } from '../domain/funding-rate.ts';
+import { allocateFundingColumns, fundingInRange, mergeFunding, validateFundingColumns, type FundingColumns, type FundingDataset } from '../domain/funding-rate.ts';
 import { formatRange, utcMonthStart, type Range } from '../domain/ranges.ts';
 import type { HttpClient } from './http-client.ts';
 import { createLazyHttpClient } from './lazy-http-client.ts';
-import type { UpstreamStats } from './types.ts';
+import { countRestRequest, type UpstreamStats } from './types.ts';
 import { fetchVerifiedZip } from './vision-client.ts';
 import { readSingleCsvMember } from './zip-member.ts';
 
@@ -131,7 +131,7 @@ export function createFundingSources(options: FundingSourceOptions): FundingSour
         if (page.length < pageLimit) break;
         startTime = page.calc_time[page.length - 1]! + 1;
       }
-      return concatInRange(pages, range.startMs, lastMs + 1);
+      return fundingInRange(mergeFunding(pages), range.startMs, lastMs + 1);
     },
   };
 }
@@ -139,36 +139,11 @@ export function createFundingSources(options: FundingSourceOptions): FundingSour
 async function fetchPage(http: HttpClient, url: string, searchParams: Record<string, string | number>, stats: UpstreamStats, context: string, signal?: AbortSignal): Promise<string> {
   try {
     const response = await http.get(url, { signal, searchParams });
-    stats.restRequests += response.attempts;
-    stats.restWeight += response.attempts;
+    countRestRequest(stats, response.attempts, 1);
     return response.body.toString('utf8');
   } catch (error) {
-    stats.restRequests++;
-    stats.restWeight++;
+    countRestRequest(stats, { failure: error }, 1);
     if (!(error instanceof UpstreamError)) throw error;
     throw new UpstreamError(`${context}: ${error.message}`, { code: error.code, cause: error, details: error.details });
   }
-}
-
-/** The pages' events in [startMs, endMs), one per calc_time (pages may overlap by an event). */
-function concatInRange(pages: readonly FundingColumns[], startMs: number, endMs: number): FundingColumns {
-  const kept: { page: FundingColumns; i: number }[] = [];
-  let previous = -Infinity;
-  for (const page of pages) {
-    for (let i = 0; i < page.length; i++) {
-      const time = page.calc_time[i]!;
-      if (time >= startMs && time < endMs && time > previous) {
-        kept.push({ page, i });
-        previous = time;
-      }
-    }
-  }
-  const out = allocateFundingColumns(kept.length);
-  kept.forEach(({ page, i }, j) => {
-    out.calc_time[j] = page.calc_time[i]!;
-    out.funding_interval_hours[j] = page.funding_interval_hours[i]!;
-    out.last_funding_rate[j] = page.last_funding_rate[i]!;
-    out.mark_price[j] = page.mark_price[i]!;
-  });
-  return out;
 }

@@ -15,7 +15,7 @@ import { CM_MAX_WINDOW_MS, REST_PAGE_LIMIT, restRequestWeight, type Market } fro
 import { formatRange, type Range } from '../domain/ranges.ts';
 import type { HttpClient, HttpResponse } from './http-client.ts';
 import { createLazyHttpClient } from './lazy-http-client.ts';
-import type { RestSource, UpstreamStats } from './types.ts';
+import { countRestRequest, type RestSource, type UpstreamStats } from './types.ts';
 
 /** Base URLs per market (BINANCE_SPOT_API_URL, BINANCE_UM_API_URL, BINANCE_CM_API_URL). */
 export interface RestClientOptions {
@@ -124,14 +124,10 @@ async function fetchPage(http: HttpClient, context: PageContext, startTime: numb
       searchParams: { [instrument.name]: instrument.value, interval: dataset.interval, ...(startTime === undefined ? {} : { startTime }), endTime, limit },
     });
   } catch (error) {
-    // Failed and retried requests cost weight too.
-    const attempts = error instanceof UpstreamError && typeof error.details.attempts === 'number' ? error.details.attempts : 1;
-    stats.restRequests += attempts;
-    stats.restWeight += attempts * weight;
+    countRestRequest(stats, { failure: error }, weight);
     throw describeFailure(error, context);
   }
-  stats.restRequests += response.attempts;
-  stats.restWeight += response.attempts * weight;
+  countRestRequest(stats, response.attempts, weight);
   const used = Number(response.headers['x-mbx-used-weight-1m']);
   if (response.headers['x-mbx-used-weight-1m'] !== undefined && Number.isFinite(used)) stats.usedWeight1m = used;
   return parseKlinesBody(response.body.toString('utf8'), `REST ${context.endpoint} ${dataset.symbol} ${dataset.interval} startTime=${startTime ?? '(none)'}`);

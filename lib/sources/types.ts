@@ -5,6 +5,7 @@
 import type { Dataset } from '../domain/kline.ts';
 import type { KlineColumns } from '../domain/kline-columns.ts';
 import type { Range } from '../domain/ranges.ts';
+import { UpstreamError } from '../domain/errors.ts';
 
 /** Counters of upstream work, shared by the clients of one request (for `--stats` and metrics). */
 export interface UpstreamStats {
@@ -21,6 +22,19 @@ export interface UpstreamStats {
 /** A fresh counters object. */
 export function createUpstreamStats(): UpstreamStats {
   return { visionFiles: 0, visionBytes: 0, visionNotFound: 0, restRequests: 0, restWeight: 0 };
+}
+
+/**
+ * Adds one REST request's cost to `stats`: `attempts` requests (retries included; after a failure,
+ * the attempts its UpstreamError counted in `details.attempts`, else 1), each of `weight`. Failed
+ * and retried requests cost weight too (Binance counts them).
+ */
+export function countRestRequest(stats: UpstreamStats, attempts: number | { readonly failure: unknown }, weight: number): void {
+  const failure = typeof attempts === 'number' ? undefined : attempts.failure;
+  const n = typeof attempts === 'number' ? attempts
+    : failure instanceof UpstreamError && typeof failure.details.attempts === 'number' ? failure.details.attempts : 1;
+  stats.restRequests += n;
+  stats.restWeight += n * weight;
 }
 
 /** One Vision file: daily (`periodStartMs` a UTC day start) or monthly (a UTC month start). */

@@ -7,6 +7,7 @@ import { buildFundingService } from '../lib/open-funding.ts';
 import { fundingCsv, fundingJson, resolveFundingQuery } from '../lib/service/funding-request.ts';
 import { encodeFundingColumns } from '../lib/store/funding-codec.ts';
 import type { GetOptions } from './get.ts';
+import { checkOutput, writeWholeFile } from './output.ts';
 
 /** Runs the funding-rate `get`; returns the exit code. Throws KlinesError for the caller to report. */
 export async function runGetFunding(symbol: string, interval: string | undefined, options: GetOptions): Promise<number> {
@@ -14,13 +15,14 @@ export async function runGetFunding(symbol: string, interval: string | undefined
   const nowMs = config.nowMs ?? Date.now();
   const query = resolveFundingQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source }, nowMs);
   if (options.withSource) throw new InvalidInputError('--with-source: not available for fundingRate (each event merges what Vision and REST publish)');
-  if (options.format === 'parquet' && !options.out) throw new InvalidInputError('--format parquet writes binary: give --out FILE');
+  await checkOutput(options);
   const service = buildFundingService(config, await openCacheHandles(config));
   const answer = await service.getFundingRates(query);
   const iso = options.timeFormat === 'iso';
   const body = options.format === 'parquet' ? encodeFundingColumns(answer.columns)
     : options.format === 'json' ? `${fundingJson(answer.columns, iso)}\n` : fundingCsv(answer.columns, iso);
-  if (options.out) await writeFile(options.out, body);
+  if (options.format === 'parquet') await writeWholeFile(options.out!, [body as Uint8Array]);
+  else if (options.out) await writeFile(options.out, body);
   else process.stdout.write(body);
   if (options.stats) process.stderr.write(`${JSON.stringify({ rows: answer.columns.length, ...answer.stats })}\n`);
   return 0;

@@ -1,13 +1,7 @@
 /** `klines get`: resolves the request, asks the service, writes the answer. */
-import { createWriteStream, rmSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SingleBar } from 'cli-progress';
-import { onExit } from 'signal-exit';
 import { loadConfig } from '../lib/config.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { openCacheHandles } from '../lib/open-cache-handles.ts';
@@ -15,6 +9,7 @@ import { buildService, buildStreamer } from '../lib/open-service.ts';
 import { parquetBytes, writeCsv, writeJson, type OutputFormat, type TimeFormat } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 import type { KlinesStream } from '../lib/service/stream-klines.ts';
+import { checkOutput, writeWholeFile } from './output.ts';
 
 /** Options of `klines get` as commander parses them. */
 export interface GetOptions {
@@ -37,9 +32,8 @@ export async function runGet(symbol: string, interval: string | undefined, optio
   const config = loadConfig();
   const nowMs = config.nowMs ?? Date.now();
   const query = resolveQuery({ market: options.market, symbol, interval, start: options.start, end: options.end, days: options.days, source: options.source, dataType: options.dataType }, nowMs);
-  if (options.format === 'parquet' && !options.out) throw new InvalidInputError('--format parquet writes binary: give --out FILE');
   if (options.format === 'parquet' && options.withSource) throw new InvalidInputError('--with-source works with csv and json, not parquet');
-  if (options.out) await checkOutFolder(options.out);
+  await checkOutput(options);
 
   const handles = await openCacheHandles(config);
   const service = buildService(config, handles);
@@ -75,33 +69,4 @@ async function writeText(stream: KlinesStream, options: GetOptions): Promise<voi
   if (options.format === 'json') await writeJson(stream, options.withSource, write, options.timeFormat, '\n');
   else await writeCsv(stream, options.withSource, write, options.timeFormat);
   if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
-}
-
-/**
- * Writes `bytes` to a hidden temporary file next to `out`, renamed to `out` once complete: a
- * failure midway removes it and leaves `out` as it was (a Parquet file cut short is not readable,
- * and must not look like an answer). So does Ctrl-C or a kill (SIGINT, SIGTERM, SIGHUP): signal-exit
- * removes the temporary file before the process ends by that signal.
- */
-async function writeWholeFile(out: string, bytes: AsyncIterable<Uint8Array>): Promise<void> {
-  const temporary = join(dirname(out), `.${basename(out)}.${randomUUID()}.partial`);
-  const removeOnSignal = onExit(() => rmSync(temporary, { force: true }));
-  try {
-    await pipeline(Readable.from(bytes), createWriteStream(temporary));
-    await rename(temporary, out);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  } finally {
-    removeOnSignal();
-  }
-}
-
-/** `--out` must name a file in an existing folder, checked before anything is fetched. Throws InvalidInputError. */
-async function checkOutFolder(out: string): Promise<void> {
-  const folder = dirname(resolve(out));
-  const info = await stat(folder).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new InvalidInputError(`--out: the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or write elsewhere`, { out });
-  }
 }

@@ -21,15 +21,12 @@ import { loadWatchlist, watchEntryId, type WatchlistEntry } from '../lib/service
 import { createS3Client } from '../lib/store/s3-api.ts';
 import { encodeRefreshMessage } from './shared/refresh-message.ts';
 import { s3ObjectReader } from './shared/s3-object-reader.ts';
-import { createSqsClientFromConfig, type SendMessageBatchEntry, type SqsClient } from './shared/sqs-client.ts';
+import { createSqsClientFromConfig, SQS_BATCH_SIZE, type SendMessageBatchEntry, type SqsClient } from './shared/sqs-client.ts';
 
 /** What one scheduled run did. */
 export type CronRefreshResult =
   | { readonly mode: 'queue'; readonly datasets: number; readonly messages: number }
   | { readonly mode: 'inline'; readonly datasets: number; readonly results: readonly RefreshResult[] };
-
-/** SQS's limit of entries per SendMessageBatch (AWS docs, "SendMessageBatch"). */
-export const SQS_BATCH_SIZE = 10;
 
 // Deployed with a queue, this function reads the watchlist and sends messages: it builds the
 // configuration, the watchlist's S3 client and the SQS client, and no cache or service (issue 9,

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { InvalidInputError } from './domain/errors.ts';
 import { parseTime } from './domain/time.ts';
-import type { AwsClientOptions } from './store/aws-http.ts';
+import type { AwsClientOptions, AwsCredentials } from './store/aws-http.ts';
 
 /** Resolved configuration. URLs have no trailing slash. */
 export interface Config {
@@ -39,7 +39,7 @@ export interface Config {
      * set (Lambda sets all three); undefined = the SDK's standard chain (profiles, SSO), which the
      * AWS clients load only then (lib/store/aws-http.ts).
      */
-    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string | undefined } | undefined;
+    readonly credentials: AwsCredentials | undefined;
   };
   /**
    * Where large answers and every Parquet answer of the handlers go (`KLINES_RESULTS`):

@@ -87,8 +87,8 @@ async function bundleOne(name) {
   }
   const startFiles = staticClosure(result.metafile, 'index.mjs');
   const startBytes = startFiles.reduce((sum, file) => sum + result.metafile.outputs[file].bytes, 0);
-  const code = await readFile(path.join(dir, 'index.mjs'));
-  const map = await readFile(path.join(dir, 'index.mjs.map'));
+  const code = entries['index.mjs'][0];
+  const map = entries['index.mjs.map'][0];
   const zip = zipSync(entries, { level: 9 });
   await writeFile(path.join(OUT_DIR, `${name}.zip`), zip);
   // The source files (repository-relative) whose code a cold start loads, for tests and reviews.

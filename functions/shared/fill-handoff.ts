@@ -14,12 +14,10 @@ import { granularityFor, periodsInRange } from '../../lib/domain/periods.ts';
 import { intersectRanges, type Range } from '../../lib/domain/ranges.ts';
 import { encodeFillMessage } from './refresh-message.ts';
 import type { Runtime } from './runtime.ts';
-import { createSqsClientFromConfig, type SqsClient } from './sqs-client.ts';
+import { createSqsClientFromConfig, SQS_BATCH_SIZE, type SqsClient } from './sqs-client.ts';
 
 /** How long a queued fill's marker keeps an identical message from being sent again: 10 minutes. */
 export const FILL_MARKER_TTL_MS = 10 * 60_000;
-/** SQS's limit of entries per SendMessageBatch (AWS docs, "SendMessageBatch"). */
-const SQS_BATCH_SIZE = 10;
 
 /** What was handed over: messages sent now, and periods an earlier request had already queued. */
 export interface HandoffResult {

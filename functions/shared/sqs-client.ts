@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../lib/config.ts';
 import { awsOptions } from '../../lib/config.ts';
-import { createAwsHttpClient, errorFromResponse, type AwsClientOptions } from '../../lib/store/aws-http.ts';
+import { createAwsHttpClient, jsonCall, type AwsClientOptions } from '../../lib/store/aws-http.ts';
 
 /** One message of a batch: `Id` unique within the batch (≤ 80 of `[A-Za-z0-9_-]`), the body as text. */
 export interface SendMessageBatchEntry {
@@ -26,6 +26,9 @@ export interface SendMessageBatchOutput {
   readonly Failed?: readonly { Id: string; Code: string; Message?: string; SenderFault?: boolean }[];
 }
 
+/** SQS's limit of entries per SendMessageBatch (AWS docs, "SendMessageBatch"). */
+export const SQS_BATCH_SIZE = 10;
+
 /** An SQS client. */
 export interface SqsClient {
   /** Sends one batch; rejects with AwsRequestError when SQS refuses the whole request. */
@@ -36,16 +39,7 @@ export interface SqsClient {
 export function createSqsClient(options: AwsClientOptions = {}): SqsClient {
   const http = createAwsHttpClient('sqs', options);
   return {
-    async sendMessageBatch(input) {
-      const response = await http.send({
-        method: 'POST',
-        url: `${await http.baseUrl()}/`,
-        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessageBatch' },
-        body: JSON.stringify(input),
-      });
-      if (!response.ok) throw await errorFromResponse(response, `sqs SendMessageBatch to ${input.QueueUrl}`);
-      return (await response.json()) as SendMessageBatchOutput;
-    },
+    sendMessageBatch: (input) => jsonCall<SendMessageBatchOutput>(http, 'AmazonSQS.SendMessageBatch', input, `sqs SendMessageBatch to ${input.QueueUrl}`),
   };
 }
 

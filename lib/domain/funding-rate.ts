@@ -12,6 +12,7 @@
  * in `binance/{market}/fundingRate/monthly/{SYMBOL}/{YYYY-MM}.parquet`.
  */
 import { DataValidationError } from './errors.ts';
+import { lowerBound } from './kline-columns.ts';
 import type { Market } from './markets.ts';
 import type { Period } from './periods.ts';
 
@@ -78,10 +79,8 @@ export function fundingRowsFromColumns(c: FundingColumns): FundingRow[] {
 
 /** The rows with calc_time in [startMs, endMs) (views on the same buffers). */
 export function fundingInRange(c: FundingColumns, startMs: number, endMs: number): FundingColumns {
-  let from = 0;
-  while (from < c.length && c.calc_time[from]! < startMs) from++;
-  let to = from;
-  while (to < c.length && c.calc_time[to]! < endMs) to++;
+  const from = lowerBound(c.calc_time, c.length, startMs);
+  const to = Math.max(from, lowerBound(c.calc_time, c.length, endMs));
   const out: Record<string, unknown> = { length: to - from };
   for (const name of FUNDING_COLUMNS) out[name] = c[name].subarray(from, to);
   return out as FundingColumns;

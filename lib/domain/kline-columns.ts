@@ -82,16 +82,21 @@ export function sourcedRowsFromColumns({ columns: c, sources }: SourcedColumns):
   return rows;
 }
 
-/** First index whose open_time is ≥ `openTime` (columns sorted by open_time). */
-export function lowerBoundColumns(c: KlineColumns, openTime: number): number {
+/** First index below `length` whose time is ≥ `value` (`times` sorted: open_time, calc_time). */
+export function lowerBound(times: Float64Array, length: number, value: number): number {
   let lo = 0;
-  let hi = c.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (c.open_time[mid]! < openTime) lo = mid + 1;
+    if (times[mid]! < value) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** First index whose open_time is ≥ `openTime` (columns sorted by open_time). */
+export function lowerBoundColumns(c: KlineColumns, openTime: number): number {
+  return lowerBound(c.open_time, c.length, openTime);
 }
 
 /** Rows `[from, to)` as views on the same buffers (no copy). */

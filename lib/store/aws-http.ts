@@ -146,6 +146,22 @@ export async function errorFromResponse(response: Response, what: string): Promi
   return new AwsRequestError(name, `${what}: ${message ?? `HTTP ${response.status}`}`, response.status);
 }
 
+/**
+ * A call of an AWS JSON 1.0 protocol (DynamoDB, SQS): `POST /` with `x-amz-target: {target}`
+ * and the input as JSON; the answer's JSON. Rejects with AwsRequestError (errorFromResponse)
+ * naming `what` when the service refuses.
+ */
+export async function jsonCall<T>(http: AwsHttpClient, target: string, input: unknown, what: string): Promise<T> {
+  const response = await http.send({
+    method: 'POST',
+    url: `${await http.baseUrl()}/`,
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target },
+    body: JSON.stringify(input),
+  });
+  if (!response.ok) throw await errorFromResponse(response, what);
+  return (await response.json()) as T;
+}
+
 /** Reads the code and message of an AWS error body (JSON 1.0 protocols or S3's XML). */
 function parseErrorBody(text: string): { code?: string | undefined; message?: string | undefined } {
   if (text.startsWith('{')) {

@@ -6,7 +6,7 @@
  * DeleteItem, Query and Scan (each page), CreateTable/DescribeTable/DeleteTable for local setup.
  */
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { createAwsHttpClient, errorFromResponse, type AwsClientOptions, type AwsHttpClient } from './aws-http.ts';
+import { createAwsHttpClient, jsonCall, type AwsClientOptions, type AwsHttpClient } from './aws-http.ts';
 
 /** A DynamoDB item or key with plain JS values (strings, numbers, booleans, null, arrays, objects). */
 export type Item = Record<string, unknown>;
@@ -20,10 +20,9 @@ export interface DynamoDbInput {
   readonly [field: string]: unknown;
 }
 
-/** One page of a Query or Scan: its items (plain values) and where the next page starts. */
+/** One page of a Query or Scan: its items (plain values). */
 export interface DynamoDbPage {
   readonly items: Item[];
-  readonly lastEvaluatedKey?: Item | undefined;
 }
 
 /** A DynamoDB client: one call per action. Failures reject with AwsRequestError named by DynamoDB's error type. */
@@ -44,16 +43,7 @@ export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDbCl
 }
 
 function dynamoDbOver(http: AwsHttpClient): DynamoDbClient {
-  const call = async <T>(action: string, input: Record<string, unknown>): Promise<T> => {
-    const response = await http.send({
-      method: 'POST',
-      url: `${await http.baseUrl()}/`,
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${action}` },
-      body: JSON.stringify(input),
-    });
-    if (!response.ok) throw await errorFromResponse(response, `dynamodb ${action}`);
-    return (await response.json()) as T;
-  };
+  const call = <T>(action: string, input: Record<string, unknown>): Promise<T> => jsonCall<T>(http, `DynamoDB_20120810.${action}`, input, `dynamodb ${action}`);
   const toWire = (input: DynamoDbInput): Record<string, unknown> => ({
     ...input,
     ...(input.Key ? { Key: marshallItem(input.Key) } : {}),
@@ -75,7 +65,7 @@ function dynamoDbOver(http: AwsHttpClient): DynamoDbClient {
         const page = await call<{ Items?: Record<string, never>[]; LastEvaluatedKey?: Record<string, never> }>(
           action, { ...toWire(input), ...(start ? { ExclusiveStartKey: start } : {}) });
         start = page.LastEvaluatedKey;
-        yield { items: (page.Items ?? []).map((item) => unmarshall(item)), lastEvaluatedKey: start && unmarshall(start as Record<string, never>) };
+        yield { items: (page.Items ?? []).map((item) => unmarshall(item)) };
       } while (start);
     },
   };

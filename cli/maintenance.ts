@@ -45,7 +45,7 @@ export function addMaintenanceCommands(program: Command, setExitCode: (code: num
         const funding = parseFundingDatasetId(period.datasetId);
         if (funding) {
           // Events up to now only: the funding service clips the range itself.
-          await fundingService.getFundingRates({ dataset: funding, range: period.range });
+          await fundingService.getFundingRates({ dataset: funding, range: period.range, fillOnly: true });
           return;
         }
         const dataset = parseDatasetId(period.datasetId);

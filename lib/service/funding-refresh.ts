@@ -29,7 +29,7 @@ export async function refreshFunding(entry: FundingWatchEntry, deps: FundingRefr
   const coverageEndMs = Math.max(sinceMs, (await findCoverageEnd(deps.index, id, 'monthly', { startMs: sinceMs, endMs: Math.max(toMs, sinceMs + 1) })) ?? sinceMs);
   const result = { datasetId: id, fromMs: coverageEndMs, toMs, upToDate: true, calls: 0, rowsAppended: 0, visionFiles: 0, restRequests: 0, restWeight: 0 };
   if (coverageEndMs >= toMs) return result;
-  const { stats } = await deps.funding.getFundingRates({ dataset: entry.funding, range: { startMs: coverageEndMs, endMs: toMs } });
+  const { stats } = await deps.funding.getFundingRates({ dataset: entry.funding, range: { startMs: coverageEndMs, endMs: toMs }, fillOnly: true });
   return {
     ...result, calls: 1, rowsAppended: stats.rowsFetched, visionFiles: stats.visionFiles, restRequests: stats.restRequests, restWeight: stats.restWeight,
     upToDate: stats.visionFiles + stats.restRequests === 0,

@@ -24,6 +24,12 @@ export interface FundingRequest {
   readonly dataset: FundingDataset;
   readonly range: Range;
   readonly source?: SourceMode;
+  /**
+   * Fill the gaps only (sync, refresh, repair; as KlinesRequest.fillOnly): the cached events are
+   * not read back, `columns` holds the fetched events in the range, and `rowsFetched` counts the
+   * fetched events inside the gaps.
+   */
+  readonly fillOnly?: boolean;
 }
 
 /** Figures of one answer. */
@@ -67,7 +73,7 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
     const stats: FundingStats = { ...createUpstreamStats(), rowsFromCache: 0, rowsFetched: 0 };
     const records = await deps.cache.readCoverage(dataset, range);
     const plan = planFundingFetches({ range, covered: normalizeRanges(records.flatMap((r) => r.covered)), nowMs, source });
-    const cached = await Promise.all(plan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
+    const cached = request.fillOnly ? [] : await Promise.all(plan.cached.map((piece) => deps.cache.readColumns(dataset, records, piece)));
     const fresh: FundingColumns[] = [];
     const answered: Range[] = [];
     const failures: FetchFailure[] = [];
@@ -90,8 +96,13 @@ export function createFundingService(deps: { cache: FundingCache; sources: Fundi
     const withParts = new Set(records.filter((r) => r.parts.length > 0).map((r) => r.period));
     const touched = new Set(answered.flatMap((r) => periodsInRange(r, 'monthly').map((p) => p.key)));
     await deps.cache.compact(dataset, periodsInRange(plan.requested, 'monthly').filter((p) => withParts.has(p.key) || touched.has(p.key)), nowMs);
-    const fromCache = mergeFunding(cached);
-    stats.rowsFromCache = fundingInRange(fromCache, plan.requested.startMs, plan.requested.endMs).length;
+    if (request.fillOnly) {
+      const fetched = mergeFunding(fresh);
+      stats.rowsFetched = plan.gaps.reduce((n, gap) => n + fundingInRange(fetched, gap.startMs, gap.endMs).length, 0);
+      return { columns: fundingInRange(fetched, plan.requested.startMs, plan.requested.endMs), plan, stats };
+    }
+    // The cached pieces are the plan's disjoint cached ranges, each read within its range.
+    stats.rowsFromCache = cached.reduce((n, piece) => n + piece.length, 0);
     const columns = fundingInRange(mergeFunding([...cached, ...fresh]), plan.requested.startMs, plan.requested.endMs);
     stats.rowsFetched = columns.length - stats.rowsFromCache;
     return { columns, plan, stats };

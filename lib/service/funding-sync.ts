@@ -33,7 +33,7 @@ export async function runFundingSync(service: FundingService, queries: readonly 
     datasetId: fundingDatasetId(query.dataset), dataType: 'fundingRate', query, rowsAdded: 0, visionFiles: 0, restRequests: 0, restWeight: 0,
   }));
   return runDatasets(results, options, async (result) => {
-    const { stats } = await service.getFundingRates(result.query as ResolvedFundingQuery);
+    const { stats } = await service.getFundingRates({ ...(result.query as ResolvedFundingQuery), fillOnly: true });
     result.rowsAdded = stats.rowsFetched;
     result.visionFiles = stats.visionFiles;
     result.restRequests = stats.restRequests;

@@ -25,8 +25,8 @@ import type { ObjectStore, PeriodRecord } from './types.ts';
  * that names it: a compactor writes the file, then switches the index (about 1.5 s in all).
  */
 const CANONICAL_SETTLE_MS = [50, 100, 200, 400, 800] as const;
-/** Periods read at once (by the kline and the funding caches). */
-export const PERIOD_CONCURRENCY = 4;
+/** Periods read at once. */
+const PERIOD_CONCURRENCY = 4;
 
 /** A bad object of a record: its key and what is wrong with it. */
 export interface BadObject { readonly key: string; readonly reason: string }
@@ -59,15 +59,29 @@ export function createCacheReader(store: ObjectStore, writer: RecordWriter, even
   );
 
   const readColumns = async (dataset: Dataset, records: readonly PeriodRecord[], range: Range): Promise<KlineColumns> => {
-    const relevant = [...records]
-      .filter((record) => intersectRanges(record.covered, [range]).length > 0)
-      .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
-    const limit = pLimit(PERIOD_CONCURRENCY);
-    const perPeriod = await Promise.all(relevant.map((record) => limit(() => readPeriod(dataset, record, range))));
+    const perPeriod = await readPeriods(records, range, (record) => readPeriod(dataset, record, range));
     return perPeriod.length === 0 ? emptyColumns() : concatColumns(perPeriod);
   };
 
   return { readRecordPieces, readColumns };
+}
+
+/**
+ * `read` of each record whose coverage meets `range`, in period order, PERIOD_CONCURRENCY at a
+ * time. When one fails, the others are let finish before the first failure (in period order) is
+ * thrown: a request answered again after a dropped corrupt period (answerAgainOnCorrupt) must not
+ * race its own first attempt, still dropping another bad period of the range. Shared by the kline
+ * and the funding caches.
+ */
+export async function readPeriods<T>(records: readonly PeriodRecord[], range: Range, read: (record: PeriodRecord) => Promise<T>): Promise<T[]> {
+  const relevant = records
+    .filter((record) => intersectRanges(record.covered, [range]).length > 0)
+    .sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
+  const limit = pLimit(PERIOD_CONCURRENCY);
+  const settled = await Promise.allSettled(relevant.map((record) => limit(() => read(record))));
+  const failed = settled.find((one): one is PromiseRejectedResult => one.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((one) => (one as PromiseFulfilledResult<T>).value);
 }
 
 /**

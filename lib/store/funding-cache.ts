@@ -9,7 +9,6 @@
  * Records and keys:
  * `binance/{market}/fundingRate/{SYMBOL}` / `binance/{market}/fundingRate/monthly/{SYMBOL}/{YYYY-MM}.parquet`.
  */
-import pLimit from 'p-limit';
 import { ConflictError } from '../domain/errors.ts';
 import {
   fundingCanonicalKey, fundingDatasetId, fundingFolder, fundingInRange, fundingPartKey, mergeFunding, type FundingColumns, type FundingDataset,
@@ -18,7 +17,7 @@ import { periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
 import { appendPartToRecord, checkRowsInside, describeObject, newPartId } from './cache-pieces.ts';
 import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
-import { PERIOD_CONCURRENCY, readPeriodVerified, readVerifiedPieces, type BadObject } from './cache-reader.ts';
+import { readPeriods, readPeriodVerified, readVerifiedPieces, type BadObject } from './cache-reader.ts';
 import { decodeFundingColumns, encodeFundingColumns } from './funding-codec.ts';
 import { verifyObject } from './object-verify.ts';
 import { createRecordWriter } from './record-writer.ts';
@@ -142,9 +141,7 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     },
 
     async readColumns(dataset, records, range) {
-      const wanted = records.filter((r) => intersectRanges(r.covered, [range]).length > 0);
-      const limit = pLimit(PERIOD_CONCURRENCY);
-      const months = await Promise.all(wanted.map((record) => limit(() => readMonth(dataset, record, range))));
+      const months = await readPeriods(records, range, (record) => readMonth(dataset, record, range));
       return fundingInRange(mergeFunding(months), range.startMs, range.endMs);
     },
 

@@ -90,6 +90,25 @@ describe('funding rate', () => {
     expect(fake.requests.map((r) => [r.path, r.query.startTime])).toEqual([['/fapi/v1/fundingRate', String(t('2024-02-03'))]]);
   });
 
+  it('fillOnly (sync, refresh, repair) fetches only the gaps, reads no cached object back, and counts only the events it fetched', async () => {
+    await service().getFundingRates({ dataset: BTC, range: { startMs: t('2024-02-01'), endMs: t('2024-02-03') } });
+    fake.setNow(t(NOW));
+    const config = loadConfig({
+      KLINES_CACHE_DIR: cacheDir, KLINES_NOW: NOW, BINANCE_VISION_URL: fake.visionUrl,
+      BINANCE_SPOT_API_URL: fake.spotApiUrl, BINANCE_UM_API_URL: fake.umApiUrl, BINANCE_CM_API_URL: fake.cmApiUrl,
+    });
+    const handles = createCacheHandles(config);
+    const gets: string[] = [];
+    const counting = { ...handles, store: { ...handles.store, get: (key: string) => (gets.push(key), handles.store.get(key)) } };
+    fake.clearRequests();
+    const filled = await buildFundingService(config, counting).getFundingRates({ dataset: BTC, range: { startMs: t('2024-02-01'), endMs: t('2024-02-05') }, fillOnly: true });
+    expect(gets).toEqual([]);
+    expect(fake.requests.map((r) => [r.path, r.query.startTime])).toEqual([['/fapi/v1/fundingRate', String(t('2024-02-03'))]]);
+    expect(filled.stats.rowsFetched).toBe(restRows(t('2024-02-03'), t(NOW)).length);
+    // What it stored answers the whole range afterwards, exactly.
+    expect(fundingRowsFromColumns((await service().getFundingRates({ dataset: BTC, range: { startMs: t('2024-02-01'), endMs: t('2024-02-05') } })).columns)).toEqual(restRows(t('2024-02-01'), t(NOW)));
+  });
+
   it('pages REST by the last fundingTime + 1 until a short page', async () => {
     fake.setNow(t(NOW));
     const sources = createFundingSources({ visionUrl: fake.visionUrl, umUrl: fake.umApiUrl, cmUrl: fake.cmApiUrl, pageLimit: 10 });
@@ -164,6 +183,25 @@ describe('funding rate', () => {
     fake.clearRequests();
     expect(fundingRowsFromColumns((await service().getFundingRates({ dataset: BTC, range })).columns)).toEqual(expected);
     expect(fake.requests).toEqual([]);
+  });
+
+  it('heals two damaged months of one request, one found at once (a part) and one after waiting for a compaction (its canonical file)', async () => {
+    const range = { startMs: t('2024-01-01T00:00:00Z'), endMs: t('2024-03-01T00:00:00Z') };
+    await service().getFundingRates({ dataset: BTC, range });
+    const handles = createCacheHandles(loadConfig({ KLINES_CACHE_DIR: cacheDir }));
+    const january = 'binance/um/fundingRate/monthly/BTCUSDT/2024-01.parquet';
+    const [part] = await readdir(join(cacheDir, 'binance/um/fundingRate/monthly/BTCUSDT/2024-02.parts'));
+    const februaryPart = `binance/um/fundingRate/monthly/BTCUSDT/2024-02.parts/${part}`;
+    for (const key of [january, februaryPart]) {
+      const body = (await handles.store.get(key))!;
+      await handles.store.put(key, body.subarray(1));
+    }
+    // February's bad part drops its month at once; January's bad canonical file is waited on (a
+    // compaction may be about to commit it) before it is dropped: the answer again must not start
+    // while the first attempt is still dropping January.
+    const answer = await service().getFundingRates({ dataset: BTC, range });
+    expect(fundingRowsFromColumns(answer.columns)).toEqual([...visionRows('2024-01'), ...restRows(t('2024-02-01'), t(NOW))]);
+    expect((await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' })).problems).toEqual([]);
   });
 
   it('leaves a month with a damaged part uncompacted, and the next read of it drops and fetches it again', async () => {

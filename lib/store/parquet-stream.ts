@@ -32,21 +32,21 @@ export async function* klineParquetBytes(
   const groups: RowGroupLayout[] = [];
   let held: KlineColumns[] = [];
   let heldRows = 0;
-  const flush = (): Uint8Array => {
+  const flush = (): readonly Uint8Array[] => {
     const columns = concatColumns(held);
     held = [];
     heldRows = 0;
     const group = encodeRowGroup(encodeKlineChunks(columns), columns.length, offset);
     groups.push(group.layout);
-    offset += group.bytes.byteLength;
-    return group.bytes;
+    offset += group.byteLength;
+    return group.pieces;
   };
   for await (const chunk of chunks) {
     if (chunk.length === 0) continue;
     held.push(chunk);
     heldRows += chunk.length;
-    if (heldRows >= minRowGroupRows) yield flush();
+    if (heldRows >= minRowGroupRows) yield* flush();
   }
-  if (heldRows > 0) yield flush();
+  if (heldRows > 0) yield* flush();
   yield parquetFooter(KLINE_SCHEMA, groups, CREATED_BY);
 }

@@ -59,10 +59,12 @@ interface ChunkLayout {
 /** What the footer needs of one column chunk once its page is written (the page itself is not kept). */
 type WrittenChunk = Omit<ColumnChunkInput, 'page' | 'uncompressedSize'> & ChunkLayout;
 
-/** A row group written by `encodeRowGroup`: its bytes, and what the footer says of it. */
+/** A row group written by `encodeRowGroup`: its bytes, as pieces to write in order, and what the footer says of it. */
 export interface RowGroupBytes {
-  /** Per column, the page header and the page, in column order. */
-  readonly bytes: Uint8Array;
+  /** Per column, the page header and the page, in column order (not joined: the caller writes or places them). */
+  readonly pieces: readonly Uint8Array[];
+  /** The pieces' total length. */
+  readonly byteLength: number;
   readonly layout: RowGroupLayout;
 }
 
@@ -87,11 +89,12 @@ export const PARQUET_MAGIC: Uint8Array = Uint8Array.from(MAGIC);
 export function writeParquetFile(columns: readonly ColumnChunkInput[], numRows: number, createdBy: string): Uint8Array {
   const group = numRows > 0 ? encodeRowGroup(columns, numRows, MAGIC.length) : undefined;
   const footer = parquetFooter(columns, group ? [group.layout] : [], createdBy);
-  const body = group?.bytes ?? new Uint8Array(0);
-  const bytes = new Uint8Array(MAGIC.length + body.byteLength + footer.byteLength);
-  bytes.set(MAGIC, 0);
-  bytes.set(body, MAGIC.length);
-  bytes.set(footer, MAGIC.length + body.byteLength);
+  const bytes = new Uint8Array(MAGIC.length + (group?.byteLength ?? 0) + footer.byteLength);
+  let at = 0;
+  for (const piece of [PARQUET_MAGIC, ...(group?.pieces ?? []), footer]) {
+    bytes.set(piece, at);
+    at += piece.byteLength;
+  }
   return bytes;
 }
 
@@ -115,13 +118,7 @@ export function encodeRowGroup(columns: readonly ColumnChunkInput[], numRows: nu
     chunks.push({ ...column, offset: at, size, uncompressedSize: header.byteLength + column.uncompressedSize });
     at += size;
   }
-  const bytes = new Uint8Array(at - offset);
-  let written = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, written);
-    written += piece.byteLength;
-  }
-  return { bytes, layout: { numRows, chunks } };
+  return { pieces, byteLength: at - offset, layout: { numRows, chunks } };
 }
 
 /** The end of a file: Thrift compact FileMetaData of `schema` and `rowGroups`, its length (u32 LE) and `PAR1`. */

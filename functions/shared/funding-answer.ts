@@ -10,6 +10,7 @@ import { CONTENT_TYPES } from '../../lib/service/format.ts';
 import { fundingCsv, fundingJson, fundingRecords, resolveFundingQuery, type PublicFundingQuery } from '../../lib/service/funding-request.ts';
 import type { FundingAnswer } from '../../lib/service/funding-service.ts';
 import { encodeFundingColumns } from '../../lib/store/funding-codec.ts';
+import { byUrlResponse, rowHeaders } from './http-answer.ts';
 import type { Runtime } from './runtime.ts';
 
 /** Answers a funding query. Throws InvalidInputError for bad input, UpstreamError / StoreError as the service does. */
@@ -20,7 +21,7 @@ export async function answerFunding(runtime: Runtime, query: PublicFundingQuery)
 /** The HTTP response of a funding answer in `format`. */
 export async function fundingHttpResponse(runtime: Runtime, answer: FundingAnswer, format: 'json' | 'csv' | 'parquet'): Promise<APIGatewayProxyStructuredResultV2> {
   const rows = answer.columns.length;
-  const headers = { 'x-klines-rows': String(rows), 'x-klines-rows-from-cache': String(answer.stats.rowsFromCache) };
+  const headers = rowHeaders(rows, answer.stats.rowsFromCache);
   const body = format === 'csv' ? fundingCsv(answer.columns, false) : format === 'json' ? fundingJson(answer.columns, false) : undefined;
   if (body !== undefined && Buffer.byteLength(body) <= runtime.config.inlineLimitBytes) {
     return { statusCode: 200, headers: { 'content-type': CONTENT_TYPES[format], ...headers }, body };
@@ -28,7 +29,7 @@ export async function fundingHttpResponse(runtime: Runtime, answer: FundingAnswe
   const stored = body !== undefined
     ? await runtime.results.put(body, format, CONTENT_TYPES[format])
     : await runtime.results.put(encodeFundingColumns(answer.columns), 'parquet', CONTENT_TYPES.parquet);
-  return { statusCode: 200, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows, format }) };
+  return byUrlResponse(stored, headers, rows, format);
 }
 
 /** The invoke result of a funding answer: the events inline (NaN as null), or a Parquet `uri` past the inline limit. */

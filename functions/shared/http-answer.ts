@@ -147,13 +147,23 @@ class SpillingText {
 }
 
 function headersOf(input: HttpAnswerInput): Record<string, string> {
-  return { ...input.headers, 'x-klines-rows': String(answerRows(input.answer)), 'x-klines-rows-from-cache': String(input.answer.stats.rowsFromCache) };
+  return rowHeaders(answerRows(input.answer), input.answer.stats.rowsFromCache, input.headers);
 }
 
 function byUrl(stored: StoredResult, input: HttpAnswerInput): APIGatewayProxyStructuredResultV2 {
+  return byUrlResponse(stored, headersOf(input), answerRows(input.answer), input.format);
+}
+
+/** `headers` and the row headers of an answer (klines and funding rates): `x-klines-rows`, `x-klines-rows-from-cache`. */
+export function rowHeaders(rows: number, rowsFromCache: number, headers: Record<string, string> = {}): Record<string, string> {
+  return { ...headers, 'x-klines-rows': String(rows), 'x-klines-rows-from-cache': String(rowsFromCache) };
+}
+
+/** The 200 of an answer that went to a results object: `{ url, expiresAt, rows, format }` as JSON, with `headers`. */
+export function byUrlResponse(stored: StoredResult, headers: Record<string, string>, rows: number, format: OutputFormat): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: 200,
-    headers: { ...headersOf(input), 'content-type': 'application/json' },
-    body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows: answerRows(input.answer), format: input.format }),
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: stored.url, expiresAt: stored.expiresAt, rows, format }),
   };
 }

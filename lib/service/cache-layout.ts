@@ -45,6 +45,11 @@ export function datasetIdPrefix(id: string): string {
   return funding ? `${fundingFolder(funding)}/` : datasetPrefix(parseDatasetId(id));
 }
 
+/** Key of period `periodKey`'s canonical object of dataset `id`, klines-shaped or funding-rate alike. Throws as parseDatasetId for other ids. */
+export function canonicalKeyOfId(id: string, periodKey: string): string {
+  return `${datasetIdPrefix(id)}${periodKey}.parquet`;
+}
+
 /** Folder of a dataset's objects, with a trailing slash: `binance/spot/klines/monthly/BTCUSDT/1m/`. */
 export function datasetPrefix(dataset: Dataset): string {
   return `${datasetFolder(dataset, granularityFor(dataset.interval))}/`;

@@ -4,16 +4,16 @@
  * presence, sha256 and size, Parquet schema, row count, order, duplicates, and that every row
  * lies inside the period and inside the covered ranges.
  */
-import { fundingCanonicalKey, fundingFolder, validateFundingColumns } from '../domain/funding-rate.ts';
+import { validateFundingColumns } from '../domain/funding-rate.ts';
 import { validateKlines, type Kline } from '../domain/kline.ts';
-import { canonicalKey, type Period } from '../domain/periods.ts';
+import type { Period } from '../domain/periods.ts';
 import { normalizeRanges, type Range } from '../domain/ranges.ts';
 import { decodeFundingColumns } from '../store/funding-codec.ts';
 import { decodeKlines } from '../store/parquet-codec.ts';
 import { sha256Hex } from '../domain/sha256.ts';
 import { crc32Of } from '../store/object-verify.ts';
 import type { ObjectRef, ObjectStore, PeriodRecord } from '../store/types.ts';
-import { datasetPrefix, parseDatasetId, parseFundingDatasetId, parsePeriodKey } from './cache-layout.ts';
+import { canonicalKeyOfId, datasetIdPrefix, parseFundingDatasetId, parsePeriodKey } from './cache-layout.ts';
 
 /** What is wrong, in a word; `problem` gives the details. */
 export type ProblemKind =
@@ -67,15 +67,8 @@ function checkRecordShape(record: PeriodRecord, report: Report): Period | undefi
   let canonical: string | undefined;
   const period = parsePeriodKey(record.period, record.granularity);
   try {
-    const funding = parseFundingDatasetId(record.datasetId);
-    if (funding) {
-      prefix = `${fundingFolder(funding)}/${record.period}.parts/`;
-      if (period) canonical = fundingCanonicalKey(funding, period);
-    } else {
-      const dataset = parseDatasetId(record.datasetId);
-      prefix = `${datasetPrefix(dataset)}${record.period}.parts/`;
-      if (period) canonical = canonicalKey(dataset, period);
-    }
+    prefix = `${datasetIdPrefix(record.datasetId)}${record.period}.parts/`;
+    if (period) canonical = canonicalKeyOfId(record.datasetId, period.key);
   } catch (error) {
     report('bad-record', error instanceof Error ? error.message : String(error));
   }

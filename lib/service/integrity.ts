@@ -9,11 +9,9 @@
  */
 import pLimit from 'p-limit';
 import { ConflictError } from '../domain/errors.ts';
-import { fundingCanonicalKey } from '../domain/funding-rate.ts';
-import { canonicalKey } from '../domain/periods.ts';
 import type { Range } from '../domain/ranges.ts';
 import type { CoverageIndex, ObjectStore, PeriodRecord } from '../store/types.ts';
-import { CACHE_PREFIX, datasetIdPrefix, parseCacheObjectKey, parseDatasetId, parseFundingDatasetId, parsePeriodKey } from './cache-layout.ts';
+import { CACHE_PREFIX, canonicalKeyOfId, datasetIdPrefix, parseCacheObjectKey, parsePeriodKey } from './cache-layout.ts';
 import { checkRecord, type IntegrityProblem } from './integrity-check.ts';
 
 export type { IntegrityProblem, ProblemKind } from './integrity-check.ts';
@@ -189,8 +187,7 @@ async function dropPeriod(
     const keys = new Set(refsOf(current).map((ref) => ref.key));
     if (periodOfRecord) {
       try {
-        const funding = parseFundingDatasetId(datasetId);
-        keys.add(funding ? fundingCanonicalKey(funding, periodOfRecord) : canonicalKey(parseDatasetId(datasetId), periodOfRecord));
+        keys.add(canonicalKeyOfId(datasetId, periodOfRecord.key));
       } catch {
         // A malformed dataset id has no canonical key to clear.
       }

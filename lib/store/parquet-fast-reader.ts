@@ -13,7 +13,7 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import { INTEGER_COLUMNS, KLINE_COLUMNS } from '../domain/kline.ts';
 import type { KlineColumns } from '../domain/kline-columns.ts';
 import { decodeDeltaInt64 } from './parquet-delta.ts';
-import { LITTLE_ENDIAN_HOST, decodeByteStreamSplit, decodePlainDouble, decodePlainInt64, zstdDecompress } from './parquet-page-codecs.ts';
+import { LITTLE_ENDIAN_HOST, ZSTD_OUTPUT_SLACK, decodeByteStreamSplit, decodePlainDouble, decodePlainInt64, zstdDecompress } from './parquet-page-codecs.ts';
 
 /** Encodings a chunk may list, per physical type (RLE and BIT_PACKED name the absent levels). */
 const CHUNK_ENCODINGS: Readonly<Record<'INT64' | 'DOUBLE', ReadonlySet<string>>> = {
@@ -116,8 +116,9 @@ function readChunk(bytes: Uint8Array, view: DataView, footerStart: number, meta:
 
 /**
  * Decodes one page's n values (all of them, nothing after) by its encoding; undefined when it
- * cannot. A PLAIN double page we own (`owned`: a fresh decompression output) that is aligned and
- * alone in its buffer becomes the column itself, with no copy.
+ * cannot. A PLAIN double page we own (`owned`: a fresh decompression output) that starts its
+ * buffer and fills it but for zlib's slack (not a slice of Buffer's shared pool) becomes the
+ * column itself, with no copy.
  */
 function decodePage(payload: Uint8Array, encoding: string, type: string, n: number, owned: boolean): Float64Array | undefined {
   const fixedWidth = payload.byteLength === 8 * n;
@@ -126,8 +127,8 @@ function decodePage(payload: Uint8Array, encoding: string, type: string, n: numb
     return decodeDeltaInt64(payload, 0, target) === payload.byteLength ? target : undefined;
   }
   if (!fixedWidth) return undefined;
-  if (encoding === 'PLAIN' && type === 'DOUBLE' && owned && LITTLE_ENDIAN_HOST
-    && payload.byteOffset % 8 === 0 && payload.byteLength === payload.buffer.byteLength && payload.buffer instanceof ArrayBuffer) {
+  if (encoding === 'PLAIN' && type === 'DOUBLE' && owned && LITTLE_ENDIAN_HOST && payload.byteOffset === 0
+    && payload.buffer.byteLength - payload.byteLength <= ZSTD_OUTPUT_SLACK && payload.buffer instanceof ArrayBuffer) {
     return new Float64Array(payload.buffer, payload.byteOffset, n);
   }
   const target = new Float64Array(n);

@@ -18,6 +18,7 @@ import { columnsFromRows, rowsFromColumns, sliceColumns } from '../../lib/domain
 import {
   CREATED_BY, decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines, isFastReadableKlinesFile,
 } from '../../lib/store/parquet-codec.ts';
+import { ZSTD_OUTPUT_SLACK, zstdCompress, zstdDecompress } from '../../lib/store/parquet-page-codecs.ts';
 import { twoPageFile } from '../helpers/legacy-parquet.ts';
 import {
   expectedPlainBytes, firstDifference, hyparquetColumns, isInteger, metadataOf, pageOf, pagePlainBytes, type NumberColumns,
@@ -290,6 +291,34 @@ describe('decodeKlineColumns: direct reading of our layout, hyparquet for anythi
     const columns = await decodeKlineColumns(big.subarray(3, 3 + file.byteLength));
     expectSameNumbers(columns, columnsFromRows(rows));
     expect(Buffer.from(big).equals(before)).toBe(true);
+  });
+
+  it('reads a PLAIN double column as its decompressed page itself, with no copy and no second output buffer', async () => {
+    const rows = readReal(UM_5M_2022_04); // 8,640 rows: 69 kB a page, past what Buffer's pool serves (< 32 KiB on Node 24)
+    const bytes = encodeKlines(rows);
+    const plain = metadataOf(bytes).row_groups[0]!.columns
+      .filter((chunk) => chunk.meta_data!.type === 'DOUBLE' && !chunk.meta_data!.encodings.includes('BYTE_STREAM_SPLIT'))
+      .map((chunk) => chunk.meta_data!.path_in_schema[0]! as (typeof KLINE_COLUMNS)[number]);
+    expect(plain.length).toBeGreaterThan(0);
+    const columns = await decodeKlineColumns(bytes);
+    for (const name of plain) {
+      // zlib's output buffer, sized page + slack (a copy would be exactly the page's 8 bytes a row).
+      expect(columns[name].buffer.byteLength, name).toBe(8 * rows.length + ZSTD_OUTPUT_SLACK);
+      expect(columns[name].byteOffset, name).toBe(0);
+    }
+    expect(new Set(KLINE_COLUMNS.map((name) => columns[name].buffer)).size).toBe(KLINE_COLUMNS.length);
+    expectSameNumbers(columns, columnsFromRows(rows));
+  });
+
+  it('zstdDecompress gives the page at offset 0 of a buffer at most ZSTD_OUTPUT_SLACK longer, and refuses a frame holding more or fewer bytes', () => {
+    const page = new Uint8Array(100_000).map((_, i) => (i * 31) % 251);
+    const frame = zstdCompress(page);
+    const out = zstdDecompress(frame, page.byteLength);
+    expect(Buffer.from(out).equals(Buffer.from(page))).toBe(true);
+    expect(out.byteOffset).toBe(0);
+    expect(out.buffer.byteLength - out.byteLength).toBeLessThanOrEqual(ZSTD_OUTPUT_SLACK);
+    expect(() => zstdDecompress(frame, page.byteLength - 1)).toThrow(RangeError);
+    expect(() => zstdDecompress(frame, page.byteLength + 1)).toThrow('zstd page holds 100000 bytes, its header says 100001');
   });
 
   it('returns columns that do not share memory with the input bytes', async () => {

@@ -14,7 +14,7 @@ import { buildStreamPreparer } from '../../lib/open-service.ts';
 import type { FundingService } from '../../lib/service/funding-service.ts';
 import type { KlinesRequest, KlinesService } from '../../lib/service/klines-service.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
-import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
+import { bufferStats } from '../../lib/store/buffered-stats-store.ts';
 import { createS3Client } from '../../lib/store/s3-api.ts';
 import { createResultsLocation, type ResultsLocation } from './results.ts';
 
@@ -39,9 +39,9 @@ export interface Runtime {
  */
 export function createRuntime(config: Config = loadConfig(), obs: Observability = createObservability(config)): Runtime {
   // Statistics are summed per container and written every 100 requests or 60 s (buffered-stats-store.ts),
-  // so a warm read costs no DynamoDB write.
+  // so a warm read costs no DynamoDB write (the local index's statistics buffer already).
   const unbuffered = createCacheHandles(config);
-  const handles = { ...unbuffered, stats: createBufferedStatsStore(unbuffered.stats) };
+  const handles = { ...unbuffered, stats: bufferStats(unbuffered.stats) };
   const s3 = handles.s3 ?? (config.results.kind === 's3' ? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined);
   const nowMs = (): number => config.nowMs ?? Date.now();
   const service = createServiceFromConfig(config, handles);

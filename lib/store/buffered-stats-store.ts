@@ -2,12 +2,15 @@
  * Cache statistics added up in memory and written in one add per dataset now and then (issue 9,
  * item 6): a warm read then costs no DynamoDB write, and 1,000 requests/s on one dataset no
  * longer all update one item (which throttles past DynamoDB's 1,000 writes/s per partition).
- * Used by the Lambdas (one buffer per container); a CLI run is one request and adds once.
+ * Used by the Lambdas (one buffer per container) and by the local cache (open-service.ts: one
+ * buffer per process, flushed when the process ends, so a warm read in a long-lived process
+ * pays no lock, read and rewrite of the stats file; a CLI run still adds once).
  *
  * Counters are flushed when `maxRequests` requests are pending or the oldest pending add is
- * `maxAgeMs` old (checked on each add), on `flush()`, and before `read()`. Counters not yet
- * flushed when a container is shut down are lost: statistics are approximate by at most one
- * buffer per container, never counted twice.
+ * `maxAgeMs` old (checked on each add), on `flush()`, before `read()`, and, with
+ * `flushBeforeExit`, when the process is about to end on its own. Counters not yet flushed when
+ * a container is shut down, or a process ends by process.exit() or a signal, are lost:
+ * statistics are approximate by at most one buffer per container or process, never counted twice.
  */
 import { InvalidInputError } from '../domain/errors.ts';
 import { COUNTER_NAMES, fillCounters } from './cache-counters.ts';
@@ -27,6 +30,36 @@ export interface BufferOptions {
   readonly maxAgeMs?: number;
   /** The clock (epoch ms). */
   readonly nowMs?: () => number;
+  /**
+   * Flush what is pending on Node's 'beforeExit' (the event loop ran dry: the process is ending
+   * on its own). A failed flush there is handed to `onError` and not retried, since retrying
+   * would keep the process alive.
+   */
+  readonly flushBeforeExit?: { onError(error: unknown): void };
+}
+
+/** Every store createBufferedStatsStore built. */
+const buffered = new WeakSet<CacheStatsStore>();
+/** The stores with counters pending and a flush on 'beforeExit'; one listener serves them all. */
+const flushedBeforeExit = new Map<BufferedStatsStore, (error: unknown) => void>();
+/** Stores whose flush on 'beforeExit' failed: their counters are not queued again. */
+const failedBeforeExit = new WeakSet<BufferedStatsStore>();
+let listening = false;
+
+function flushAllBeforeExit(): void {
+  const stores = [...flushedBeforeExit];
+  flushedBeforeExit.clear();
+  for (const [store, onError] of stores) {
+    failedBeforeExit.add(store); // until the flush succeeds: a failure must not queue it again
+    void store.flush().then(() => failedBeforeExit.delete(store), onError);
+  }
+}
+
+function flushBeforeExit(store: BufferedStatsStore, onError: (error: unknown) => void): void {
+  if (flushedBeforeExit.has(store) || failedBeforeExit.has(store)) return;
+  if (!listening) process.on('beforeExit', flushAllBeforeExit);
+  listening = true;
+  flushedBeforeExit.set(store, onError);
 }
 
 /** Defaults: 100 requests or 60 s (one write per dataset per minute at most, per container, under steady load). */
@@ -47,6 +80,7 @@ export function createBufferedStatsStore(inner: CacheStatsStore, options: Buffer
     pending = new Map();
     pendingRequests = 0;
     oldestMs = undefined;
+    flushedBeforeExit.delete(store);
     const failed: unknown[] = [];
     for (const [id, counters] of batch) {
       try {
@@ -65,9 +99,10 @@ export function createBufferedStatsStore(inner: CacheStatsStore, options: Buffer
     pending.set(id, total);
     pendingRequests += counters.requests ?? 0;
     oldestMs ??= nowMs();
+    if (options.flushBeforeExit) flushBeforeExit(store, options.flushBeforeExit.onError);
   }
 
-  return {
+  const store: BufferedStatsStore = {
     get pendingRequests() {
       return pendingRequests;
     },
@@ -86,4 +121,15 @@ export function createBufferedStatsStore(inner: CacheStatsStore, options: Buffer
     },
     flush,
   };
+  buffered.add(store);
+  return store;
+}
+
+/**
+ * `stats` itself when it already buffers (built by createBufferedStatsStore, as the local cache's
+ * handles are: open-service.ts), else `stats` wrapped by createBufferedStatsStore with `options`;
+ * two buffers in a row would only hold counters back longer.
+ */
+export function bufferStats(stats: CacheStatsStore, options: BufferOptions = {}): BufferedStatsStore {
+  return buffered.has(stats) ? stats as BufferedStatsStore : createBufferedStatsStore(stats, options);
 }

@@ -47,6 +47,15 @@ describe('klines get', () => {
     expect(warm.stdout).toBe(cold.stdout);
     expect(fake.requests).toEqual([]);
     expect(JSON.parse(warm.stderr.trim().split('\n').at(-1)!)).toMatchObject({ rowsFromVision: 0, rowsFromRest: 0, restRequests: 0, visionFiles: 0 });
+
+    // Each run's statistics, summed in memory, are written as the process ends (open-service.ts).
+    const stats = await klines(['stats', '--json']);
+    expect(stats.code).toBe(0);
+    const rows = cold.stdout.trim().split('\n').length - 1;
+    expect(JSON.parse(stats.stdout).datasets).toEqual([expect.objectContaining({
+      datasetId: 'binance/spot/klines/BTCUSDT/1h',
+      counters: expect.objectContaining({ requests: 2, misses: 1, hits: 1, errors: 0, rowsServed: 2 * rows, rowsFromCache: rows }),
+    })]);
   });
 
   it('clamps an end past the last closed candle and defaults the end to it', async () => {

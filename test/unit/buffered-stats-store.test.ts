@@ -3,9 +3,11 @@
  * one add per dataset when enough requests are pending, when the oldest is old enough, on
  * flush() and before read(); nothing is lost or counted twice, and a failed write stays pending.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../lib/domain/errors.ts';
 import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
@@ -71,5 +73,24 @@ describe('createBufferedStatsStore', () => {
     const stats = createBufferedStatsStore(inner);
     await expect(stats.add(A, { requests: Number.NaN })).rejects.toBeInstanceOf(InvalidInputError);
     expect(stats.pendingRequests).toBe(0);
+  });
+
+  describe('flushBeforeExit', () => {
+    const worker = resolve(import.meta.dirname, '../helpers/stats-exit-worker.ts');
+    const run = (failing: boolean) => promisify(execFile)(process.execPath, ['--import', 'tsx', worker, JSON.stringify({ dir, failing })], { timeout: 15_000 });
+
+    it('writes what is pending when the process ends on its own, one add per dataset', async () => {
+      const { stderr } = await run(false);
+      expect(stderr).toBe('');
+      const totals = await createFsStatsStore(dir).read();
+      expect(totals.get(A)).toMatchObject({ requests: 3, hits: 3, rowsServed: 30 });
+      expect(totals.get(B)).toMatchObject({ requests: 0, corruptObjects: 1 });
+    });
+
+    it('reports a failed flush at exit once, and the process still ends', async () => {
+      const { stderr } = await run(true);
+      expect(stderr).toBe('not saved: disk full\n');
+      expect((await createFsStatsStore(dir).read()).size).toBe(0);
+    });
   });
 });

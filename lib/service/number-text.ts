@@ -19,47 +19,64 @@ const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
 
-/** Writes the decimal digits of a non-negative integer `n < 2^53` at `pos`; returns the end. */
-function writeUnsignedInteger(buf: Buffer, pos: number, n: number): number {
-  if (n < 10) {
-    buf[pos] = ZERO + n;
-    return pos + 1;
-  }
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
-  let end = pos + digits;
-  if (n <= 0x7fffffff) {
-    let v = n | 0;
-    for (let i = end - 1; i >= pos; i--) {
-      const q = (v / 10) | 0;
-      buf[i] = ZERO + (v - q * 10);
-      v = q;
-    }
-    return end;
-  }
-  let v = n;
-  for (let i = end - 1; i >= pos; i--) {
-    const q = Math.floor(v / 10);
-    buf[i] = ZERO + (v - q * 10);
-    v = q;
-  }
-  return end;
+/** "00", "01", … "99" as ASCII byte pairs: two digits per division by 100. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = ZERO + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = ZERO + (i % 10);
 }
 
-/** Writes `frac` (0 < frac < 10^places) as `places` digits without trailing zeros; returns the end. */
+/** The number of decimal digits of an integer `0 ≤ v < 2^31`. */
+function digitCount(v: number): number {
+  if (v < 100_000) return v < 10 ? 1 : v < 100 ? 2 : v < 1_000 ? 3 : v < 10_000 ? 4 : 5;
+  return v < 1_000_000 ? 6 : v < 10_000_000 ? 7 : v < 100_000_000 ? 8 : v < 1_000_000_000 ? 9 : 10;
+}
+
+/** Writes the integer `0 ≤ v < 2^31` as exactly `digits` digits (zero-padded) ending before `end`, in int32 arithmetic. */
+function writeDigits(buf: Buffer, end: number, v: number, digits: number): void {
+  let i = end;
+  let rest = v | 0;
+  for (; digits >= 2; digits -= 2) {
+    const q = (rest / 100) | 0;
+    const r = 2 * (rest - q * 100);
+    buf[--i] = PAIRS[r + 1]!;
+    buf[--i] = PAIRS[r]!;
+    rest = q;
+  }
+  if (digits === 1) buf[i - 1] = ZERO + rest;
+}
+
+/**
+ * Writes the decimal digits of a non-negative integer `n < 2^53` at `pos`; returns the end.
+ * Past 2^31, as `high` (< 2^31) and the 8 digits of `n - high·10^8`, both in int32 arithmetic.
+ */
+function writeUnsignedInteger(buf: Buffer, pos: number, n: number): number {
+  if (n <= 0x7fffffff) {
+    const digits = digitCount(n);
+    writeDigits(buf, pos + digits, n, digits);
+    return pos + digits;
+  }
+  let high = Math.floor(n / 1e8); // < 2^53 / 10^8 < 2^27; high·10^8 is exact
+  let low = n - high * 1e8;
+  if (low < 0) { // n / 10^8 rounded up to the next integer
+    high--;
+    low += 1e8;
+  }
+  const digits = digitCount(high);
+  writeDigits(buf, pos + digits, high, digits);
+  writeDigits(buf, pos + digits + 8, low, 8);
+  return pos + digits + 8;
+}
+
+/** Writes `frac` (an integer, 0 < frac < 10^places ≤ 10^8) as `places` digits without trailing zeros; returns the end. */
 function writeFraction(buf: Buffer, pos: number, frac: number, places: number): number {
-  let v = frac;
-  while (v % 10 === 0) {
-    v /= 10;
+  let v = frac | 0;
+  for (let q = (v / 10) | 0; q * 10 === v; q = (v / 10) | 0) {
+    v = q;
     places--;
   }
-  const end = pos + places;
-  for (let i = end - 1; i >= pos; i--) {
-    const q = Math.floor(v / 10);
-    buf[i] = ZERO + (v - q * 10);
-    v = q;
-  }
-  return end;
+  writeDigits(buf, pos + places, v, places);
+  return pos + places;
 }
 
 /** Writes `|x|` as `r / scale` (r = its integer numerator) at `pos`; returns the end. */

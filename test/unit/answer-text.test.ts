@@ -35,11 +35,17 @@ describe('writeNumber', () => {
       expect(Number(printed(x))).toBe(x);
     }), { numRuns: 20_000 });
     fc.assert(fc.property(fc.maxSafeInteger(), (x) => void expect(printed(x)).toBe(String(x))), { numRuns: 5_000 });
+    // Next to multiples of 10^8, where n / 10^8 may round up to the next integer.
+    const nearSplit = fc.tuple(fc.integer({ min: 21, max: 90_071_992 }), fc.integer({ min: -3, max: 3 })).map(([k, d]) => k * 1e8 + d).filter(Number.isSafeInteger);
+    fc.assert(fc.property(nearSplit, (x) => void expect(printed(x)).toBe(String(x))), { numRuns: 5_000 });
   });
 
   it.each([
     0, -0, 1, -1, 0.1, 0.01, 1e-6, 1.5e-6, 9.99e-7, 1e-7, 1e21, 123456789.12345678, 9007199254740991, 9007199254740992,
     2 ** 53 + 2, 1e13 - 0.01, 1e7 - 1e-8, 0.30000000000000004, 5e-324, Number.MAX_VALUE, NaN, Infinity, -Infinity, 29000.01, 0.00001,
+    // Integers around the int32 and 10^8 splits of the integer writer, and a 1m close_time.
+    2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 1e8, 1e8 - 1, 1e9, 99_999_999_999, 9_007_199_199_999_999, 9_007_199_200_000_000, 1e15 - 1, 1e15 + 1,
+    1_672_531_259_999, -1_672_531_259_999, 12_345_678.00000001, 0.12345678, 1.00000001,
   ])('prints %s as String(x)', (x) => {
     expect(printed(x)).toBe(String(x));
   });

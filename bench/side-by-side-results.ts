@@ -41,7 +41,7 @@ export function renderSideBySide(r: SideBySideResults): string {
     const wall = paired(b.project);
     rows.push([`Lambda bundle \`${b.name}\`: import, in process (median of ${b.importMs.project.length}; whole process: ${ratio(wall.project, wall.reference)}× bare)`, ms(imported.project), `bare \`node -e\`, whole process: ${ms(imported.reference)}`, ratio(imported.project, imported.reference), verdict(imported.project / imported.reference, 1.5)]);
   }
-  rows.push([`\`klines --help\`, whole process (median of ${r.help.wall.project.length})`, `${ms(helpWall.project)} (CPU ${ms(helpCpu.project)})`, `bare \`node -e 0\`: ${ms(helpWall.reference)} (CPU ${ms(helpCpu.reference)})`, `${ratio(helpWall.project, helpWall.reference)} wall; ${ratio(helpCpu.project, helpCpu.reference)} CPU`, verdict(helpWall.project / helpWall.reference, 2)]);
+  rows.push([`\`klines --help\`, whole process (median of ${r.help.wall.project.length}; wall on the bench's clock, CPU from GNU time in 10 ms steps)`, `${ms(helpWall.project)} (CPU ${ms(helpCpu.project)})`, `bare \`node -e 0\`: ${ms(helpWall.reference)} (CPU ${ms(helpCpu.reference)})`, `${ratio(helpWall.project, helpWall.reference)} wall; ${ratio(helpCpu.project, helpCpu.reference)} CPU`, verdict(helpWall.project / helpWall.reference, 2)]);
   return [
     `## Side by side with DuckDB (issue 9; DuckDB ${r.duckdbVersion} through @duckdb/node-api, same files, same run, interleaved)`,
     '',

@@ -6,6 +6,7 @@ import { loadConfig } from '../lib/config.ts';
 import { InvalidInputError } from '../lib/domain/errors.ts';
 import { openCacheHandles } from '../lib/open-cache-handles.ts';
 import { buildService, buildStreamer } from '../lib/open-service.ts';
+import { TEXT_SINK_HIGH_WATER_MARK } from '../lib/service/answer-text.ts';
 import { parquetBytes, writeCsv, writeJson, type OutputFormat, type TimeFormat } from '../lib/service/format.ts';
 import { resolveQuery } from '../lib/service/request.ts';
 import type { KlinesStream } from '../lib/service/stream-klines.ts';
@@ -64,7 +65,7 @@ export async function runGet(symbol: string, interval: string | undefined, optio
 
 /** CSV or JSON to `--out` or stdout; a failure midway leaves what was written (README, `klines get`). */
 async function writeText(stream: KlinesStream, options: GetOptions): Promise<void> {
-  const sink = options.out ? createWriteStream(options.out) : process.stdout;
+  const sink = options.out ? createWriteStream(options.out, { highWaterMark: TEXT_SINK_HIGH_WATER_MARK }) : process.stdout;
   const write = (chunk: Uint8Array): Promise<void> | void => (sink.write(chunk) ? undefined : once(sink, 'drain').then(() => undefined));
   if (options.format === 'json') await writeJson(stream, options.withSource, write, options.timeFormat, '\n');
   else await writeCsv(stream, options.withSource, write, options.timeFormat);

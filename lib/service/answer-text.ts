@@ -16,15 +16,30 @@ export type EmitBytes = (chunk: Uint8Array) => unknown;
 
 /** Bytes per batch handed to `emit` (a new Buffer each time, so the receiver may keep it). */
 const BATCH_BYTES = 256 * 1024;
+/**
+ * The highWaterMark for a file stream fed by a writer: four batches. With fs.createWriteStream's
+ * default (16 KiB) every batch is over the mark, so the writer waited for each write to reach
+ * the disk before formatting the next; with room for a few it formats while the last is written.
+ */
+export const TEXT_SINK_HIGH_WATER_MARK = 4 * BATCH_BYTES;
 /** Room one row needs at most: 11 numbers, their keys or separators, and a source. */
 const ROW_BYTES = KLINE_COLUMNS.length * MAX_NUMBER_BYTES + 320;
 
 const SOURCE_CSV = ORIGINS.map((origin) => Buffer.from(`,${origin}\n`, 'latin1'));
 const SOURCE_JSON = ORIGINS.map((origin) => Buffer.from(`,"source":"${origin}"}`, 'latin1'));
-const OPEN_TIME = KLINE_COLUMNS.indexOf('open_time');
-const CLOSE_TIME = KLINE_COLUMNS.indexOf('close_time');
-/** JSON keys before each column: `{"open_time":`, `,"open":`, … (the first row has no leading comma). */
-const JSON_KEYS = KLINE_COLUMNS.map((name, i) => Buffer.from(`${i === 0 ? '{' : ','}"${name}":`, 'latin1'));
+/** The JSON key before a column: `{"open_time":` for the first, `,"open":` and so on for the others. */
+const jsonKey = (name: (typeof KLINE_COLUMNS)[number]): Uint8Array => new Uint8Array(Buffer.from(`${name === KLINE_COLUMNS[0] ? '{' : ','}"${name}":`, 'latin1'));
+const KEY_OPEN_TIME = jsonKey('open_time');
+const KEY_OPEN = jsonKey('open');
+const KEY_HIGH = jsonKey('high');
+const KEY_LOW = jsonKey('low');
+const KEY_CLOSE = jsonKey('close');
+const KEY_VOLUME = jsonKey('volume');
+const KEY_CLOSE_TIME = jsonKey('close_time');
+const KEY_QUOTE_VOLUME = jsonKey('quote_volume');
+const KEY_TRADES = jsonKey('trades');
+const KEY_TAKER_BUY_VOLUME = jsonKey('taker_buy_volume');
+const KEY_TAKER_BUY_QUOTE_VOLUME = jsonKey('taker_buy_quote_volume');
 
 /** Writes rows as CSV or JSON text batch by batch. */
 export class AnswerTextWriter {
@@ -104,10 +119,30 @@ export class AnswerTextWriter {
     const b = this.buf;
     let p = this.pos;
     if (this.rows > 0) b[p++] = 0x2c;
-    for (let k = 0; k < KLINE_COLUMNS.length; k++) {
-      p += JSON_KEYS[k]!.copy(b, p);
-      p = k === OPEN_TIME || k === CLOSE_TIME ? this.writeTime(b, p, c[KLINE_COLUMNS[k]!][i]!) : writeNumber(b, p, c[KLINE_COLUMNS[k]!][i]!);
-    }
+    // Unrolled, the keys placed by TypedArray set: about a fifth faster than a loop over the
+    // columns with Buffer.copy (a year of 1m as JSON: ~470 → ~380 ms of formatting, measured).
+    b.set(KEY_OPEN_TIME, p);
+    p = this.writeTime(b, p + KEY_OPEN_TIME.length, c.open_time[i]!);
+    b.set(KEY_OPEN, p);
+    p = writeNumber(b, p + KEY_OPEN.length, c.open[i]!);
+    b.set(KEY_HIGH, p);
+    p = writeNumber(b, p + KEY_HIGH.length, c.high[i]!);
+    b.set(KEY_LOW, p);
+    p = writeNumber(b, p + KEY_LOW.length, c.low[i]!);
+    b.set(KEY_CLOSE, p);
+    p = writeNumber(b, p + KEY_CLOSE.length, c.close[i]!);
+    b.set(KEY_VOLUME, p);
+    p = writeNumber(b, p + KEY_VOLUME.length, c.volume[i]!);
+    b.set(KEY_CLOSE_TIME, p);
+    p = this.writeTime(b, p + KEY_CLOSE_TIME.length, c.close_time[i]!);
+    b.set(KEY_QUOTE_VOLUME, p);
+    p = writeNumber(b, p + KEY_QUOTE_VOLUME.length, c.quote_volume[i]!);
+    b.set(KEY_TRADES, p);
+    p = writeNumber(b, p + KEY_TRADES.length, c.trades[i]!);
+    b.set(KEY_TAKER_BUY_VOLUME, p);
+    p = writeNumber(b, p + KEY_TAKER_BUY_VOLUME.length, c.taker_buy_volume[i]!);
+    b.set(KEY_TAKER_BUY_QUOTE_VOLUME, p);
+    p = writeNumber(b, p + KEY_TAKER_BUY_QUOTE_VOLUME.length, c.taker_buy_quote_volume[i]!);
     if (this.withSource) return p + SOURCE_JSON[sources[i]!]!.copy(b, p);
     b[p] = 0x7d; // }
     return p + 1;

@@ -17,13 +17,15 @@ export type EmitBytes = (chunk: Uint8Array) => unknown;
 /** Bytes per batch handed to `emit` (a new Buffer each time, so the receiver may keep it). */
 const BATCH_BYTES = 256 * 1024;
 /**
- * The highWaterMark for a file stream fed by a writer: 64 batches (16 MiB). With
+ * The highWaterMark for a file stream fed by a writer: 16 batches (4 MiB). With
  * fs.createWriteStream's default (16 KiB) every batch is over the mark, so the writer waited for
  * each write to reach the disk before formatting the next; with room for many it formats while
  * earlier batches are written (one writev each time). A year of 1m as JSON (128 MB) to a file in
- * process, medians of 7: 1 MiB 640-780 ms, 4 MiB 500-630, 8 MiB 520-620, 16 MiB 466-486.
+ * process, medians of 7: 1 MiB 640-780 ms, 4 MiB 500-630, 8 MiB 520-620, 16 MiB 466-486. Peak
+ * RSS of six years warm to a file (bench:six-years), CSV / JSON: 1 MiB 165 / 168 MiB, 4 MiB
+ * 177 / 173-178, 16 MiB 189 / 198.
  */
-export const TEXT_SINK_HIGH_WATER_MARK = 64 * BATCH_BYTES;
+export const TEXT_SINK_HIGH_WATER_MARK = 16 * BATCH_BYTES;
 /** Room one row needs at most: 11 numbers, their keys or separators, and a source. */
 const ROW_BYTES = KLINE_COLUMNS.length * MAX_NUMBER_BYTES + 320;
 

@@ -30,7 +30,7 @@ export function renderSideBySide(r: SideBySideResults): string {
     rows.push([`bytes per row, ${b.name} (${b.rows.toLocaleString('en-US')} rows)`, b.project.toFixed(1), `Vision zip ${b.zip.toFixed(1)}; DuckDB ZSTD ${b.duckdb.toFixed(1)}`, `${ratio(b.project, b.zip)} of the zip`, verdict(b.project / b.zip, 1)]);
   }
   const warm = r.warmYearProcess;
-  rows.push(['warm year of 1m → CSV file, whole process (`klines get --out`)', proc(warm.project), `DuckDB COPY of the project's files: ${proc(warm.reference)}`, ratio(warm.project.wallMs, warm.reference.wallMs), verdict(warm.project.wallMs / warm.reference.wallMs, 1)]);
+  rows.push([`warm year of 1m → CSV file, whole process (\`klines get --out\`; the median of ${warm.runs} interleaved runs)`, proc(warm.project), `DuckDB COPY of the project's files: ${proc(warm.reference)}`, ratio(warm.project.wallMs, warm.reference.wallMs), verdict(warm.project.wallMs / warm.reference.wallMs, 1)]);
   rows.push(['a year of 1m → CSV file, in process (median of 3)', ms(csv.project), `DuckDB COPY: ${ms(csv.reference)}`, ratio(csv.project, csv.reference), verdict(csv.project / csv.reference, 1)]);
   rows.push(['a year of 1m → JSON file, in process (median of 3)', ms(json.project), `DuckDB COPY (JSON array): ${ms(json.reference)}`, ratio(json.project, json.reference), verdict(json.project / json.reference, 1)]);
   const cold = r.coldProcess;

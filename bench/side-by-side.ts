@@ -30,6 +30,8 @@ import { median, timeProcess, type ProcessRun } from './process-time.ts';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
 const FUNCTIONS = ['http-get-klines', 'http-get-coverage', 'http-get-datasets', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
+/** Interleaved runs of the warm year as whole processes (project, DuckDB). */
+const WARM_YEAR_RUNS = 3;
 /** Interleaved runs of each start-up figure (bundles, `klines --help`). */
 const START_RUNS = 9;
 const execFileAsync = promisify(execFile);
@@ -56,7 +58,7 @@ export interface SideBySideResults {
   readonly csvInProcess: Paired;
   readonly jsonInProcess: Paired;
   readonly warmMonth: Paired;
-  readonly warmYearProcess: { readonly project: ProcessRun; readonly reference: ProcessRun };
+  readonly warmYearProcess: { readonly project: ProcessRun; readonly reference: ProcessRun; readonly runs: number };
   readonly coldProcess: { readonly project: ProcessRun; readonly reference: ProcessRun; readonly months: number };
   readonly bundles: readonly BundleStart[];
   readonly help: { readonly wall: Paired; readonly cpu: Paired };
@@ -253,10 +255,14 @@ export async function benchSideBySide(input: SideBySideInput, log: (message: str
     const iso = (ms: number): string => new Date(ms).toISOString();
     const getArgs = (range: Range): string[] => [path.join(REPO_ROOT, 'bin', 'klines.mjs'), 'get', input.dataset.symbol, input.dataset.interval,
       '--start', iso(range.startMs), '--end', iso(range.endMs - 60_000), '--out', `${out}.cli.csv`];
-    const warmYearProcess = {
-      project: await timeProcess(node, getArgs(input.year), env),
-      reference: await timeProcess(node, [path.join(BENCH_DIR, 'duckdb-run.mjs'), `COPY (SELECT * FROM read_parquet(${year}) ORDER BY open_time) TO '${sql(out)}.duck.csv' (HEADER, DELIMITER ',')`]),
-    };
+    // The run of median wall time of each, over WARM_YEAR_RUNS interleaved pairs: one process is one sample.
+    const warmYear = { project: [] as ProcessRun[], reference: [] as ProcessRun[] };
+    for (let i = 0; i < WARM_YEAR_RUNS; i++) {
+      warmYear.project.push(await timeProcess(node, getArgs(input.year), env));
+      warmYear.reference.push(await timeProcess(node, [path.join(BENCH_DIR, 'duckdb-run.mjs'), `COPY (SELECT * FROM read_parquet(${year}) ORDER BY open_time) TO '${sql(out)}.duck.csv' (HEADER, DELIMITER ',')`]));
+    }
+    const medianRun = (runs: readonly ProcessRun[]): ProcessRun => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.ceil(runs.length / 2) - 1]!;
+    const warmYearProcess = { project: medianRun(warmYear.project), reference: medianRun(warmYear.reference), runs: WARM_YEAR_RUNS };
 
     log(`side by side: cold ${input.files.length} months of 1m to CSV, one process each ...`);
     const all = { startMs: Math.min(...input.files.map((f) => f.startMs)), endMs: Math.max(...input.files.map((f) => f.endMs)) };

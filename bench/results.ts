@@ -118,7 +118,7 @@ so the end-to-end and RSS figures use a bench-only server (bench/vision-server.t
   reader for our PLAIN files, hyparquet for any other layout) and slice them without copying;
   row objects are built only if a caller reads \`answer.rows\` (the "Parquet decode" row above
   includes building them: ${formatMs(1000 * codecs.parquetDecode.rows / codecs.parquetDecode.rowsPerSecond)} a month). Each read also adds to the cache
-  statistics, in memory (written every 100 requests or 60 s, and when the process ends). The p95
+  statistics, in memory (written 100 requests or 60 s on, and when the process ends). The p95
   is GC and machine noise on a shared 2-core box.
 - **Peak RSS** includes about ${mib(rss.baseline.maxRssKb).toFixed(0)} MiB for Node and the bundled code, the
   46 MB answer columns, their concatenation, and, when cold, up to 8 Vision files in flight

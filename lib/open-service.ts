@@ -6,6 +6,7 @@
  * imports dynamically for the CLI (kept out of this file: in a Lambda bundle that dynamic import
  * would make esbuild wrap the AWS SDK lazily and give up tree-shaking it, about +80 kB).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import type { CacheHandles } from './create-service.ts';
@@ -31,8 +32,9 @@ export function isLocalConfig(config: Config): boolean {
 /**
  * The local cache's handles: everything under `config.cacheDir`. Statistics are summed in memory
  * (buffered-stats-store.ts, as in a Lambda container), in one buffer per cache folder and
- * process, and written to `_stats/` every 100 requests or 60 s and when the process ends on its
- * own; a warm read in a long-lived process then pays no lock, read and rewrite of the stats file
+ * process, and written to `_stats/` at the first request 100 requests or 60 s after the oldest
+ * pending one, and when the process ends on its own (not into a cache folder deleted meanwhile);
+ * a warm read in a long-lived process then pays no lock, read and rewrite of the stats file
  * (~3 ms of a ~10 ms warm month of 1m). A process ended by process.exit() or a signal loses what
  * it had not written yet.
  */
@@ -48,7 +50,7 @@ function localStats(root: string): CacheStatsStore {
   const folder = path.resolve(root);
   let stats = statsByFolder.get(folder);
   if (!stats) {
-    stats = createBufferedStatsStore(createFsStatsStore(folder), { flushBeforeExit: { onError: warnStatsNotSaved } });
+    stats = createBufferedStatsStore(createFsStatsStore(folder), { flushBeforeExit: { onError: warnStatsNotSaved, skip: () => !existsSync(folder) } });
     statsByFolder.set(folder, stats);
   }
   return stats;

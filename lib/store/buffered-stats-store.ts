@@ -6,8 +6,9 @@
  * buffer per process, flushed when the process ends, so a warm read in a long-lived process
  * pays no lock, read and rewrite of the stats file; a CLI run still adds once).
  *
- * Counters are flushed when `maxRequests` requests are pending or the oldest pending add is
- * `maxAgeMs` old (checked on each add), on `flush()`, before `read()`, and, with
+ * Counters are flushed at the first add that finds `maxRequests` requests pending or the oldest
+ * pending add `maxAgeMs` old (an idle process holds them until then), on `flush()`, before
+ * `read()`, and, with
  * `flushBeforeExit`, when the process is about to end on its own. Counters not yet flushed when
  * a container is shut down, or a process ends by process.exit() or a signal, are lost:
  * statistics are approximate by at most one buffer per container or process, never counted twice.
@@ -32,34 +33,37 @@ export interface BufferOptions {
   readonly nowMs?: () => number;
   /**
    * Flush what is pending on Node's 'beforeExit' (the event loop ran dry: the process is ending
-   * on its own). A failed flush there is handed to `onError` and not retried, since retrying
-   * would keep the process alive.
+   * on its own), unless `skip()` says not to (e.g. the cache folder is gone). A failed flush there
+   * is handed to `onError` and not retried, since retrying would keep the process alive; counters
+   * added afterwards are flushed at the next 'beforeExit'.
    */
-  readonly flushBeforeExit?: { onError(error: unknown): void };
+  readonly flushBeforeExit?: { onError(error: unknown): void; skip?(): boolean };
 }
 
 /** Every store createBufferedStatsStore built. */
 const buffered = new WeakSet<CacheStatsStore>();
+type ExitFlush = NonNullable<BufferOptions['flushBeforeExit']>;
 /** The stores with counters pending and a flush on 'beforeExit'; one listener serves them all. */
-const flushedBeforeExit = new Map<BufferedStatsStore, (error: unknown) => void>();
-/** Stores whose flush on 'beforeExit' failed: their counters are not queued again. */
-const failedBeforeExit = new WeakSet<BufferedStatsStore>();
+const flushedBeforeExit = new Map<BufferedStatsStore, ExitFlush>();
+/** Stores being flushed by that listener: a failure puts their counters back without queueing them again. */
+const flushingAtExit = new WeakSet<BufferedStatsStore>();
 let listening = false;
 
 function flushAllBeforeExit(): void {
   const stores = [...flushedBeforeExit];
   flushedBeforeExit.clear();
-  for (const [store, onError] of stores) {
-    failedBeforeExit.add(store); // until the flush succeeds: a failure must not queue it again
-    void store.flush().then(() => failedBeforeExit.delete(store), onError);
+  for (const [store, exit] of stores) {
+    if (exit.skip?.()) continue;
+    flushingAtExit.add(store);
+    void store.flush().catch((error: unknown) => exit.onError(error)).finally(() => flushingAtExit.delete(store));
   }
 }
 
-function flushBeforeExit(store: BufferedStatsStore, onError: (error: unknown) => void): void {
-  if (flushedBeforeExit.has(store) || failedBeforeExit.has(store)) return;
+function flushBeforeExit(store: BufferedStatsStore, exit: ExitFlush): void {
+  if (flushedBeforeExit.has(store) || flushingAtExit.has(store)) return;
   if (!listening) process.on('beforeExit', flushAllBeforeExit);
   listening = true;
-  flushedBeforeExit.set(store, onError);
+  flushedBeforeExit.set(store, exit);
 }
 
 /** Defaults: 100 requests or 60 s (one write per dataset per minute at most, per container, under steady load). */
@@ -99,7 +103,7 @@ export function createBufferedStatsStore(inner: CacheStatsStore, options: Buffer
     pending.set(id, total);
     pendingRequests += counters.requests ?? 0;
     oldestMs ??= nowMs();
-    if (options.flushBeforeExit) flushBeforeExit(store, options.flushBeforeExit.onError);
+    if (options.flushBeforeExit) flushBeforeExit(store, options.flushBeforeExit);
   }
 
   const store: BufferedStatsStore = {

@@ -4,6 +4,7 @@
  * flush() and before read(); nothing is lost or counted twice, and a failed write stays pending.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,20 +78,27 @@ describe('createBufferedStatsStore', () => {
 
   describe('flushBeforeExit', () => {
     const worker = resolve(import.meta.dirname, '../helpers/stats-exit-worker.ts');
-    const run = (failing: boolean) => promisify(execFile)(process.execPath, ['--import', 'tsx', worker, JSON.stringify({ dir, failing })], { timeout: 15_000 });
+    const run = (mode: 'ok' | 'failing' | 'removed') => promisify(execFile)(process.execPath, ['--import', 'tsx', worker, JSON.stringify({ dir, mode })], { timeout: 15_000 });
 
     it('writes what is pending when the process ends on its own, one add per dataset', async () => {
-      const { stderr } = await run(false);
+      const { stdout, stderr } = await run('ok');
       expect(stderr).toBe('');
+      expect(stdout).toBe('adds=2\n');
       const totals = await createFsStatsStore(dir).read();
       expect(totals.get(A)).toMatchObject({ requests: 3, hits: 3, rowsServed: 30 });
       expect(totals.get(B)).toMatchObject({ requests: 0, corruptObjects: 1 });
     });
 
     it('reports a failed flush at exit once, and the process still ends', async () => {
-      const { stderr } = await run(true);
+      const { stderr } = await run('failing');
       expect(stderr).toBe('not saved: disk full\n');
       expect((await createFsStatsStore(dir).read()).size).toBe(0);
+    });
+
+    it('does not bring back a local cache folder deleted before the process ends', async () => {
+      const { stderr } = await run('removed');
+      expect(stderr).toBe('');
+      expect(existsSync(dir)).toBe(false);
     });
   });
 });

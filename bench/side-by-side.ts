@@ -204,8 +204,8 @@ async function startTimes(node: string, runs: number): Promise<Pick<SideBySideRe
   for (let i = 0; i < runs; i++) {
     help.p.push(await wall(helpArgs));
     help.b.push(await wall(['-e', '0']));
-    help.pCpu.push((await timeProcess(node, helpArgs)).cpuMs);
-    help.bCpu.push((await timeProcess(node, ['-e', '0'])).cpuMs);
+    help.pCpu.push((await timeProcess(node, helpArgs, CHILD_ENV)).cpuMs);
+    help.bCpu.push((await timeProcess(node, ['-e', '0'], CHILD_ENV)).cpuMs);
   }
   return {
     bundles,

@@ -31,6 +31,9 @@ const ROW_BYTES = KLINE_COLUMNS.length * MAX_NUMBER_BYTES + 320;
 
 const SOURCE_CSV = ORIGINS.map((origin) => Buffer.from(`,${origin}\n`, 'latin1'));
 const SOURCE_JSON = ORIGINS.map((origin) => Buffer.from(`,"source":"${origin}"}`, 'latin1'));
+// csvRow and jsonRow write the columns by name in this order, which must be KLINE_COLUMNS'.
+const WRITTEN_ORDER = 'open_time,open,high,low,close,volume,close_time,quote_volume,trades,taker_buy_volume,taker_buy_quote_volume';
+if (KLINE_COLUMNS.join(',') !== WRITTEN_ORDER) throw new Error(`answer-text: rows are written as ${WRITTEN_ORDER}, KLINE_COLUMNS is ${KLINE_COLUMNS.join(',')}`);
 /** The JSON key before a column: `{"open_time":` for the first, `,"open":` and so on for the others. */
 const jsonKey = (name: (typeof KLINE_COLUMNS)[number]): Uint8Array => new Uint8Array(Buffer.from(`${name === KLINE_COLUMNS[0] ? '{' : ','}"${name}":`, 'latin1'));
 const KEY_OPEN_TIME = jsonKey('open_time');

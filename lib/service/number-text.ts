@@ -56,9 +56,11 @@ function writeUnsignedInteger(buf: Buffer, pos: number, n: number): number {
     writeDigits(buf, pos + digits, n, digits);
     return pos + digits;
   }
-  let high = Math.floor(n / 1e8); // < 2^53 / 10^8 < 2^27; high·10^8 is exact
+  // n / 10^8 < 2^27, where half an ulp (< 7.5e-9) is less than the 10^-8 between n / 10^8 and
+  // the next integer: the floor is exact, and high·10^8 too. The check below is only a guard.
+  let high = Math.floor(n / 1e8);
   let low = n - high * 1e8;
-  if (low < 0) { // n / 10^8 rounded up to the next integer
+  if (low < 0) {
     high--;
     low += 1e8;
   }

@@ -35,7 +35,7 @@ describe('writeNumber', () => {
       expect(Number(printed(x))).toBe(x);
     }), { numRuns: 20_000 });
     fc.assert(fc.property(fc.maxSafeInteger(), (x) => void expect(printed(x)).toBe(String(x))), { numRuns: 5_000 });
-    // Next to multiples of 10^8, where n / 10^8 may round up to the next integer.
+    // Next to multiples of 10^8, where the integer writer splits a number past 2^31 in two.
     const nearSplit = fc.tuple(fc.integer({ min: 21, max: 90_071_992 }), fc.integer({ min: -3, max: 3 })).map(([k, d]) => k * 1e8 + d).filter(Number.isSafeInteger);
     fc.assert(fc.property(nearSplit, (x) => void expect(printed(x)).toBe(String(x))), { numRuns: 5_000 });
   });

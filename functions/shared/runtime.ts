@@ -14,7 +14,7 @@ import { buildStreamPreparer } from '../../lib/open-service.ts';
 import type { FundingService } from '../../lib/service/funding-service.ts';
 import type { KlinesRequest, KlinesService } from '../../lib/service/klines-service.ts';
 import type { KlinesStream } from '../../lib/service/stream-klines.ts';
-import { bufferStats } from '../../lib/store/buffered-stats-store.ts';
+import { createBufferedStatsStore } from '../../lib/store/buffered-stats-store.ts';
 import { createS3Client } from '../../lib/store/s3-api.ts';
 import { createResultsLocation, type ResultsLocation } from './results.ts';
 
@@ -38,10 +38,10 @@ export interface Runtime {
  * built its own logger and metrics first). Throws InvalidInputError naming a bad variable.
  */
 export function createRuntime(config: Config = loadConfig(), obs: Observability = createObservability(config)): Runtime {
-  // Statistics are summed per container and written every 100 requests or 60 s (buffered-stats-store.ts),
-  // so a warm read costs no DynamoDB write (the local index's statistics buffer already).
+  // Statistics are summed per container and written 100 requests or 60 s on (buffered-stats-store.ts),
+  // so a warm read costs no DynamoDB write. The local index's statistics buffer already (open-service.ts).
   const unbuffered = createCacheHandles(config);
-  const handles = { ...unbuffered, stats: bufferStats(unbuffered.stats) };
+  const handles = config.index.kind === 'dynamodb' ? { ...unbuffered, stats: createBufferedStatsStore(unbuffered.stats) } : unbuffered;
   const s3 = handles.s3 ?? (config.results.kind === 's3' ? createS3Client(awsOptions(config, config.aws.s3Endpoint)) : undefined);
   const nowMs = (): number => config.nowMs ?? Date.now();
   const service = createServiceFromConfig(config, handles);

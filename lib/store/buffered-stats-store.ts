@@ -40,8 +40,6 @@ export interface BufferOptions {
   readonly flushBeforeExit?: { onError(error: unknown): void; skip?(): boolean };
 }
 
-/** Every store createBufferedStatsStore built. */
-const buffered = new WeakSet<CacheStatsStore>();
 type ExitFlush = NonNullable<BufferOptions['flushBeforeExit']>;
 /** The stores with counters pending and a flush on 'beforeExit'; one listener serves them all. */
 const flushedBeforeExit = new Map<BufferedStatsStore, ExitFlush>();
@@ -125,15 +123,5 @@ export function createBufferedStatsStore(inner: CacheStatsStore, options: Buffer
     },
     flush,
   };
-  buffered.add(store);
   return store;
-}
-
-/**
- * `stats` itself when it already buffers (built by createBufferedStatsStore, as the local cache's
- * handles are: open-service.ts), else `stats` wrapped by createBufferedStatsStore with `options`;
- * two buffers in a row would only hold counters back longer.
- */
-export function bufferStats(stats: CacheStatsStore, options: BufferOptions = {}): BufferedStatsStore {
-  return buffered.has(stats) ? stats as BufferedStatsStore : createBufferedStatsStore(stats, options);
 }

@@ -156,11 +156,16 @@ const PRINT_CPU = 'const u = process.cpuUsage(); process.stdout.write("\\n" + JS
 const RUNTIME_LIKE_START = "import 'node:http'; import 'node:net'; import 'node:util'; import 'node:fs'; import 'node:path'; import 'node:assert'; import 'node:module';";
 const FIRST_REQUEST = "await fetch('http://127.0.0.1:9/').catch(() => undefined);";
 
-/** One fresh `node` process: wall (ms, the bench's clock), and the CPU and import time the child reports. */
-async function timeStart(node: string, args: readonly string[]): Promise<{ wallMs: number; cpuMs: number; importMs: number }> {
+/** One fresh `node` process: its wall time (ms, the bench's clock) and what it printed. */
+async function wallTime(node: string, args: readonly string[]): Promise<{ wallMs: number; stdout: string }> {
   const startedMs = performance.now();
   const { stdout } = await execFileAsync(node, args, { env: CHILD_ENV });
-  const wallMs = performance.now() - startedMs;
+  return { wallMs: performance.now() - startedMs, stdout };
+}
+
+/** One fresh `node` process: wall (ms, the bench's clock), and the CPU and import time the child reports. */
+async function timeStart(node: string, args: readonly string[]): Promise<{ wallMs: number; cpuMs: number; importMs: number }> {
+  const { wallMs, stdout } = await wallTime(node, args);
   const reported = JSON.parse(stdout.trim().split('\n').pop()!) as { cpuMs: number; importMs?: number };
   return { wallMs, cpuMs: reported.cpuMs, importMs: reported.importMs ?? Number.NaN };
 }
@@ -194,11 +199,7 @@ async function startTimes(node: string, runs: number): Promise<Pick<SideBySideRe
   // Wall times on the bench's clock (GNU time's are in 10 ms steps, half a bare start on a quiet
   // machine); CPU from GNU time in separate runs, since the child cannot report its own here.
   const helpArgs = [path.join(REPO_ROOT, 'bin', 'klines.mjs'), '--help'];
-  const wall = async (args: readonly string[]): Promise<number> => {
-    const startedMs = performance.now();
-    await execFileAsync(node, args, { env: CHILD_ENV });
-    return performance.now() - startedMs;
-  };
+  const wall = async (args: readonly string[]): Promise<number> => (await wallTime(node, args)).wallMs;
   const help = { p: [] as number[], b: [] as number[], pCpu: [] as number[], bCpu: [] as number[] };
   await wall(helpArgs); // warms the OS file cache
   for (let i = 0; i < runs; i++) {

@@ -30,12 +30,18 @@ const BUDGET_BYTES = 1_100_000;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // KLINES_BUNDLE_DIR (an absolute folder) lets a test build the zips away from dist/. The folder is
-// emptied first, so neither a relative path nor the repository or a folder holding it is accepted.
+// emptied first, so it must lie outside the repository: neither a relative path, nor the repository,
+// nor a folder holding it, nor one inside it (lib/, test/, …) is accepted.
 const OUT_DIR = process.env.KLINES_BUNDLE_DIR ? checkedOutDir(process.env.KLINES_BUNDLE_DIR) : path.join(REPO_ROOT, 'dist', 'functions');
 
+/** True when `inner` is `outer` or lies inside it (both absolute). */
+function within(inner, outer) {
+  const relative = path.relative(outer, inner);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
 function checkedOutDir(dir) {
-  const relative = path.relative(dir, REPO_ROOT);
-  if (!path.isAbsolute(dir) || relative === '' || !relative.startsWith('..')) {
+  if (!path.isAbsolute(dir) || within(REPO_ROOT, dir) || within(dir, REPO_ROOT)) {
     process.stderr.write(`bundle: KLINES_BUNDLE_DIR must be an absolute folder outside the repository (it is emptied first), not "${dir}"\n`);
     process.exit(2);
   }

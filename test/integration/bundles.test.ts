@@ -152,3 +152,22 @@ describe('what a cold start loads (sizes.json startInputs)', () => {
     }
   });
 });
+
+describe('KLINES_BUNDLE_DIR (emptied before the build)', () => {
+  // The folder is removed first, so one inside the repository (lib/) or holding it must be refused
+  // before anything is touched.
+  it.each([
+    ['a folder inside the repository', path.join(REPO_ROOT, 'lib')],
+    ['the repository itself', REPO_ROOT],
+    ['a folder holding the repository', path.dirname(REPO_ROOT)],
+    ['a relative path', 'out'],
+  ])('refuses %s with exit 2 and leaves it alone', async (_label, dir) => {
+    const failed = await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT, env: { ...process.env, KLINES_BUNDLE_DIR: dir } }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toContain('KLINES_BUNDLE_DIR must be an absolute folder outside the repository');
+    expect((await readFile(path.join(REPO_ROOT, 'lib', 'config.ts'), 'utf8')).length).toBeGreaterThan(0);
+  });
+});

@@ -72,6 +72,33 @@ describe('createAwsHttpClient retries', () => {
   });
 });
 
+describe('byte bodies', () => {
+  it('sends an S3 byte body whole on every attempt, with its length, unsigned (UNSIGNED-PAYLOAD)', async () => {
+    const { fetch, requests } = scripted([() => new Response('', { status: 503 }), () => new Response('', { status: 200 })]);
+    const body = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
+    await createAwsHttpClient('s3', { endpoint: 'http://127.0.0.1:1', region: 'eu-west-1', credentials, fetch }).send({ method: 'PUT', url: 'http://127.0.0.1:1/b/k', body });
+    expect(requests).toHaveLength(2);
+    for (const request of requests) {
+      expect(Buffer.from(await request.arrayBuffer()).equals(Buffer.from(body))).toBe(true);
+      expect(request.headers.get('content-length')).toBe('70000');
+      expect(request.headers.get('x-amz-content-sha256')).toBe('UNSIGNED-PAYLOAD');
+    }
+  });
+
+  it('sends strings, empty bodies and other services\' byte bodies as they are (signed by their SHA-256)', async () => {
+    const { fetch, requests } = scripted([() => new Response('', { status: 200 })]);
+    const s3 = createAwsHttpClient('s3', { endpoint: 'http://127.0.0.1:1', region: 'eu-west-1', credentials, fetch });
+    await s3.send({ method: 'PUT', url: 'http://127.0.0.1:1/b/empty', body: new Uint8Array(0) });
+    await client(fetch).send(post);
+    await client(fetch).send({ ...post, body: new Uint8Array([123, 125]) });
+    expect(await requests[0]!.text()).toBe('');
+    expect(await requests[1]!.text()).toBe('{}');
+    expect(await requests[2]!.text()).toBe('{}');
+    expect(requests[2]!.headers.get('x-amz-content-sha256')).toBeNull();
+    expect(requests[2]!.headers.get('authorization')).toMatch(/Signature=[0-9a-f]{64}$/);
+  });
+});
+
 describe('errorFromResponse', () => {
   it('names the error by the JSON protocols\' __type and keeps the message', async () => {
     const error = await errorFromResponse(awsJsonError(400, 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', 'The conditional request failed'), 'dynamodb PutItem');

@@ -54,6 +54,23 @@ describe('uploadChunks', () => {
     ]);
   }, 60_000);
 
+  it('refills a stored part\'s buffer: 6 parts, one in flight, part 3 retried after a 503, read back byte for byte', async () => {
+    const log: string[] = [];
+    let part3 = 0;
+    const flaky = aws.makeS3Client(recordingFetch(log, async (input, init) => {
+      const request = requestOf(input, init);
+      if (new URL(request.url).searchParams.get('partNumber') === '3' && ++part3 === 1) {
+        await request.arrayBuffer();
+        return s3XmlError(503, 'SlowDown', 'injected: retry part 3');
+      }
+      return fetch(input, init);
+    }));
+    const body = randomBytes(MIN_PART_BYTES * 5 + 4321);
+    await uploadChunks({ client: flaky, bucket: BUCKET, key: 'reused.bin', contentType: 'application/octet-stream', partsAtOnce: 1 }, inChunks(body, [777_777, 1_048_576]));
+    expect(sha(await read('reused.bin'))).toBe(sha(body));
+    expect(log.filter((name) => name === 'UploadPart')).toHaveLength(7);
+  }, 60_000);
+
   it('sends a body of at most one part as one PutObject, and an empty body as an empty object', async () => {
     const body = randomBytes(MIN_PART_BYTES);
     sent.length = 0;

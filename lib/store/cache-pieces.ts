@@ -1,7 +1,8 @@
 /**
  * Helpers of the kline and funding caches (kline-cache.ts, funding-cache.ts): merging a period's
  * pieces, checking appended rows against the answered ranges, naming new parts, describing a
- * written object, and recording an appended part.
+ * written object, writing a whole period straight to its canonical object, and recording an
+ * appended part.
  */
 import { randomBytes } from 'node:crypto';
 import { ConflictError, DataValidationError } from '../domain/errors.ts';
@@ -11,7 +12,7 @@ import { sha256Hex } from '../domain/sha256.ts';
 import { crc32Of } from './object-verify.ts';
 import type { RecordWriter } from './record-writer.ts';
 import type { Granularity } from '../domain/periods.ts';
-import type { ObjectRef, ObjectStore, UpstreamName } from './types.ts';
+import type { CoverageIndex, ObjectRef, ObjectStore, UpstreamName } from './types.ts';
 
 /**
  * Pieces of one period (oldest first) as one sorted column set, one row per open_time, a later
@@ -57,6 +58,41 @@ export function describeObject(key: string, body: Uint8Array, times: Float64Arra
     key, rows, sha256: sha256Hex(body), sizeBytes: body.byteLength, crc32: crc32Of(body), sources: [...new Set(sources)].sort(),
     ...(rows > 0 ? { firstOpenMs: times[0], lastOpenMs: times[rows - 1] } : {}),
   };
+}
+
+/**
+ * Rows answering a whole period (a Vision file whose period is the cache period) into a period
+ * holding no object yet go straight to its canonical object `key` (issue 9: no part, no compaction
+ * rewrite): data first, written only over what was at the key when it was looked at (If-None-Match,
+ * or If-Match on a crashed writer's leftover the record does not name), then the record, inside
+ * `writer`'s queue for the period. `encode` (the body and its ref) runs only for an empty period.
+ * Returns false, having written nothing the index points at, when the period holds objects or
+ * another writer got there first; the caller then appends a part. Throws the store's and index's
+ * other errors.
+ */
+export async function writeWholePeriodObject(
+  deps: { writer: RecordWriter; store: ObjectStore; index: CoverageIndex },
+  record: { datasetId: string; period: string; granularity: Granularity }, key: string, covered: readonly Range[],
+  encode: () => { body: Uint8Array; ref: ObjectRef },
+): Promise<boolean> {
+  const { writer, store, index } = deps;
+  const { datasetId: id, period, granularity } = record;
+  return writer.exclusive(id, period, async () => {
+    // Tag first, record second (as the compactors): a file the record does not name is a crashed
+    // writer's leftover, replaced only if it is still that version.
+    const existing = await store.getTagged(key);
+    const current = await writer.read(id, period);
+    if (current && (current.canonical || current.parts.length > 0)) return false;
+    const { body, ref } = encode();
+    try {
+      await store.put(key, body, existing ? { ifMatch: existing.tag } : { ifNoneMatch: true });
+      await index.put({ datasetId: id, period, granularity, covered: unionRanges(current?.covered ?? [], covered), parts: [], canonical: ref, version: (current?.version ?? 0) + 1 });
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  });
 }
 
 /**

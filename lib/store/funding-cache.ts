@@ -14,8 +14,8 @@ import {
   fundingCanonicalKey, fundingDatasetId, fundingFolder, fundingInRange, fundingPartKey, mergeFunding, type FundingColumns, type FundingDataset,
 } from '../domain/funding-rate.ts';
 import { periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
-import { appendPartToRecord, checkRowsInside, describeObject, newPartId } from './cache-pieces.ts';
+import { coversRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
+import { appendPartToRecord, checkRowsInside, describeObject, newPartId, writeWholePeriodObject } from './cache-pieces.ts';
 import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
 import { readPeriods, readPeriodVerified, readVerifiedPieces, type BadObject } from './cache-reader.ts';
 import { decodeFundingColumns, encodeFundingColumns } from './funding-codec.ts';
@@ -76,30 +76,12 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
     await appendPartToRecord(writer, store, { datasetId: fundingDatasetId(dataset), period: period.key, granularity: 'monthly' }, covered, ref);
   };
 
-  /**
-   * A whole month answered at once (its Vision file) into a month holding no object yet goes
-   * straight to the canonical file (no part, no compaction; as the klines do since issue 9).
-   * Returns false, having written nothing the index names, when the month already holds objects
-   * or another writer created the file first; the caller then appends a part.
-   */
-  const writeWholeMonth = async (dataset: FundingDataset, period: Period, columns: FundingColumns, covered: Range[], sources: readonly UpstreamName[]): Promise<boolean> => {
-    const id = fundingDatasetId(dataset);
-    return writer.exclusive(id, period.key, async () => {
-      const current = await writer.read(id, period.key);
-      if (current && (current.canonical || current.parts.length > 0)) return false;
-      const key = fundingCanonicalKey(dataset, period);
+  /** A whole month (its Vision file) into an empty one, straight to its canonical file (writeWholePeriodObject, as the klines). */
+  const writeWholeMonth = (dataset: FundingDataset, period: Period, columns: FundingColumns, covered: Range[], sources: readonly UpstreamName[]): Promise<boolean> => {
+    const key = fundingCanonicalKey(dataset, period);
+    return writeWholePeriodObject({ writer, store, index }, { datasetId: fundingDatasetId(dataset), period: period.key, granularity: 'monthly' }, key, covered, () => {
       const body = encodeFundingColumns(columns);
-      try {
-        await store.put(key, body, { ifNoneMatch: true });
-        await index.put({
-          datasetId: id, period: period.key, granularity: 'monthly', covered: unionRanges(current?.covered ?? [], covered),
-          parts: [], canonical: describe(key, columns, body, sources), version: (current?.version ?? 0) + 1,
-        });
-        return true;
-      } catch (error) {
-        if (error instanceof ConflictError) return false;
-        throw error;
-      }
+      return { body, ref: describe(key, columns, body, sources) };
     });
   };
 

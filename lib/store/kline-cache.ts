@@ -9,10 +9,10 @@ import pLimit from 'p-limit';
 import { ConflictError } from '../domain/errors.ts';
 import { datasetId, type Dataset, type Kline } from '../domain/kline.ts';
 import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } from '../domain/periods.ts';
-import { coversRange, intersectRanges, normalizeRanges, unionRanges, type Range } from '../domain/ranges.ts';
+import { coversRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
 import { sleep } from '../domain/sleep.ts';
-import { appendPartToRecord, checkRowsInside, describeObject, mergePieces, newPartId } from './cache-pieces.ts';
+import { appendPartToRecord, checkRowsInside, describeObject, mergePieces, newPartId, writeWholePeriodObject } from './cache-pieces.ts';
 import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
 import { createCacheReader } from './cache-reader.ts';
 import { verifyObject } from './object-verify.ts';
@@ -101,37 +101,12 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     await appendPartToRecord(writer, store, { datasetId: id, period: period.key, granularity: period.granularity }, covered, ref);
   };
 
-  /**
-   * Rows answering a whole period (a Vision file whose period is the cache period) into a period
-   * holding no object yet go straight to the canonical object (issue 9: no part, no compaction
-   * rewrite): data first, written only over what was at the key when it was looked at
-   * (If-None-Match, or If-Match on a leftover the record does not name), then the record, inside
-   * this process's queue for it. Returns false, having written nothing the index points at, when
-   * the period holds objects or another writer got there first; the caller then appends a part.
-   */
-  const writeWholePeriod = async (
-    dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[],
-  ): Promise<boolean> => {
-    const id = datasetId(dataset);
-    return writer.exclusive(id, period.key, async () => {
-      const key = canonicalKey(dataset, period);
-      // Tag first, record second (as writeCanonical): a file the record does not name is a
-      // crashed writer's leftover, replaced only if it is still that version.
-      const existing = await store.getTagged(key);
-      const current = await writer.read(id, period.key);
-      if (current && (current.canonical || current.parts.length > 0)) return false;
+  /** A whole period into an empty one, straight to its canonical object (writeWholePeriodObject). */
+  const writeWholePeriod = (dataset: Dataset, period: Period, columns: KlineColumns, covered: Range[], sources: readonly UpstreamName[]): Promise<boolean> => {
+    const key = canonicalKey(dataset, period);
+    return writeWholePeriodObject({ writer, store, index: options.index }, { datasetId: datasetId(dataset), period: period.key, granularity: period.granularity }, key, covered, () => {
       const body = encodeKlineColumns(columns);
-      try {
-        await store.put(key, body, existing ? { ifMatch: existing.tag } : { ifNoneMatch: true });
-        await options.index.put({
-          datasetId: id, period: period.key, granularity: period.granularity, covered: unionRanges(current?.covered ?? [], covered),
-          parts: [], canonical: describe(key, columns, body, sources), version: (current?.version ?? 0) + 1,
-        });
-        return true;
-      } catch (error) {
-        if (error instanceof ConflictError) return false;
-        throw error;
-      }
+      return { body, ref: describe(key, columns, body, sources) };
     });
   };
 

@@ -271,4 +271,18 @@ describe('funding rate', () => {
     expect((await validateCache(handles, { datasetId: id })).problems).toEqual([]);
     expect(fundingRowsFromColumns(await cache.readColumns(BTC, await cache.readCoverage(BTC, december[0]!.range), december[0]!.range))).toEqual(rows);
   });
+
+  it('a whole month over a crashed writer\'s leftover file (one the index does not name) replaces it as the canonical file, no part', async () => {
+    const handles = createCacheHandles(loadConfig({ KLINES_CACHE_DIR: cacheDir }));
+    const key = 'binance/um/fundingRate/monthly/BTCUSDT/2023-12.parquet';
+    const december = periodsInRange({ startMs: t('2023-12-01'), endMs: t('2024-01-01') }, 'monthly');
+    const rows = visionRows('2023-12');
+    await handles.store.put(key, new TextEncoder().encode('a killed writer got this far'));
+    const cache = createFundingCache({ store: handles.store, index: handles.index });
+    await cache.append(BTC, fundingColumnsFromRows(rows), [december[0]!.range], ['vision']);
+    const [record] = await cache.readCoverage(BTC, december[0]!.range);
+    expect(record).toMatchObject({ parts: [], canonical: { key, rows: rows.length }, covered: [december[0]!.range] });
+    expect(fundingRowsFromColumns(await cache.readColumns(BTC, [record!], december[0]!.range))).toEqual(rows);
+    expect((await validateCache(handles, { datasetId: 'binance/um/fundingRate/BTCUSDT' })).problems).toEqual([]);
+  });
 });

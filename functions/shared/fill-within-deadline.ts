@@ -10,7 +10,7 @@
  * - `next-request`: the queue refused the messages; a repeated request continues the fill.
  */
 import type { Dataset } from '../../lib/domain/kline.ts';
-import { datasetId } from '../../lib/domain/kline.ts';
+import { datasetId, datasetLabel } from '../../lib/domain/kline.ts';
 import { INTERVAL_MS } from '../../lib/domain/intervals.ts';
 import { KlinesError } from '../../lib/domain/errors.ts';
 import { granularityFor, periodsInRange } from '../../lib/domain/periods.ts';
@@ -129,7 +129,7 @@ async function describeAccepted(runtime: Runtime, query: ResolvedQuery, deadline
   const candles = totalMs(remaining) / INTERVAL_MS[dataset.interval];
   const retryAfterSeconds = Math.min(300, Math.max(2, Math.ceil(candles / WORKER_CANDLES_PER_SECOND)));
   return {
-    message: `${dataset.symbol} ${dataset.interval} (${dataset.market}): the fill could not finish before the deadline; ${remaining.length === 0 ? 'it has just finished' : `${Math.round(candles)} candles remain`}. What was fetched is kept; ask again in ${retryAfterSeconds} s.`,
+    message: `${datasetLabel(dataset)}: the fill could not finish before the deadline; ${remaining.length === 0 ? 'it has just finished' : `${Math.round(candles)} candles remain`}. What was fetched is kept; ask again in ${retryAfterSeconds} s.`,
     retryAfterSeconds,
     requested: describeRange(range),
     covered: covered.map(describeRange),

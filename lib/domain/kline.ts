@@ -61,6 +61,11 @@ export function dataTypeOf(dataset: Pick<Dataset, 'dataType'>): KlineDataType {
   return dataset.dataType ?? 'klines';
 }
 
+/** A dataset as error messages name it: `BTCUSDT 1m (spot)`. */
+export function datasetLabel(dataset: Dataset): string {
+  return `${dataset.symbol} ${dataset.interval} (${dataset.market})`;
+}
+
 /**
  * Stable id of a dataset, used as the coverage index's partition key:
  * `binance/spot/klines/BTCUSDT/1m`, `binance/um/markPriceKlines/BTCUSDT/1h`. Klines ids are those

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { DeadlineReachedError, InvalidInputError, KlinesError, UpstreamError } from '../domain/errors.ts';
 import { sleep } from '../domain/sleep.ts';
-import { datasetId, type Dataset, type SourcedKline } from '../domain/kline.ts';
+import { datasetId, datasetLabel, type Dataset, type SourcedKline } from '../domain/kline.ts';
 import {
   emptyColumns, lowerBoundColumns, mergeSourcedColumns, sliceColumns, sourcedRowsFromColumns, uniformSources, type SourcedColumns,
 } from '../domain/kline-columns.ts';
@@ -184,7 +184,7 @@ export function createKlinesService(deps: KlinesServiceDeps): KlinesService {
         records = await deps.cache.readCoverage(dataset, range);
         plan = planNow(unionRanges(coverageOf(records), have));
       }
-      if (failures.length > 0) throw gapError(`${dataset.symbol} ${dataset.interval} (${dataset.market})`, failures);
+      if (failures.length > 0) throw gapError(datasetLabel(dataset), failures);
       // What the dataset's bounds explain is covered, answered empty, like any range Binance
       // answered with no rows (so `klines ls` shows it, and later requests plan nothing there).
       const explained = subtractRanges(intersectRanges([firstPlan.requested], bounds.knownEmpty()), coverageOf(records));
@@ -282,7 +282,7 @@ function deadlineReached(dataset: Dataset, plan: Plan, have: readonly Range[]): 
   const closed = { startMs: plan.requested.startMs, endMs: Math.min(plan.requested.endMs, plan.closedEndMs) };
   const remaining = subtractRanges([closed], have);
   return new DeadlineReachedError(
-    `${dataset.symbol} ${dataset.interval} (${dataset.market}): the deadline came before ${remaining.map(formatRange).join(', ')} could be filled; what was fetched is kept`,
+    `${datasetLabel(dataset)}: the deadline came before ${remaining.map(formatRange).join(', ')} could be filled; what was fetched is kept`,
     { remaining },
   );
 }
@@ -290,7 +290,7 @@ function deadlineReached(dataset: Dataset, plan: Plan, have: readonly Range[]): 
 function leaseTimeout(dataset: Dataset, plan: Plan): UpstreamError {
   const ranges = normalizeRanges(plan.fetches.map((f) => f.range));
   return new UpstreamError(
-    `${dataset.symbol} ${dataset.interval} (${dataset.market}): another worker is still filling ${ranges.map(formatRange).join(', ')}; try again shortly`,
+    `${datasetLabel(dataset)}: another worker is still filling ${ranges.map(formatRange).join(', ')}; try again shortly`,
     { code: 'UPSTREAM_FAILED', details: { ranges } },
   );
 }

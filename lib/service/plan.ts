@@ -158,7 +158,6 @@ function shortFileTails(gaps: readonly Range[], interval: Interval): Range[] {
     .map((gap) => ({ startMs: gap.startMs, endMs: Math.min(gap.endMs, utcDayStart(gap.startMs) + 86_400_000) }));
 }
 
-/** Ranges grouped by the start of the UTC day or month holding them, in order. */
 /** Ranges grouped by the start of the file (day or month, `fileStart`) holding each one's start, in first-seen order. */
 export function groupBy(ranges: readonly Range[], fileStart: (ms: number) => number): Map<number, Range[]> {
   const groups = new Map<number, Range[]>();

@@ -29,7 +29,6 @@ import { median, timeProcess, type ProcessRun } from './process-time.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
-const FUNCTIONS = ['http-get-klines', 'http-get-coverage', 'http-get-datasets', 'cron-refresh', 'sqs-refresh-dataset', 'invoke-get-klines'];
 /** Interleaved runs of the warm year as whole processes (project, DuckDB). */
 const WARM_YEAR_RUNS = 3;
 /** Interleaved runs of each start-up figure (bundles, `klines --help`). */
@@ -174,7 +173,7 @@ async function startTimes(node: string, runs: number): Promise<Pick<SideBySideRe
   const sizes = JSON.parse(await readFile(path.join(REPO_ROOT, 'dist', 'functions', 'sizes.json'), 'utf8')) as { functions: { name: string; startBytes: number }[] };
   const esm = (code: string): string[] => ['--input-type=module', '-e', code];
   const bundles: BundleStart[] = [];
-  for (const name of FUNCTIONS) {
+  for (const { name } of sizes.functions) {
     const url = JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'dist', 'functions', name, 'index.mjs')).href);
     const importIt = `const t0 = performance.now(); await import(${url}); globalThis.importMs = performance.now() - t0;`;
     const samples = { p: [] as { wallMs: number; cpuMs: number; importMs: number }[], b: [] as { wallMs: number; cpuMs: number }[], rp: [] as number[], rb: [] as number[], fr: [] as number[] };

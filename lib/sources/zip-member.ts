@@ -12,6 +12,14 @@ import type { Entry, ZipFile } from 'yauzl';
 import { DataValidationError } from '../domain/errors.ts';
 import { once } from '../lazy.ts';
 
+/**
+ * Room past the member's recorded size in the inflate's output buffer: zlib's sync loop
+ * (lib/zlib.js processChunkSync) allocates a further chunk whenever one ends exactly full.
+ */
+const INFLATE_SLACK_BYTES = 8;
+/** The largest output buffer inflated into at once (64 MiB; a month of 1m CSV is ~6 MiB); a larger member comes in chunks of this size. */
+const MAX_INFLATE_CHUNK_BYTES = 64 * 1024 * 1024;
+
 // Loaded with the first Vision file: a container answering from the cache never unzips (issue 9, cold starts).
 const opener = once(() => import('yauzl').then((module) => promisify<Buffer, yauzlModule.Options, ZipFile>(module.default.fromBuffer)));
 const openZip = async (zip: Buffer, options: yauzlModule.Options): Promise<ZipFile> => (await opener())(zip, options);
@@ -69,9 +77,25 @@ async function readEntry(file: ZipFile, entry: Entry, context: string): Promise<
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   const stored = Buffer.concat(chunks, entry.compressedSize);
-  const bytes = raw ? inflateRawSync(stored) : stored;
+  const bytes = raw ? inflateMember(stored, entry, context) : stored;
   if (bytes.length !== entry.uncompressedSize) {
     throw new DataValidationError(`${context}: member ${entry.fileName} inflates to ${bytes.length} bytes, the archive says ${entry.uncompressedSize}`, { context });
   }
   return bytes;
+}
+
+/**
+ * Inflates into one buffer of the recorded size. With zlib's default 16 KiB chunks, a month of 1m
+ * CSV was ~400 chunks concatenated at the end, twice its size at once: a cold six-year fill peaked
+ * 20-30 MiB higher (bench/RESULTS-six-years.md; `klines get` cold 230-232 MiB, 194-208 with this).
+ * Inflating past the recorded size stops there (`maxOutputLength`): DataValidationError.
+ */
+function inflateMember(stored: Buffer, entry: Entry, context: string): Buffer {
+  const recorded = entry.uncompressedSize;
+  try {
+    return inflateRawSync(stored, { chunkSize: Math.min(MAX_INFLATE_CHUNK_BYTES, Math.max(16_384, recorded + INFLATE_SLACK_BYTES)), maxOutputLength: recorded + 1 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
+    throw new DataValidationError(`${context}: member ${entry.fileName} inflates to more than the ${recorded} bytes the archive says`, { context });
+  }
 }

@@ -179,6 +179,26 @@ describe('Vision client on bad archives with matching checksums', () => {
     expect(error.message).toMatch(/holds 2 \.csv members/);
   });
 
+  /** The real zip with its central directory's uncompressed size of the member changed by `delta` bytes. */
+  const withRecordedSize = (delta: number): Buffer => {
+    const zip = Buffer.from(realZip('2022-09-07'));
+    const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); // the (single) central directory header
+    zip.writeUInt32LE(zip.readUInt32LE(central + 24) + delta, central + 24);
+    return zip;
+  };
+
+  it('rejects a member that inflates to more than the archive records, stopping there', async () => {
+    const error = await serve(withRecordedSize(-100));
+    expect(error).toBeInstanceOf(DataValidationError);
+    expect(error.message).toMatch(/member BTCUSDT-1h-2022-09-07\.csv inflates to more than the \d+ bytes the archive says/);
+  });
+
+  it('rejects a member that inflates to less than the archive records', async () => {
+    const error = await serve(withRecordedSize(100));
+    expect(error).toBeInstanceOf(DataValidationError);
+    expect(error.message).toMatch(/member BTCUSDT-1h-2022-09-07\.csv inflates to \d+ bytes, the archive says \d+/);
+  });
+
   it('rejects a file whose rows lie outside its day', async () => {
     const error = await serve(realZip('2022-09-08')); // the next day's rows under this day's name
     expect(error).toBeInstanceOf(DataValidationError);

@@ -9,7 +9,10 @@
  *   only then (`@aws-sdk/credential-providers`, left out of the Lambda bundles);
  * - retries: the SDK's standard policy, 3 attempts with full-jitter exponential backoff on
  *   network failures, 5xx, 429 and throttling error codes, never on other 4xx.
- * Every failure is an {@link AwsRequestError} named by AWS's error code.
+ * Every failure is an {@link AwsRequestError} named by AWS's error code. Redirects are answers,
+ * not followed (`redirect: 'manual'`): a signed request cannot follow one (its host is signed, and
+ * fetch drops `authorization` across origins, or refuses outright with a stream body), so a 3xx
+ * comes back to the caller and is named by its code (S3's `PermanentRedirect`, `TemporaryRedirect`).
  */
 import { AwsClient } from 'aws4fetch';
 
@@ -110,7 +113,7 @@ export function createAwsHttpClient(service: string, options: AwsClientOptions =
       const sendable = sendableBody(service, request.body);
       const headers = { ...request.headers, ...sendable.headers };
       for (let attempt = 1; ; attempt++) {
-        const signed = await (await signerFor()).sign(request.url, { method: request.method, headers, ...sendable.init() });
+        const signed = await (await signerFor()).sign(request.url, { method: request.method, headers, redirect: 'manual', ...sendable.init() });
         let response: Response;
         try {
           response = await send(signed);

@@ -37,7 +37,7 @@ const OUT_DIR = process.env.KLINES_BUNDLE_DIR ? checkedOutDir(process.env.KLINES
 /** True when `inner` is `outer` or lies inside it (both absolute). */
 function within(inner, outer) {
   const relative = path.relative(outer, inner);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
 function checkedOutDir(dir) {

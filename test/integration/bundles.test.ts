@@ -10,7 +10,7 @@
  * test rebuilds at the same time.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -154,20 +154,39 @@ describe('what a cold start loads (sizes.json startInputs)', () => {
 });
 
 describe('KLINES_BUNDLE_DIR (emptied before the build)', () => {
-  // The folder is removed first, so one inside the repository (lib/) or holding it must be refused
-  // before anything is touched.
+  // A copy of the script in a scratch "repository" (the script takes the folder above scripts/ as
+  // the repository), so a check that breaks could only ever empty scratch folders.
+  let outer: string;
+  let repo: string;
+  const markers = (): string[] => [path.join(repo, 'lib', 'marker.ts'), path.join(repo, '..lib', 'marker.ts')];
+  beforeAll(async () => {
+    outer = await mkdtemp(path.join(tmpdir(), 'klines-bundle-dir-'));
+    repo = path.join(outer, 'repo');
+    await mkdir(path.join(repo, 'scripts'), { recursive: true });
+    await copyFile(path.join(REPO_ROOT, 'scripts', 'bundle.mjs'), path.join(repo, 'scripts', 'bundle.mjs'));
+    await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(repo, 'node_modules'), 'dir');
+    for (const marker of markers()) {
+      await mkdir(path.dirname(marker), { recursive: true });
+      await writeFile(marker, 'kept');
+    }
+  });
+  afterAll(async () => {
+    if (outer) await rm(outer, { recursive: true, force: true });
+  });
+
   it.each([
-    ['a folder inside the repository', path.join(REPO_ROOT, 'lib')],
-    ['the repository itself', REPO_ROOT],
-    ['a folder holding the repository', path.dirname(REPO_ROOT)],
-    ['a relative path', 'out'],
+    ['a folder inside the repository', () => path.join(repo, 'lib')],
+    ['a folder inside it whose name starts with two dots', () => path.join(repo, '..lib')],
+    ['the repository itself', () => repo],
+    ['a folder holding the repository', () => outer],
+    ['a relative path', () => 'out'],
   ])('refuses %s with exit 2 and leaves it alone', async (_label, dir) => {
-    const failed = await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'bundle.mjs')], { cwd: REPO_ROOT, env: { ...process.env, KLINES_BUNDLE_DIR: dir } }).then(
+    const failed = await run(process.execPath, [path.join(repo, 'scripts', 'bundle.mjs')], { cwd: repo, env: { ...process.env, KLINES_BUNDLE_DIR: dir() } }).then(
       () => undefined,
       (error: { code?: number; stderr?: string }) => error,
     );
     expect(failed?.code).toBe(2);
     expect(failed?.stderr).toContain('KLINES_BUNDLE_DIR must be an absolute folder outside the repository');
-    expect((await readFile(path.join(REPO_ROOT, 'lib', 'config.ts'), 'utf8')).length).toBeGreaterThan(0);
+    for (const marker of markers()) expect(await readFile(marker, 'utf8')).toBe('kept');
   });
 });

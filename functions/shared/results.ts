@@ -71,7 +71,7 @@ export function createResultsLocation(config: Pick<Config, 'results'>, s3: S3Cli
     async put(body, ext, contentType) {
       const key = `${results.prefix ? `${results.prefix}/` : ''}${name(ext)}`;
       try {
-        const chunks = typeof body === 'string' || body instanceof Uint8Array ? [Buffer.from(body)] : body;
+        const chunks = typeof body === 'string' ? [Buffer.from(body)] : body instanceof Uint8Array ? [body] : body;
         await uploadChunks({ client: s3, bucket: results.bucket, key, contentType, partBytes: PART_BYTES, partsAtOnce: PARTS_AT_ONCE }, toAsync(chunks));
       } catch (cause) {
         throw new StoreError(`results: could not write s3://${results.bucket}/${key}: ${(cause as Error).message}`, { cause, details: { bucket: results.bucket, key } });

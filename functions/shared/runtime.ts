@@ -38,7 +38,7 @@ export interface Runtime {
  * built its own logger and metrics first). Throws InvalidInputError naming a bad variable.
  */
 export function createRuntime(config: Config = loadConfig(), obs: Observability = createObservability(config)): Runtime {
-  // Statistics are summed per container and written 100 requests or 60 s on (buffered-stats-store.ts),
+  // Statistics are summed per container and written once 100 requests or 60 s have passed (buffered-stats-store.ts),
   // so a warm read costs no DynamoDB write. The local index's statistics buffer already (open-service.ts).
   const unbuffered = createCacheHandles(config);
   const handles = config.index.kind === 'dynamodb' ? { ...unbuffered, stats: createBufferedStatsStore(unbuffered.stats) } : unbuffered;

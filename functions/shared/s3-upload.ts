@@ -19,7 +19,7 @@ export interface S3UploadTarget {
   readonly contentType: string;
   /** Part size in bytes (default and minimum 5 MiB). */
   readonly partBytes?: number;
-  /** Parts uploaded at once (default 2), which bounds the memory held to about (this + 1) parts. */
+  /** Parts uploaded at once (default 2; the first two always go together), which bounds the memory held to max(this, 2) + 1 parts. */
   readonly partsAtOnce?: number;
 }
 
@@ -27,7 +27,7 @@ export interface S3UploadTarget {
 export async function uploadChunks(target: S3UploadTarget, chunks: AsyncIterable<Uint8Array>): Promise<void> {
   const partBytes = Math.max(MIN_PART_BYTES, target.partBytes ?? MIN_PART_BYTES);
   const { client, bucket, key, contentType } = target;
-  // A part's buffer is filled again once S3 has stored it, so an upload holds at most partsAtOnce + 1
+  // A part's buffer is filled again once S3 has stored it, so an upload holds at most max(partsAtOnce, 2) + 1
   // of them. A new 5 MiB buffer per part left glibc's heap fragmented: a six-year result to S3
   // peaked ~30 MiB higher (bench/handler-rss.ts, warm invoke: 219-228 MiB, against 189-193 reused).
   const spare: Buffer[] = [];

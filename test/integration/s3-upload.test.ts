@@ -6,7 +6,7 @@
  * past the inline limit are in handlers-stream.test.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureBucket } from '../../lib/store/aws-setup.ts';
 import type { S3Client } from '../../lib/store/s3-api.ts';
 import { MIN_PART_BYTES, uploadChunks } from '../../functions/shared/s3-upload.ts';
@@ -66,7 +66,14 @@ describe('uploadChunks', () => {
       return fetch(input, init);
     }));
     const body = randomBytes(MIN_PART_BYTES * 5 + 4321);
-    await uploadChunks({ client: flaky, bucket: BUCKET, key: 'reused.bin', contentType: 'application/octet-stream', partsAtOnce: 1 }, inChunks(body, [777_777, 1_048_576]));
+    const allocations = vi.spyOn(Buffer, 'allocUnsafe');
+    try {
+      await uploadChunks({ client: flaky, bucket: BUCKET, key: 'reused.bin', contentType: 'application/octet-stream', partsAtOnce: 1 }, inChunks(body, [777_777, 1_048_576]));
+      // Parts 1 and 2 go together, a third fills meanwhile; every later part reuses one of those.
+      expect(allocations.mock.calls.filter(([size]) => size === MIN_PART_BYTES)).toHaveLength(3);
+    } finally {
+      allocations.mockRestore();
+    }
     expect(sha(await read('reused.bin'))).toBe(sha(body));
     expect(log.filter((name) => name === 'UploadPart')).toHaveLength(7);
   }, 60_000);

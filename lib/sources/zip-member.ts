@@ -11,12 +11,8 @@ import type yauzlModule from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { DataValidationError } from '../domain/errors.ts';
 import { once } from '../lazy.ts';
+import { knownSizeOutput } from '../zlib-output.ts';
 
-/**
- * Room past the member's recorded size in the inflate's output buffer: zlib's sync loop
- * (lib/zlib.js processChunkSync) allocates a further chunk whenever one ends exactly full.
- */
-const INFLATE_SLACK_BYTES = 8;
 /** The largest output buffer inflated into at once (64 MiB; a month of 1m CSV is ~6 MiB); a larger member comes in chunks of this size. */
 const MAX_INFLATE_CHUNK_BYTES = 64 * 1024 * 1024;
 
@@ -85,7 +81,7 @@ async function readEntry(file: ZipFile, entry: Entry, context: string): Promise<
 }
 
 /**
- * Inflates into one buffer of the recorded size. With zlib's default 16 KiB chunks, a month of 1m
+ * Inflates into one buffer of the recorded size (knownSizeOutput). With zlib's default 16 KiB chunks, a month of 1m
  * CSV was ~400 chunks concatenated at the end, twice its size at once: a cold six-year fill peaked
  * 20-30 MiB higher (bench/RESULTS-six-years.md; `klines get` cold 230-232 MiB, 194-208 with this).
  * Inflating past the recorded size stops there (`maxOutputLength`): DataValidationError.
@@ -93,7 +89,7 @@ async function readEntry(file: ZipFile, entry: Entry, context: string): Promise<
 function inflateMember(stored: Buffer, entry: Entry, context: string): Buffer {
   const recorded = entry.uncompressedSize;
   try {
-    return inflateRawSync(stored, { chunkSize: Math.min(MAX_INFLATE_CHUNK_BYTES, Math.max(16_384, recorded + INFLATE_SLACK_BYTES)), maxOutputLength: recorded + 1 });
+    return inflateRawSync(stored, knownSizeOutput(recorded, MAX_INFLATE_CHUNK_BYTES));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
     throw new DataValidationError(`${context}: member ${entry.fileName} inflates to more than the ${recorded} bytes the archive says`, { context });

@@ -13,7 +13,8 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import { INTEGER_COLUMNS, KLINE_COLUMNS } from '../domain/kline.ts';
 import type { KlineColumns } from '../domain/kline-columns.ts';
 import { decodeDeltaInt64 } from './parquet-delta.ts';
-import { LITTLE_ENDIAN_HOST, ZSTD_OUTPUT_SLACK, decodeByteStreamSplit, decodePlainDouble, decodePlainInt64, zstdDecompress } from './parquet-page-codecs.ts';
+import { LITTLE_ENDIAN_HOST, decodeByteStreamSplit, decodePlainDouble, decodePlainInt64, zstdDecompress } from './parquet-page-codecs.ts';
+import { ZLIB_OUTPUT_SLACK } from '../zlib-output.ts';
 
 /** Encodings a chunk may list, per physical type (RLE and BIT_PACKED name the absent levels). */
 const CHUNK_ENCODINGS: Readonly<Record<'INT64' | 'DOUBLE', ReadonlySet<string>>> = {
@@ -128,7 +129,7 @@ function decodePage(payload: Uint8Array, encoding: string, type: string, n: numb
   }
   if (!fixedWidth) return undefined;
   if (encoding === 'PLAIN' && type === 'DOUBLE' && owned && LITTLE_ENDIAN_HOST && payload.byteOffset === 0
-    && payload.buffer.byteLength - payload.byteLength <= ZSTD_OUTPUT_SLACK && payload.buffer instanceof ArrayBuffer) {
+    && payload.buffer.byteLength - payload.byteLength <= ZLIB_OUTPUT_SLACK && payload.buffer instanceof ArrayBuffer) {
     return new Float64Array(payload.buffer, payload.byteOffset, n);
   }
   const target = new Float64Array(n);

@@ -5,6 +5,7 @@
  * Float64Arrays (kline-columns.ts); int64 values must be safe integers.
  */
 import zlib from 'node:zlib';
+import { knownSizeOutput } from '../zlib-output.ts';
 
 const TWO_POW_32 = 4_294_967_296;
 /** Float64Array bytes are the PLAIN DOUBLE bytes (IEEE little-endian) on a little-endian host. */
@@ -32,23 +33,16 @@ export function zstdCompress(bytes: Uint8Array, level: number = ZSTD_LEVEL): Uin
 }
 
 /**
- * Bytes a decompressed page's buffer may hold past the page (zstdDecompress): node:zlib's sync
- * loop allocates a second output chunk whenever the first is filled exactly (lib/zlib.js
- * processChunkSync), so an output of exactly `size` bytes would cost two allocations of `size`,
- * and twice the garbage, for every page read.
- */
-export const ZSTD_OUTPUT_SLACK = 8;
-
-/**
- * The `size` bytes a ZSTD page holds. When `size + ZSTD_OUTPUT_SLACK` is at least half of
- * Buffer.poolSize (32 KiB on Node 24), they are at offset 0 of an output buffer zlib allocated
- * for this call alone, at most ZSTD_OUTPUT_SLACK bytes longer; smaller outputs are slices of
+ * The `size` bytes a ZSTD page holds, in one output chunk (knownSizeOutput: without the slack,
+ * every page read would cost two allocations of its size). When `size + ZLIB_OUTPUT_SLACK` is at
+ * least half of Buffer.poolSize (32 KiB on Node 24), they are at offset 0 of an output buffer zlib
+ * allocated for this call alone, at most ZLIB_OUTPUT_SLACK bytes longer; smaller outputs are slices of
  * Buffer's shared pool. Throws
  * RangeError (from zlib) when the frame holds more than `size` bytes, and Error when it is
  * corrupt or holds fewer.
  */
 export function zstdDecompress(bytes: Uint8Array, size: number): Uint8Array {
-  const out = zlib.zstdDecompressSync(bytes, { chunkSize: Math.max(64, size + ZSTD_OUTPUT_SLACK), maxOutputLength: Math.max(1, size) });
+  const out = zlib.zstdDecompressSync(bytes, knownSizeOutput(size));
   if (out.byteLength !== size) throw new Error(`zstd page holds ${out.byteLength} bytes, its header says ${size}`);
   return out;
 }

@@ -18,7 +18,8 @@ import { columnsFromRows, rowsFromColumns, sliceColumns } from '../../lib/domain
 import {
   CREATED_BY, decodeKlineColumns, decodeKlines, encodeKlineColumns, encodeKlines, isFastReadableKlinesFile,
 } from '../../lib/store/parquet-codec.ts';
-import { ZSTD_OUTPUT_SLACK, zstdCompress, zstdDecompress } from '../../lib/store/parquet-page-codecs.ts';
+import { zstdCompress, zstdDecompress } from '../../lib/store/parquet-page-codecs.ts';
+import { ZLIB_OUTPUT_SLACK } from '../../lib/zlib-output.ts';
 import { twoPageFile } from '../helpers/legacy-parquet.ts';
 import {
   expectedPlainBytes, firstDifference, hyparquetColumns, isInteger, metadataOf, pageOf, pagePlainBytes, type NumberColumns,
@@ -303,20 +304,20 @@ describe('decodeKlineColumns: direct reading of our layout, hyparquet for anythi
     const columns = await decodeKlineColumns(bytes);
     for (const name of plain) {
       // zlib's output buffer, sized page + slack (a copy would be exactly the page's 8 bytes a row).
-      expect(columns[name].buffer.byteLength, name).toBe(8 * rows.length + ZSTD_OUTPUT_SLACK);
+      expect(columns[name].buffer.byteLength, name).toBe(8 * rows.length + ZLIB_OUTPUT_SLACK);
       expect(columns[name].byteOffset, name).toBe(0);
     }
     expect(new Set(KLINE_COLUMNS.map((name) => columns[name].buffer)).size).toBe(KLINE_COLUMNS.length);
     expectSameNumbers(columns, columnsFromRows(rows));
   });
 
-  it('zstdDecompress gives the page at offset 0 of a buffer at most ZSTD_OUTPUT_SLACK longer, and refuses a frame holding more or fewer bytes', () => {
+  it('zstdDecompress gives the page at offset 0 of a buffer at most ZLIB_OUTPUT_SLACK longer, and refuses a frame holding more or fewer bytes', () => {
     const page = new Uint8Array(100_000).map((_, i) => (i * 31) % 251);
     const frame = zstdCompress(page);
     const out = zstdDecompress(frame, page.byteLength);
     expect(Buffer.from(out).equals(Buffer.from(page))).toBe(true);
     expect(out.byteOffset).toBe(0);
-    expect(out.buffer.byteLength - out.byteLength).toBeLessThanOrEqual(ZSTD_OUTPUT_SLACK);
+    expect(out.buffer.byteLength - out.byteLength).toBeLessThanOrEqual(ZLIB_OUTPUT_SLACK);
     expect(() => zstdDecompress(frame, page.byteLength - 1)).toThrow(RangeError);
     expect(() => zstdDecompress(frame, page.byteLength + 1)).toThrow('zstd page holds 100000 bytes, its header says 100001');
   });

@@ -12,7 +12,7 @@ import { sha256Hex } from '../domain/sha256.ts';
 import { crc32Of } from './object-verify.ts';
 import type { RecordWriter } from './record-writer.ts';
 import type { Granularity } from '../domain/periods.ts';
-import type { CoverageIndex, ObjectRef, ObjectStore, UpstreamName } from './types.ts';
+import type { CoverageIndex, ObjectRef, ObjectStore, PutCondition, UpstreamName } from './types.ts';
 
 /**
  * Pieces of one period (oldest first) as one sorted column set, one row per open_time, a later
@@ -61,6 +61,15 @@ export function describeObject(key: string, body: Uint8Array, times: Float64Arra
 }
 
 /**
+ * The condition of a put that writes only over what was at the key when it was read (`existing`,
+ * from getTagged): If-Match its tag, or If-None-Match when there was nothing. Another writer that
+ * put meanwhile makes the put fail (ConflictError) instead of being overwritten.
+ */
+export function unchangedSince(existing: { readonly tag: string } | undefined): PutCondition {
+  return existing ? { ifMatch: existing.tag } : { ifNoneMatch: true };
+}
+
+/**
  * Rows answering a whole period (a Vision file whose period is the cache period) into a period
  * holding no object yet go straight to its canonical object `key` (issue 9: no part, no compaction
  * rewrite): data first, written only over what was at the key when it was looked at (If-None-Match,
@@ -85,7 +94,7 @@ export async function writeWholePeriodObject(
     if (current && (current.canonical || current.parts.length > 0)) return false;
     const { body, ref } = encode();
     try {
-      await store.put(key, body, existing ? { ifMatch: existing.tag } : { ifNoneMatch: true });
+      await store.put(key, body, unchangedSince(existing));
       await index.put({ datasetId: id, period, granularity, covered: unionRanges(current?.covered ?? [], covered), parts: [], canonical: ref, version: (current?.version ?? 0) + 1 });
       return true;
     } catch (error) {

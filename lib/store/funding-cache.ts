@@ -15,7 +15,7 @@ import {
 } from '../domain/funding-rate.ts';
 import { periodsInRange, type Period } from '../domain/periods.ts';
 import { coversRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
-import { appendPartToRecord, checkRowsInside, describeObject, newPartId, writeWholePeriodObject } from './cache-pieces.ts';
+import { appendPartToRecord, checkRowsInside, describeObject, newPartId, unchangedSince, writeWholePeriodObject } from './cache-pieces.ts';
 import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
 import { readPeriods, readPeriodVerified, readVerifiedPieces, type BadObject } from './cache-reader.ts';
 import { decodeFundingColumns, encodeFundingColumns } from './funding-codec.ts';
@@ -105,7 +105,7 @@ export function createFundingCache(options: { store: ObjectStore; index: Coverag
       const merged = mergeFunding(record.canonical && existing ? [await decodeFundingColumns(existing.body), ...parts] : parts);
       const body = encodeFundingColumns(merged);
       try {
-        await store.put(key, body, existing ? { ifMatch: existing.tag } : { ifNoneMatch: true });
+        await store.put(key, body, unchangedSince(existing));
         await index.put({ ...record, parts: [], canonical: describe(key, merged, body, refsOf(record).flatMap((r) => r.sources)), version: record.version + 1 });
       } catch (error) {
         if (error instanceof ConflictError) return; // another compactor won; its file is as good

@@ -12,7 +12,7 @@ import { canonicalKey, granularityFor, partKey, periodsInRange, type Period } fr
 import { coversRange, intersectRanges, normalizeRanges, type Range } from '../domain/ranges.ts';
 import { decodeKlineColumns, encodeKlineColumns } from './parquet-codec.ts';
 import { sleep } from '../domain/sleep.ts';
-import { appendPartToRecord, checkRowsInside, describeObject, mergePieces, newPartId, writeWholePeriodObject } from './cache-pieces.ts';
+import { appendPartToRecord, checkRowsInside, describeObject, mergePieces, newPartId, unchangedSince, writeWholePeriodObject } from './cache-pieces.ts';
 import { deleteSuperseded, refsOf, type KlineCacheEvents } from './cache-integrity.ts';
 import { createCacheReader } from './cache-reader.ts';
 import { verifyObject } from './object-verify.ts';
@@ -20,7 +20,7 @@ import { conflictBackoffMs, createRecordWriter } from './record-writer.ts';
 import {
   columnsInRange, emptyColumns, rowsFromColumns, type KlineColumns,
 } from '../domain/kline-columns.ts';
-import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, PutCondition, UpstreamName } from './types.ts';
+import type { CoverageIndex, ObjectRef, ObjectStore, PeriodRecord, UpstreamName } from './types.ts';
 
 export { CorruptPeriodError, type KlineCacheEvents } from './cache-integrity.ts';
 
@@ -123,7 +123,6 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     const existing = await store.getTagged(key);
     const record = await writer.read(datasetId(dataset), period.key);
     if (!record || record.parts.length === 0) return undefined;
-    const condition: PutCondition = existing ? { ifMatch: existing.tag } : { ifNoneMatch: true };
     let base = emptyColumns();
     if (record.canonical) {
       const trusted = [record.canonical, own].some((ref) => ref !== undefined && verifyObject(existing?.body, ref) === undefined);
@@ -135,7 +134,7 @@ export function createKlineCache(options: { store: ObjectStore; index: CoverageI
     const rows = mergePieces([base, ...parts]);
     const body = encodeKlineColumns(rows);
     try {
-      await store.put(key, body, condition);
+      await store.put(key, body, unchangedSince(existing));
     } catch (error) {
       if (error instanceof ConflictError) return undefined;
       throw error;
